@@ -1,0 +1,3 @@
+"""keras-electra: ELECTRA and Electric for Keras 3 on JAX, TensorFlow and PyTorch."""
+
+from keras_electra.version import __version__

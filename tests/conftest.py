@@ -1,0 +1,41 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+
+SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+def pytest_report_header(config):
+    return f"keras backend: {keras.config.backend()}"
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(1337)
+    np.random.seed(1337)
+    yield
+
+
+@pytest.fixture
+def shared_data():
+    """Path to ../shared/data; skips the test when the folder is absent."""
+    path = os.path.abspath(SHARED_DATA)
+    if not os.path.isdir(path):
+        pytest.skip("shared evaluation data (../shared/data) is not available")
+    return path
+
+
+def has_tensorflow():
+    try:
+        import tensorflow  # noqa: F401
+        import tensorflow_text  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+requires_tf = pytest.mark.skipif(
+    not has_tensorflow(), reason="needs tensorflow and tensorflow-text"
+)
