@@ -1,1 +1,2 @@
-
+from keras_electra.layers.attention_mask import DirectionalAttentionMask
+from keras_electra.layers.embedding import ElectraEmbedding

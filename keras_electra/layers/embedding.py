@@ -1,0 +1,125 @@
+"""The ELECTRA embedding block: token + position + segment embeddings, LayerNorm, dropout."""
+
+import keras
+from keras.layers import ReversibleEmbedding
+from keras_hub.layers import PositionEmbedding
+
+
+def electra_kernel_initializer(stddev=0.02):
+    """The initializer of every ELECTRA kernel and embedding table."""
+    return keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraEmbedding(keras.layers.Layer):
+    """Token, position and segment embeddings, summed, normalised and dropped out.
+
+    This is the embedding block of the original ELECTRA (`embedding_lookup` plus
+    `embedding_postprocessor` in google-research/electra). The embeddings
+    projection to `hidden_dim` is *not* part of this layer: it belongs to the
+    backbone, so that a generator and a discriminator can share one
+    `ElectraEmbedding` instance and still keep their own projections. That
+    sharing is how the pretrainer ties their embeddings.
+
+    Args:
+        vocabulary_size: int. Number of token ids.
+        embedding_dim: int. Width of the embedding tables.
+        max_sequence_length: int. Number of learned positions.
+        num_segments: int. Number of segment (token type) ids.
+        dropout: float. Dropout rate after the LayerNorm.
+        layer_norm_epsilon: float. LayerNorm epsilon.
+        initializer_range: float. Stddev of the truncated-normal initializer.
+
+    Example:
+    ```python
+    import numpy as np
+    embedding = ElectraEmbedding(vocabulary_size=100, embedding_dim=16,
+                                 max_sequence_length=32)
+    token_ids = np.array([[2, 10, 11, 3]])
+    segment_ids = np.zeros((1, 4), "int32")
+    embedding(token_ids, segment_ids).shape  # (1, 4, 16)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        embedding_dim,
+        max_sequence_length=512,
+        num_segments=2,
+        dropout=0.1,
+        layer_norm_epsilon=1e-12,
+        initializer_range=0.02,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.max_sequence_length = max_sequence_length
+        self.num_segments = num_segments
+        self.dropout = dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.initializer_range = initializer_range
+
+        self.token_embedding = ReversibleEmbedding(
+            input_dim=vocabulary_size,
+            output_dim=embedding_dim,
+            embeddings_initializer=electra_kernel_initializer(initializer_range),
+            dtype=self.dtype_policy,
+            name="token_embedding",
+        )
+        self.position_embedding = PositionEmbedding(
+            sequence_length=max_sequence_length,
+            initializer=electra_kernel_initializer(initializer_range),
+            dtype=self.dtype_policy,
+            name="position_embedding",
+        )
+        self.segment_embedding = keras.layers.Embedding(
+            input_dim=num_segments,
+            output_dim=embedding_dim,
+            embeddings_initializer=electra_kernel_initializer(initializer_range),
+            dtype=self.dtype_policy,
+            name="segment_embedding",
+        )
+        self.layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="layer_norm",
+        )
+        self.dropout_layer = keras.layers.Dropout(
+            dropout, dtype=self.dtype_policy, name="dropout"
+        )
+
+    def build(self, token_ids_shape, segment_ids_shape=None):
+        self.token_embedding.build(token_ids_shape)
+        embedded_shape = tuple(token_ids_shape) + (self.embedding_dim,)
+        self.position_embedding.build(embedded_shape)
+        self.segment_embedding.build(token_ids_shape)
+        self.layer_norm.build(embedded_shape)
+        self.built = True
+
+    def call(self, token_ids, segment_ids=None, training=None):
+        x = self.token_embedding(token_ids)
+        x = x + self.position_embedding(x)
+        if segment_ids is not None:
+            x = x + self.segment_embedding(segment_ids)
+        x = self.layer_norm(x)
+        return self.dropout_layer(x, training=training)
+
+    def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
+        return tuple(token_ids_shape) + (self.embedding_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "embedding_dim": self.embedding_dim,
+                "max_sequence_length": self.max_sequence_length,
+                "num_segments": self.num_segments,
+                "dropout": self.dropout,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "initializer_range": self.initializer_range,
+            }
+        )
+        return config

@@ -1,0 +1,266 @@
+"""ElectraBackbone: the ELECTRA encoder, faithful to google-research/electra."""
+
+import keras
+from keras_hub.layers import TransformerEncoder
+from keras_hub.models import Backbone
+
+from keras_electra.layers.attention_mask import ATTENTION_DIRECTIONS
+from keras_electra.layers.attention_mask import DirectionalAttentionMask
+from keras_electra.layers.embedding import ElectraEmbedding
+from keras_electra.layers.embedding import electra_kernel_initializer
+from keras_electra.utils.input_validation import check_backbone_inputs
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraBackbone(Backbone):
+    """The ELECTRA encoder (discriminator or generator body).
+
+    Faithful to google-research/electra and transformers' `ElectraModel`: a
+    token/position/segment embedding block with LayerNorm, a dense projection
+    to `hidden_dim` when `embedding_dim != hidden_dim`, post-LayerNorm
+    Transformer layers with exact (erf) GELU, and no pooler: `pooled_output`
+    is the [CLS] vector itself.
+
+    Args:
+        vocabulary_size: int. Size of the token vocabulary.
+        num_layers: int. Number of Transformer layers.
+        num_heads: int. Attention heads per layer.
+        hidden_dim: int. Width of the Transformer layers.
+        intermediate_dim: int. Width of the feed-forward inner layer.
+        embedding_dim: int. Width of the embedding tables; defaults to
+            `hidden_dim`. When different, a dense `embeddings_projection`
+            follows the embedding LayerNorm.
+        dropout: float. Dropout rate for embeddings, attention and outputs.
+        max_sequence_length: int. Number of learned positions.
+        num_segments: int. Number of segment ids.
+        layer_norm_epsilon: float. LayerNorm epsilon.
+        initializer_range: float. Stddev of the truncated-normal initializers.
+        attention_direction: `"bidirectional"` (default), `"left_to_right"`
+            or `"right_to_left"`. The one-directional modes are the towers of
+            Electric's cloze generator.
+        embedding_layer: optional `ElectraEmbedding` to use instead of a new
+            one. Passing the same instance to two backbones ties their
+            embeddings. It is a runtime object and is not part of the config;
+            a backbone rebuilt from config gets its own copy.
+        dtype: string or `keras.DTypePolicy`. The dtype policy.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras_electra
+
+    backbone = keras_electra.models.ElectraBackbone(
+        vocabulary_size=1000, num_layers=2, num_heads=2, hidden_dim=64,
+        intermediate_dim=128, embedding_dim=32, max_sequence_length=64,
+    )
+    outputs = backbone({
+        "token_ids": np.array([[2, 15, 16, 3, 0]]),
+        "segment_ids": np.zeros((1, 5), "int32"),
+        "padding_mask": np.array([[1, 1, 1, 1, 0]]),
+    })
+    outputs["sequence_output"].shape  # (1, 5, 64)
+    outputs["pooled_output"].shape  # (1, 64)
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        num_heads,
+        hidden_dim,
+        intermediate_dim,
+        embedding_dim=None,
+        dropout=0.1,
+        max_sequence_length=512,
+        num_segments=2,
+        layer_norm_epsilon=1e-12,
+        initializer_range=0.02,
+        attention_direction="bidirectional",
+        embedding_layer=None,
+        dtype=None,
+        **kwargs,
+    ):
+        embedding_dim = hidden_dim if embedding_dim is None else embedding_dim
+        if attention_direction not in ATTENTION_DIRECTIONS:
+            raise ValueError(
+                f"`attention_direction` must be one of {ATTENTION_DIRECTIONS}. "
+                f"Received: {attention_direction!r}."
+            )
+        if hidden_dim % num_heads != 0:
+            raise ValueError(
+                f"`hidden_dim` ({hidden_dim}) must be divisible by `num_heads` "
+                f"({num_heads})."
+            )
+        if embedding_layer is not None:
+            _check_embedding_layer(
+                embedding_layer,
+                vocabulary_size=vocabulary_size,
+                embedding_dim=embedding_dim,
+                max_sequence_length=max_sequence_length,
+                num_segments=num_segments,
+            )
+
+        # === Layers ===
+        self.embeddings = embedding_layer or ElectraEmbedding(
+            vocabulary_size=vocabulary_size,
+            embedding_dim=embedding_dim,
+            max_sequence_length=max_sequence_length,
+            num_segments=num_segments,
+            dropout=dropout,
+            layer_norm_epsilon=layer_norm_epsilon,
+            initializer_range=initializer_range,
+            dtype=dtype,
+            name="embeddings",
+        )
+        self.embeddings_projection = None
+        if embedding_dim != hidden_dim:
+            self.embeddings_projection = keras.layers.Dense(
+                hidden_dim,
+                kernel_initializer=electra_kernel_initializer(initializer_range),
+                dtype=dtype,
+                name="embeddings_projection",
+            )
+        self.attention_mask_layer = None
+        if attention_direction != "bidirectional":
+            self.attention_mask_layer = DirectionalAttentionMask(
+                attention_direction, dtype=dtype, name="attention_mask"
+            )
+        self.transformer_layers = []
+        for i in range(num_layers):
+            self.transformer_layers.append(
+                TransformerEncoder(
+                    num_heads=num_heads,
+                    intermediate_dim=intermediate_dim,
+                    activation="gelu",
+                    dropout=dropout,
+                    layer_norm_epsilon=layer_norm_epsilon,
+                    kernel_initializer=electra_kernel_initializer(
+                        initializer_range
+                    ),
+                    normalize_first=False,
+                    dtype=dtype,
+                    name=f"transformer_layer_{i}",
+                )
+            )
+
+        # === Functional Model ===
+        token_id_input = keras.Input(
+            shape=(None,), dtype="int32", name="token_ids"
+        )
+        segment_id_input = keras.Input(
+            shape=(None,), dtype="int32", name="segment_ids"
+        )
+        padding_mask_input = keras.Input(
+            shape=(None,), dtype="int32", name="padding_mask"
+        )
+        x = self.embeddings(token_id_input, segment_id_input)
+        if self.embeddings_projection is not None:
+            x = self.embeddings_projection(x)
+        if attention_direction == "bidirectional":
+            mask_kwargs = {"padding_mask": padding_mask_input}
+        else:
+            mask_kwargs = {
+                "attention_mask": self.attention_mask_layer(padding_mask_input)
+            }
+        for transformer_layer in self.transformer_layers:
+            x = transformer_layer(x, **mask_kwargs)
+        super().__init__(
+            inputs={
+                "token_ids": token_id_input,
+                "segment_ids": segment_id_input,
+                "padding_mask": padding_mask_input,
+            },
+            outputs={
+                "sequence_output": x,
+                "pooled_output": x[:, 0, :],
+            },
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.max_sequence_length = max_sequence_length
+        self.num_segments = num_segments
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.initializer_range = initializer_range
+        self.attention_direction = attention_direction
+
+    def __call__(self, inputs, *args, **kwargs):
+        check_backbone_inputs(
+            inputs,
+            vocabulary_size=self.vocabulary_size,
+            max_sequence_length=self.max_sequence_length,
+            num_segments=self.num_segments,
+        )
+        return super().__call__(inputs, *args, **kwargs)
+
+    @property
+    def token_embedding(self):
+        """The `ReversibleEmbedding` token table (used by tied MLM heads)."""
+        return self.embeddings.token_embedding
+
+    @token_embedding.setter
+    def token_embedding(self, value):
+        # The table lives in `self.embeddings`; keras-hub's base sets None.
+        if value is not None:
+            raise AttributeError("Set the token table via `embedding_layer`.")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "hidden_dim": self.hidden_dim,
+                "intermediate_dim": self.intermediate_dim,
+                "embedding_dim": self.embedding_dim,
+                "dropout": self.dropout,
+                "max_sequence_length": self.max_sequence_length,
+                "num_segments": self.num_segments,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "initializer_range": self.initializer_range,
+                "attention_direction": self.attention_direction,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds a backbone from a preset.
+
+        `preset` is a local Keras preset directory, the name of a registered
+        public checkpoint (see `keras_electra.models.presets.PRESETS`), or a
+        handle such as `hf://google/electra-small-discriminator`. Transformers
+        checkpoints (a `config.json` with `model_type`) are converted on load.
+
+        Example:
+        ```python
+        backbone = ElectraBackbone.from_preset("./my_electra_preset")
+        ```
+        """
+        from keras_electra.models import preset_loading
+
+        return preset_loading.load_backbone(cls, preset, load_weights, **kwargs)
+
+
+def _check_embedding_layer(layer, **expected):
+    if not isinstance(layer, ElectraEmbedding):
+        raise ValueError(
+            "`embedding_layer` must be an `ElectraEmbedding`. "
+            f"Received: {type(layer).__name__}."
+        )
+    for key, value in expected.items():
+        if getattr(layer, key) != value:
+            raise ValueError(
+                f"The shared `embedding_layer` has {key}={getattr(layer, key)}, "
+                f"but this backbone needs {key}={value}. Tied embeddings need "
+                "equal vocabulary, embedding width, positions and segments."
+            )
