@@ -1,0 +1,119 @@
+"""ElectraPacker: `[CLS] a [SEP] b [SEP]` packing with the original's truncation."""
+
+import keras
+from keras_hub.layers import MultiSegmentPacker
+
+TRUNCATION_STRATEGIES = ("longest_first", "round_robin", "waterfall")
+
+
+def longest_first_lengths(length_a, length_b, budget, minimum=min, maximum=max):
+    """Segment lengths after BERT/ELECTRA's `_truncate_seq_pair`.
+
+    The original pops one token at a time from the longer segment (from the
+    second on ties) until the pair fits in `budget`. This is its closed form;
+    pass `tf.minimum` / `tf.maximum` to apply it to tensors of lengths.
+    """
+    keep_a = minimum(length_a, maximum(budget - length_b, (budget + 1) // 2))
+    keep_b = minimum(length_b, budget - keep_a)
+    return keep_a, keep_b
+
+
+def _tf():
+    import tensorflow as tf
+
+    return tf
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraPacker(MultiSegmentPacker):
+    """Packs one or two segments as `[CLS] a [SEP] b [SEP]`, padded.
+
+    A `keras_hub.layers.MultiSegmentPacker` with one more truncation strategy,
+    `"longest_first"`, the original ELECTRA/BERT rule (`_truncate_seq_pair`):
+    drop tokens from the end of the longer segment until the pair fits. Returns
+    `(token_ids, segment_ids)`; works on Python lists, numpy and in `tf.data`,
+    batched or not.
+
+    Args:
+        sequence_length: int. Output length.
+        start_value, end_value, pad_value: ids of [CLS], [SEP] and [PAD].
+        truncate: `"longest_first"` (default, the original), `"round_robin"`
+            or `"waterfall"`. `"longest_first"` takes at most two segments.
+
+    Example:
+    ```python
+    packer = ElectraPacker(sequence_length=8, start_value=2, end_value=3,
+                           pad_value=0)
+    token_ids, segment_ids = packer(([5, 6, 7, 8, 9], [10, 11, 12]))
+    # token_ids:   [2, 5, 6, 7, 3, 10, 11, 3]
+    # segment_ids: [0, 0, 0, 0, 0, 1, 1, 1]
+    ```
+    """
+
+    def __init__(self, sequence_length, start_value, end_value, pad_value=None,
+                 truncate="longest_first", **kwargs):
+        if truncate not in TRUNCATION_STRATEGIES:
+            raise ValueError(
+                f"`truncate` must be one of {TRUNCATION_STRATEGIES}. "
+                f"Received: {truncate!r}."
+            )
+        base = "round_robin" if truncate == "longest_first" else truncate
+        super().__init__(
+            sequence_length=sequence_length,
+            start_value=start_value,
+            end_value=end_value,
+            pad_value=pad_value,
+            truncate=base,
+            **kwargs,
+        )
+        self.truncate = truncate
+
+    def _budget(self, num_segments, sequence_length):
+        sequence_length = sequence_length or self.sequence_length
+        special = len(self.start_value) + len(self.end_value)
+        special += (num_segments - 1) * len(self.sep_value)
+        return sequence_length - special
+
+    def _check_segment_count(self, num_segments):
+        if num_segments > 2:
+            raise ValueError(
+                "truncate='longest_first' packs at most two segments. "
+                f"Received {num_segments}; use 'round_robin' or 'waterfall'."
+            )
+
+    def _trim_inputs_tf(self, inputs, sequence_length=None, **kwargs):
+        if self.truncate != "longest_first":
+            return super()._trim_inputs_tf(inputs, sequence_length, **kwargs)
+        tf = _tf()
+        self._check_segment_count(len(inputs))
+        budget = self._budget(len(inputs), sequence_length)
+        if len(inputs) == 1:
+            return [inputs[0][:, :budget]]
+        a, b = inputs
+        len_a, len_b = a.row_lengths(), b.row_lengths()
+        budget = tf.cast(budget, len_a.dtype)
+        keep_a, keep_b = longest_first_lengths(
+            len_a, len_b, budget, tf.minimum, tf.maximum
+        )
+        return [_take_first(a, keep_a), _take_first(b, keep_b)]
+
+    def _trim_inputs_python(self, inputs, sequence_length=None, **kwargs):
+        if self.truncate != "longest_first":
+            return super()._trim_inputs_python(inputs, sequence_length, **kwargs)
+        self._check_segment_count(len(inputs))
+        budget = self._budget(len(inputs), sequence_length)
+        if len(inputs) == 1:
+            return [[row[:budget] for row in inputs[0]]]
+        trimmed_a, trimmed_b = [], []
+        for row_a, row_b in zip(*inputs):
+            keep_a, keep_b = longest_first_lengths(len(row_a), len(row_b), budget)
+            trimmed_a.append(row_a[:keep_a])
+            trimmed_b.append(row_b[:keep_b])
+        return [trimmed_a, trimmed_b]
+
+
+def _take_first(ragged, keep):
+    """The first `keep[i]` items of each row of a ragged tensor."""
+    tf = _tf()
+    positions = tf.ragged.range(ragged.row_lengths())
+    return tf.ragged.boolean_mask(ragged, positions < tf.expand_dims(keep, 1))

@@ -1,0 +1,58 @@
+"""ElectraTextClassifierPreprocessor: text (or text pairs) to backbone inputs."""
+
+import keras
+from keras_hub.models import TextClassifierPreprocessor
+
+from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.preprocessing.packer import ElectraPacker
+from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
+    """Tokenizes and packs one or two segments as `[CLS] a [SEP] b [SEP]`.
+
+    Returns `{"token_ids", "segment_ids", "padding_mask"}` of length
+    `sequence_length` (plus labels and sample weights when given, untouched).
+    Works on Python strings and lists without TensorFlow, and inside
+    `tf.data`, batched or unbatched.
+
+    Args:
+        tokenizer: an `ElectraTokenizer`.
+        sequence_length: int. Output length. Defaults to 512.
+        truncate: `"longest_first"` (default, as the original ELECTRA),
+            `"round_robin"` or `"waterfall"`.
+
+    Example:
+    ```python
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+             "the", "quick", "brown", "fox", "."]
+    tokenizer = ElectraTokenizer(vocabulary=vocab)
+    preprocessor = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=8)
+    preprocessor("The quick fox.")
+    # A pair (pass pairs as `x=` so they are not read as (x, y)):
+    preprocessor(x=(["The fox."], ["The brown fox."]))
+    ```
+    """
+
+    backbone_cls = ElectraBackbone
+    tokenizer_cls = ElectraTokenizer
+
+    def __init__(self, tokenizer, sequence_length=512, truncate="longest_first", **kwargs):
+        super().__init__(
+            tokenizer=tokenizer,
+            sequence_length=sequence_length,
+            truncate=truncate,
+            **kwargs,
+        )
+
+    def build(self, input_shape):
+        # Skip the keras-hub base build, which makes a packer without "longest_first".
+        self.packer = ElectraPacker(
+            sequence_length=self.sequence_length,
+            start_value=self.tokenizer.cls_token_id,
+            end_value=self.tokenizer.sep_token_id,
+            pad_value=self.tokenizer.pad_token_id,
+            truncate=self.truncate,
+        )
+        self.built = True

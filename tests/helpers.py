@@ -1,0 +1,38 @@
+"""Small builders shared by the tests."""
+
+import numpy as np
+
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [
+    "the", "quick", "brown", "fox", "jumped", "over", "lazy", "dog", ".",
+    ",", "a", "cat", "sat", "on", "mat", "##s", "##ed", "run", "is", "was",
+]
+
+
+def tiny_backbone_kwargs(**overrides):
+    kwargs = dict(
+        vocabulary_size=len(VOCAB),
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        embedding_dim=8,
+        max_sequence_length=32,
+    )
+    kwargs.update(overrides)
+    return kwargs
+
+
+def tiny_inputs(batch_size=2, sequence_length=8, vocabulary_size=len(VOCAB), seed=0):
+    rng = np.random.default_rng(seed)
+    token_ids = rng.integers(5, vocabulary_size, (batch_size, sequence_length))
+    token_ids[:, 0] = 2
+    padding_mask = np.ones((batch_size, sequence_length), "int32")
+    padding_mask[-1, sequence_length // 2 :] = 0
+    token_ids = np.where(padding_mask == 1, token_ids, 0).astype("int32")
+    segment_ids = np.zeros((batch_size, sequence_length), "int32")
+    segment_ids[:, sequence_length // 2 :] = padding_mask[:, sequence_length // 2 :]
+    return {
+        "token_ids": token_ids,
+        "segment_ids": segment_ids,
+        "padding_mask": padding_mask,
+    }
