@@ -201,3 +201,17 @@ def test_preset_gives_same_outputs_on_every_backend(tmp_path):
     reference = run(backbone, inputs)["sequence_output"]
     for backend, value in outputs.items():
         np.testing.assert_allclose(value, reference, atol=1e-5, rtol=0, err_msg=backend)
+
+
+def test_flash_attention_flag_gives_same_outputs():
+    backbone = ElectraBackbone(**tiny_backbone_kwargs(dropout=0.0))
+    inputs = tiny_inputs()
+    reference = run(backbone, inputs)["sequence_output"]
+    keras.config.enable_flash_attention()
+    try:
+        flash = ElectraBackbone.from_config(backbone.get_config())
+        flash.set_weights(backbone.get_weights())
+        out = run(flash, inputs)["sequence_output"]
+    finally:
+        keras.config.disable_flash_attention()
+    np.testing.assert_allclose(out, reference, atol=1e-5)
