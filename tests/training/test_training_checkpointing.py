@@ -1,0 +1,87 @@
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_electra.training.checkpointing import CheckpointCallback
+from keras_electra.training.checkpointing import latest_checkpoint
+from keras_electra.training.checkpointing import list_checkpoints
+from keras_electra.training.checkpointing import restore_checkpoint
+from keras_electra.training.checkpointing import save_checkpoint
+
+
+def make_model():
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(8, activation="relu", name="hidden")(inputs)
+    x = keras.layers.Dropout(0.3, name="dropout")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(x))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    return model
+
+
+def batches(start=0):
+    step = start
+    while True:
+        rng = np.random.default_rng(step)
+        yield rng.normal(size=(4, 4)).astype("float32"), rng.normal(size=(4, 1)).astype("float32")
+        step += 1
+
+
+def weights(model):
+    return [keras.ops.convert_to_numpy(v) for v in model.variables + model.optimizer.variables]
+
+
+def test_resume_gives_identical_weights(tmp_path):
+    keras.utils.set_random_seed(0)
+    straight = make_model()
+    straight.fit(batches(), steps_per_epoch=6, epochs=1, verbose=0)
+
+    keras.utils.set_random_seed(0)
+    first = make_model()
+    ckpt = str(tmp_path / "ckpt")
+    first.fit(batches(), steps_per_epoch=3, epochs=1, verbose=0,
+              callbacks=[CheckpointCallback(ckpt, every_steps=3)])
+    step, path = latest_checkpoint(ckpt)
+    assert step == 3
+
+    keras.utils.set_random_seed(123)  # a fresh process would not share RNG state
+    resumed = make_model()
+    restore_checkpoint(resumed, path)
+    callback = CheckpointCallback(ckpt, every_steps=3, initial_step=step, resumed_from=path)
+    resumed.fit(batches(start=step), steps_per_epoch=3, epochs=1, verbose=0, callbacks=[callback])
+    assert latest_checkpoint(ckpt)[0] == 6
+    for a, b in zip(weights(straight), weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_keeps_newest_and_survives_corrupt_latest(tmp_path):
+    model = make_model()
+    model.fit(batches(), steps_per_epoch=1, epochs=1, verbose=0)
+    directory = str(tmp_path)
+    for step in (10, 20, 30):
+        save_checkpoint(model, directory, step, keep=2)
+    assert [s for s, _ in list_checkpoints(directory)] == [20, 30]
+    with open(os.path.join(directory, "latest.json"), "w") as f:
+        f.write("{trunc")
+    assert latest_checkpoint(directory)[0] == 30
+    # a half-written temporary file is never taken for a checkpoint
+    open(os.path.join(directory, ".tmp-1-ckpt-000000040.weights.h5"), "w").close()
+    assert latest_checkpoint(directory)[0] == 30
+    with open(os.path.join(directory, "latest.json")) as f:
+        assert "{" in f.read()
+
+
+def test_no_checkpoint(tmp_path):
+    assert latest_checkpoint(str(tmp_path)) is None
+
+
+def test_corrupt_checkpoint_names_file(tmp_path):
+    model = make_model()
+    model.fit(batches(), steps_per_epoch=1, epochs=1, verbose=0)
+    path = save_checkpoint(model, str(tmp_path), 5)
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(ValueError, match="ckpt-000000005.weights.h5"):
+        restore_checkpoint(make_model(), path)
