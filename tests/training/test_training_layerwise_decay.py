@@ -98,7 +98,9 @@ def test_multipliers_of_bare_backbone_and_errors():
 
 def random_grads(variables, seed):
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=v.shape).astype("float32") for v in variables]
+    # Tensors, not numpy arrays: torch's parallel optimizers need tensors.
+    return [keras.ops.convert_to_tensor(rng.normal(size=v.shape).astype("float32"))
+            for v in variables]
 
 
 def copy_variables(variables):
@@ -120,6 +122,7 @@ def test_sgd_update_is_scaled_by_multiplier():
     for variable, plain_variable, w0, grad in zip(variables, plain_variables, initial, grads):
         multiplier = multipliers[variable.path]
         distinct.add(multiplier)
+        grad = to_numpy(grad)
         np.testing.assert_allclose(to_numpy(plain_variable) - w0, -0.5 * grad, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(to_numpy(variable) - w0, -0.5 * multiplier * grad,
                                    rtol=1e-4, atol=1e-6)
@@ -161,6 +164,30 @@ def test_adam_update_equals_per_variable_learning_rate(inner):
     token = variables[0]
     assert token.path == "embeddings/token_embedding/embeddings"
     assert multipliers[token.path] == pytest.approx(0.6**4)
+
+
+def test_gradient_accumulation_of_inner_optimizer():
+    model = build_classifier()
+    variables = model.trainable_variables
+    multipliers = layerwise_decay_multipliers(model, 0.5)
+    initial = [to_numpy(v) for v in variables]
+    plain_variables = copy_variables(variables)
+    wrapped = LayerwiseDecayOptimizer(
+        keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), multipliers)
+    plain = keras.optimizers.SGD(0.1, gradient_accumulation_steps=2)
+    grads = [random_grads(variables, 0), random_grads(variables, 1)]
+    wrapped.apply(grads[0], variables)
+    plain.apply(grads[0], plain_variables)
+    for variable, w0 in zip(variables, initial):
+        np.testing.assert_array_equal(to_numpy(variable), w0)  # only accumulated
+    wrapped.apply(grads[1], variables)
+    plain.apply(grads[1], plain_variables)
+    for variable, plain_variable, w0 in zip(variables, plain_variables, initial):
+        plain_delta = to_numpy(plain_variable) - w0
+        assert np.abs(plain_delta).max() > 1e-4
+        np.testing.assert_allclose(to_numpy(variable) - w0,
+                                   multipliers[variable.path] * plain_delta,
+                                   rtol=1e-4, atol=2.5e-7)
 
 
 def test_missing_multiplier_is_reported():

@@ -58,6 +58,7 @@ def test_update_matches_numpy_reference(bias_correction, use_schedule):
     num_steps = 4
     grads = [[rng.normal(size=v.shape).astype("float32") for v in variables]
              for _ in range(num_steps)]
+    tensor_grads = [[keras.ops.convert_to_tensor(g) for g in step] for step in grads]
     if use_schedule:
         learning_rate = ElectraLearningRateSchedule(0.05, num_train_steps=6, warmup_steps=2)
         lrs = [0.05 * min(1, t / 2) * (1 - t / 6) for t in range(num_steps)]
@@ -68,7 +69,7 @@ def test_update_matches_numpy_reference(bias_correction, use_schedule):
         learning_rate=learning_rate, weight_decay=wd, beta_1=beta_1,
         beta_2=beta_2, epsilon=eps, bias_correction=bias_correction,
     )
-    for step_grads in grads:
+    for step_grads in tensor_grads:
         optimizer.apply(step_grads, variables)
     reference = bias_corrected_reference if bias_correction else original_adam_reference
     for i, (variable, w0) in enumerate(zip(variables, initial)):
@@ -85,7 +86,8 @@ def test_bias_correction_equals_keras_adamw():
     rng = np.random.default_rng(1)
     ours, theirs = make_variables(rng), None
     theirs = [keras.Variable(to_numpy(v).astype("float32"), name=v.name) for v in ours]
-    grads = [rng.normal(size=v.shape).astype("float32") for v in ours]
+    grads = [keras.ops.convert_to_tensor(rng.normal(size=v.shape).astype("float32"))
+             for v in ours]
     electra = ElectraAdamWeightDecay(learning_rate=0.01, weight_decay=0.05, bias_correction=True)
     adamw = keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05, epsilon=1e-6)
     adamw.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
@@ -105,7 +107,7 @@ def test_weight_decay_excludes_layer_norm_and_biases_of_backbone():
     assert isinstance(optimizer, keras.optimizers.AdamW)
     before = {v.path: to_numpy(v) for v in model.trainable_variables}
     # Zero gradients: the Adam step is 0, only weight decay moves a variable.
-    zeros = [np.zeros(v.shape, "float32") for v in model.trainable_variables]
+    zeros = [keras.ops.zeros(v.shape) for v in model.trainable_variables]
     optimizer.apply(zeros, model.trainable_variables)
     decayed, kept = set(), set()
     for variable in model.trainable_variables:
@@ -145,7 +147,7 @@ def test_global_clipnorm_clips_before_update():
     variable = keras.Variable(np.zeros(2, "float32"), name="kernel")
     optimizer = create_optimizer(1.0, weight_decay=0.0, epsilon=1.0,
                                  bias_correction=False, global_clipnorm=1.0)
-    optimizer.apply([np.array([30.0, 40.0], "float32")], [variable])
+    optimizer.apply([keras.ops.convert_to_tensor([30.0, 40.0])], [variable])
     clipped = np.array([0.6, 0.8])  # [30, 40] scaled to global norm 1
     expected = original_adam_reference(np.zeros(2), [clipped], [1.0], 0.9, 0.999, 1.0, 0.0, False)
     np.testing.assert_allclose(to_numpy(variable), expected, rtol=1e-5)

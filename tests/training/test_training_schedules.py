@@ -95,7 +95,7 @@ def test_drives_optimizer_learning_rate():
     schedule = ElectraLearningRateSchedule(1e-2, num_train_steps=10, warmup_steps=4)
     optimizer = keras.optimizers.SGD(learning_rate=schedule)
     variable = keras.Variable(np.zeros(3, "float32"))
-    grad = np.ones(3, "float32")
+    grad = keras.ops.ones(3)
     expected = 0.0
     for step in range(6):
         assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(
