@@ -1,0 +1,451 @@
+"""Named training recipes: the original ELECTRA hyperparameters per model size.
+
+Pretraining values are those of the ELECTRA paper (Clark et al. 2020, Table 6)
+and google-research/electra `configure_pretraining.py`; fine-tuning values
+are those of `configure_finetuning.py`. The `tiny` recipes are not from the
+paper: they are sized for CPU demos and tests.
+
+The recipes reproduce the original optimizer: Adam without bias correction
+(`adam_bias_correction=False`) and, for fine-tuning, the original's layer-wise
+decay depths (`original_off_by_one=True`; see `layerwise_decay`). Change them
+with `dataclasses.replace(recipe, ...)`.
+"""
+
+import dataclasses
+
+# Vocabulary of the original uncased WordPiece vocab.txt.
+ORIGINAL_VOCABULARY_SIZE = 30522
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSize:
+    """Transformer dimensions of an ELECTRA model.
+
+    Args:
+        hidden_dim: int. Width of the Transformer layers.
+        embedding_dim: int. Width of the embedding tables.
+        num_layers: int. Number of Transformer layers.
+        num_heads: int. Attention heads per layer.
+        intermediate_dim: int. Feed-forward inner width.
+        vocabulary_size: int. Token vocabulary size.
+        max_sequence_length: int. Number of learned positions.
+
+    Example:
+    ```python
+    from keras_electra.training import get_pretraining_recipe
+
+    size = get_pretraining_recipe("small").model
+    size.backbone_kwargs()["hidden_dim"]  # 256
+    ```
+    """
+
+    hidden_dim: int
+    embedding_dim: int
+    num_layers: int
+    num_heads: int
+    intermediate_dim: int
+    vocabulary_size: int = ORIGINAL_VOCABULARY_SIZE
+    max_sequence_length: int = 512
+
+    def backbone_kwargs(self):
+        """Keyword arguments for `keras_electra.models.ElectraBackbone`."""
+        return dataclasses.asdict(self)
+
+    def generator(self, hidden_fraction, layer_fraction=1.0):
+        """The generator's size, as google-research/electra derives it.
+
+        Width `round(hidden_dim * hidden_fraction)`, depth
+        `round(num_layers * layer_fraction)`, feed-forward `4 * width`, one
+        head per 64 units (at least one); the embedding width is unchanged
+        because the generator shares the discriminator's embeddings.
+
+        Args:
+            hidden_fraction: float. Generator width relative to this model.
+            layer_fraction: float. Generator depth relative to this model.
+
+        Returns:
+            A `ModelSize`.
+        """
+        hidden_dim = int(round(self.hidden_dim * hidden_fraction))
+        return dataclasses.replace(
+            self,
+            hidden_dim=hidden_dim,
+            num_layers=int(round(self.num_layers * layer_fraction)),
+            num_heads=max(1, hidden_dim // 64),
+            intermediate_dim=4 * hidden_dim,
+        )
+
+
+MODEL_SIZES = {
+    "tiny": ModelSize(
+        hidden_dim=64,
+        embedding_dim=32,
+        num_layers=2,
+        num_heads=2,
+        intermediate_dim=256,
+        max_sequence_length=64,
+    ),
+    "small": ModelSize(
+        hidden_dim=256,
+        embedding_dim=128,
+        num_layers=12,
+        num_heads=4,
+        intermediate_dim=1024,
+    ),
+    "base": ModelSize(
+        hidden_dim=768,
+        embedding_dim=768,
+        num_layers=12,
+        num_heads=12,
+        intermediate_dim=3072,
+    ),
+    "large": ModelSize(
+        hidden_dim=1024,
+        embedding_dim=1024,
+        num_layers=24,
+        num_heads=16,
+        intermediate_dim=4096,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainingRecipe:
+    """Hyperparameters of ELECTRA pretraining for one model size.
+
+    Args:
+        name: str. Recipe name.
+        model: `ModelSize` of the discriminator.
+        learning_rate: float. Peak learning rate.
+        batch_size: int. Sequences per step.
+        sequence_length: int. Tokens per sequence.
+        warmup_steps: int. Linear-warmup steps.
+        num_train_steps: int. Total steps (linear decay to 0 over them).
+        mask_probability: float. Fraction of tokens masked / replaced.
+        generator_hidden_fraction: float. Generator width / discriminator's.
+        generator_layer_fraction: float. Generator depth / discriminator's.
+        generator_weight: float. Weight of the generator (MLM) loss.
+        discriminator_weight: float. Weight of the discriminator loss.
+        temperature: float. Generator sampling temperature.
+        weight_decay: float. Decoupled weight decay.
+        lr_decay_power: float. Power of the polynomial decay.
+        adam_epsilon: float. Adam epsilon.
+        adam_bias_correction: bool. `False` is the original's Adam.
+        global_clipnorm: float. Gradient clipping by global norm.
+
+    Example:
+    ```python
+    from keras_electra.training import get_pretraining_recipe
+
+    recipe = get_pretraining_recipe("small")
+    recipe.max_predictions_per_sequence  # 19
+    optimizer = recipe.create_optimizer()
+    ```
+    """
+
+    name: str
+    model: ModelSize
+    learning_rate: float
+    batch_size: int
+    sequence_length: int
+    warmup_steps: int
+    num_train_steps: int
+    mask_probability: float
+    generator_hidden_fraction: float
+    generator_layer_fraction: float = 1.0
+    generator_weight: float = 1.0
+    discriminator_weight: float = 50.0
+    temperature: float = 1.0
+    weight_decay: float = 0.01
+    lr_decay_power: float = 1.0
+    adam_epsilon: float = 1e-6
+    adam_bias_correction: bool = False
+    global_clipnorm: float = 1.0
+
+    @property
+    def generator_model(self):
+        """`ModelSize` of the generator."""
+        return self.model.generator(
+            self.generator_hidden_fraction, self.generator_layer_fraction
+        )
+
+    @property
+    def max_predictions_per_sequence(self):
+        """Masked positions per sequence, `int((mask_prob + 0.005) * length)`."""
+        return int((self.mask_probability + 0.005) * self.sequence_length)
+
+    def learning_rate_schedule(self):
+        """The `ElectraLearningRateSchedule` of this recipe."""
+        from keras_electra.training.schedules import ElectraLearningRateSchedule
+
+        return ElectraLearningRateSchedule(
+            peak_learning_rate=self.learning_rate,
+            num_train_steps=self.num_train_steps,
+            warmup_steps=self.warmup_steps,
+            power=self.lr_decay_power,
+        )
+
+    def create_optimizer(self, **overrides):
+        """The optimizer of this recipe (schedule, decay, clipping).
+
+        Args:
+            **overrides: arguments of `create_optimizer` to change.
+        """
+        from keras_electra.training.optimizers import create_optimizer
+
+        kwargs = dict(
+            learning_rate=self.learning_rate_schedule(),
+            weight_decay=self.weight_decay,
+            epsilon=self.adam_epsilon,
+            bias_correction=self.adam_bias_correction,
+            global_clipnorm=self.global_clipnorm,
+        )
+        kwargs.update(overrides)
+        return create_optimizer(**kwargs)
+
+
+PRETRAINING_RECIPES = {
+    "tiny": PretrainingRecipe(
+        name="tiny",
+        model=MODEL_SIZES["tiny"],
+        learning_rate=1e-3,
+        batch_size=16,
+        sequence_length=64,
+        warmup_steps=30,
+        num_train_steps=300,
+        mask_probability=0.15,
+        generator_hidden_fraction=0.25,
+    ),
+    "small": PretrainingRecipe(
+        name="small",
+        model=MODEL_SIZES["small"],
+        learning_rate=5e-4,
+        batch_size=128,
+        sequence_length=128,
+        warmup_steps=10_000,
+        num_train_steps=1_000_000,
+        mask_probability=0.15,
+        generator_hidden_fraction=0.25,
+    ),
+    "base": PretrainingRecipe(
+        name="base",
+        model=MODEL_SIZES["base"],
+        learning_rate=2e-4,
+        batch_size=256,
+        sequence_length=512,
+        warmup_steps=10_000,
+        num_train_steps=766_000,
+        mask_probability=0.15,
+        generator_hidden_fraction=1 / 3,
+    ),
+    "large": PretrainingRecipe(
+        name="large",
+        model=MODEL_SIZES["large"],
+        learning_rate=2e-4,
+        batch_size=2048,
+        sequence_length=512,
+        warmup_steps=10_000,
+        num_train_steps=400_000,
+        mask_probability=0.25,
+        generator_hidden_fraction=0.25,
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuningRecipe:
+    """Hyperparameters of ELECTRA fine-tuning for one model size and task.
+
+    Args:
+        size: str. Model size name.
+        task: str. Canonical task name.
+        model: `ModelSize` of the pretrained model.
+        learning_rate: float. Peak learning rate.
+        layerwise_decay: float. Layer-wise learning-rate decay.
+        num_epochs: float. Passes over the training set.
+        batch_size: int. Examples per step.
+        max_sequence_length: int. Tokens per example.
+        warmup_proportion: float. Warmup as a fraction of all steps.
+        weight_decay: float. Decoupled weight decay.
+        lr_decay_power: float. Power of the polynomial decay (1 is linear).
+        adam_epsilon: float. Adam epsilon.
+        adam_bias_correction: bool. `False` is the original's Adam.
+        original_off_by_one: bool. The original's layer-wise depths.
+        global_clipnorm: float. Gradient clipping by global norm.
+
+    Example:
+    ```python
+    from keras_electra.training import get_finetuning_recipe
+
+    recipe = get_finetuning_recipe("base", "rte")
+    recipe.num_epochs  # 10.0
+    recipe.num_train_steps(num_examples=2490)  # 778
+    ```
+    """
+
+    size: str
+    task: str
+    model: ModelSize
+    learning_rate: float
+    layerwise_decay: float
+    num_epochs: float
+    batch_size: int = 32
+    max_sequence_length: int = 128
+    warmup_proportion: float = 0.1
+    weight_decay: float = 0.01
+    lr_decay_power: float = 1.0
+    adam_epsilon: float = 1e-6
+    adam_bias_correction: bool = False
+    original_off_by_one: bool = True
+    global_clipnorm: float = 1.0
+
+    def num_train_steps(self, num_examples):
+        """Optimizer steps for `num_examples` training examples."""
+        if num_examples <= 0:
+            raise ValueError(
+                f"`num_examples` must be > 0. Received: num_examples={num_examples}"
+            )
+        return max(1, int(num_examples * self.num_epochs / self.batch_size))
+
+    def learning_rate_schedule(self, num_train_steps):
+        """Warmup over `warmup_proportion`, then linear decay to 0."""
+        from keras_electra.training.schedules import ElectraLearningRateSchedule
+
+        return ElectraLearningRateSchedule(
+            peak_learning_rate=self.learning_rate,
+            num_train_steps=num_train_steps,
+            warmup_proportion=self.warmup_proportion,
+            power=self.lr_decay_power,
+        )
+
+    def create_optimizer(self, model, num_train_steps, **overrides):
+        """The optimizer of this recipe, with layer-wise decay over `model`.
+
+        Args:
+            model: the task model (with `.backbone`) or a backbone.
+            num_train_steps: int. Total optimizer steps.
+            **overrides: arguments of `create_optimizer` to change.
+        """
+        from keras_electra.training.optimizers import create_optimizer
+
+        kwargs = dict(
+            learning_rate=self.learning_rate_schedule(num_train_steps),
+            weight_decay=self.weight_decay,
+            epsilon=self.adam_epsilon,
+            bias_correction=self.adam_bias_correction,
+            global_clipnorm=self.global_clipnorm,
+            layerwise_decay=self.layerwise_decay,
+            model=model,
+            original_off_by_one=self.original_off_by_one,
+        )
+        kwargs.update(overrides)
+        return create_optimizer(**kwargs)
+
+
+# Task name -> (num_epochs, max_sequence_length), from configure_finetuning.py.
+FINETUNING_TASKS = {
+    "generic": (3.0, 128),
+    "cola": (3.0, 128),
+    "sst": (3.0, 128),
+    "mrpc": (3.0, 128),
+    "sts": (10.0, 128),
+    "qqp": (3.0, 128),
+    "mnli": (3.0, 128),
+    "qnli": (3.0, 128),
+    "rte": (10.0, 128),
+    "squad": (2.0, 512),
+    "squadv1": (2.0, 512),
+    "chunk": (3.0, 256),
+}
+
+TASK_ALIASES = {
+    "sst2": "sst",
+    "sst-2": "sst",
+    "stsb": "sts",
+    "sts-b": "sts",
+    "squad2": "squad",
+    "squadv2": "squad",
+    "squad1": "squadv1",
+    "conll2000": "chunk",
+}
+
+# Size -> (learning_rate, layerwise_decay). `tiny` is a demo value.
+FINETUNING_OPTIMIZATION = {
+    "tiny": (1e-3, 0.8),
+    "small": (1e-4, 0.8),
+    "base": (1e-4, 0.8),
+    "large": (5e-5, 0.9),
+}
+
+
+def get_pretraining_recipe(name):
+    """Returns the pretraining recipe `name` ("tiny", "small", "base", "large").
+
+    Args:
+        name: str. Recipe name.
+
+    Returns:
+        A frozen `PretrainingRecipe`.
+
+    Example:
+    ```python
+    from keras_electra.training import get_pretraining_recipe
+
+    get_pretraining_recipe("base").learning_rate  # 2e-4
+    ```
+    """
+    key = str(name).lower()
+    if key not in PRETRAINING_RECIPES:
+        raise ValueError(
+            f"Unknown pretraining recipe {name!r}. Valid names: "
+            f"{', '.join(PRETRAINING_RECIPES)}."
+        )
+    return PRETRAINING_RECIPES[key]
+
+
+def get_finetuning_recipe(size, task="generic"):
+    """Returns the fine-tuning recipe for a model size and task.
+
+    Args:
+        size: str. "tiny", "small", "base" or "large".
+        task: str. A task of `FINETUNING_TASKS` (or an alias such as "sst-2",
+            "sts-b", "squad2"); "generic" for any other task.
+
+    Returns:
+        A frozen `FinetuningRecipe`.
+
+    Example:
+    ```python
+    from keras_electra.training import get_finetuning_recipe
+
+    recipe = get_finetuning_recipe("large", "squad")
+    recipe.learning_rate, recipe.layerwise_decay, recipe.num_epochs
+    # (5e-05, 0.9, 2.0)
+    ```
+    """
+    size_key = str(size).lower()
+    if size_key not in FINETUNING_OPTIMIZATION:
+        raise ValueError(
+            f"Unknown model size {size!r}. Valid sizes: "
+            f"{', '.join(FINETUNING_OPTIMIZATION)}."
+        )
+    task_key = str(task).lower()
+    task_key = TASK_ALIASES.get(task_key, task_key)
+    if task_key not in FINETUNING_TASKS:
+        raise ValueError(
+            f"Unknown fine-tuning task {task!r}. Valid tasks: "
+            f"{', '.join(FINETUNING_TASKS)} (aliases: {', '.join(TASK_ALIASES)}); "
+            "use 'generic' for other tasks."
+        )
+    learning_rate, layerwise_decay = FINETUNING_OPTIMIZATION[size_key]
+    num_epochs, max_sequence_length = FINETUNING_TASKS[task_key]
+    return FinetuningRecipe(
+        size=size_key,
+        task=task_key,
+        model=MODEL_SIZES[size_key],
+        learning_rate=learning_rate,
+        layerwise_decay=layerwise_decay,
+        num_epochs=num_epochs,
+        max_sequence_length=max_sequence_length,
+    )
+
