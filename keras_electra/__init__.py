@@ -2,5 +2,12 @@
 
 from keras_electra import layers
 from keras_electra import models
+from keras_electra import preprocessing
+from keras_electra import training
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.training import create_optimizer
+from keras_electra.training import get_finetuning_recipe
+from keras_electra.training import get_pretraining_recipe
 from keras_electra.version import __version__

@@ -14,3 +14,10 @@ from keras_electra.training.recipes import PretrainingRecipe
 from keras_electra.training.recipes import get_finetuning_recipe
 from keras_electra.training.recipes import get_pretraining_recipe
 from keras_electra.training.schedules import ElectraLearningRateSchedule
+from keras_electra.training.callbacks import ThroughputMeter
+from keras_electra.training.callbacks import plot_training_curves
+from keras_electra.training.callbacks import tensorboard_callback
+from keras_electra.training.checkpointing import CheckpointCallback
+from keras_electra.training.checkpointing import latest_checkpoint
+from keras_electra.training.checkpointing import restore_checkpoint
+from keras_electra.training.checkpointing import save_checkpoint
