@@ -8,6 +8,7 @@ import sys
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 COMMANDS = [
     "quickstart",
+    "benchmark",
 ]
 
 EPILOG = """examples:

@@ -1,0 +1,115 @@
+"""The keras-electra side of the benchmark, on the backend of this process.
+
+Training steps run through `model.fit` and inference through `model.predict`,
+as users run them, so the numbers include Keras' own loop overhead. Each
+timed call covers `steps` steps; one untimed call before it compiles and warms
+up.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from keras_electra.benchmark.inputs import num_predictions
+from keras_electra.benchmark.inputs import synthetic_batch
+from keras_electra.benchmark.memory import keras_peak_memory
+
+
+def _classifier(keras, size):
+    from keras_electra.models import ElectraBackbone
+
+    backbone = ElectraBackbone(**size.backbone_kwargs(), name="backbone")
+    inputs = backbone.input
+    pooled = backbone(inputs)["pooled_output"]
+    pooled = keras.layers.Dropout(0.1, name="classifier_dropout")(pooled)
+    logits = keras.layers.Dense(2, name="classifier", dtype="float32")(pooled)
+    return keras.Model(inputs, logits, name="classifier_model")
+
+
+def _pretrainer(size, generator, mask_probability, sequence_length):
+    from keras_electra.models import ElectraBackbone
+    from keras_electra.models import ElectraPretrainer
+
+    discriminator = ElectraBackbone(**size.backbone_kwargs(), name="discriminator")
+    generator = ElectraBackbone(
+        **generator.backbone_kwargs(),
+        embedding_layer=discriminator.embeddings,
+        name="generator",
+    )
+    return ElectraPretrainer(
+        discriminator=discriminator,
+        generator=generator,
+        mask_probability=mask_probability,
+        max_predictions=num_predictions(sequence_length, mask_probability),
+    )
+
+
+def _tiled(batch, copies):
+    return {k: np.concatenate([v] * copies) for k, v in batch.items()}
+
+
+def run(spec, discriminator, generator, mask_probability):
+    import keras
+
+    from keras_electra.training.optimizers import create_optimizer
+
+    backend = keras.config.backend()
+    if spec["precision"] == "bfloat16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.utils.set_random_seed(0)
+    batch_size, steps = spec["batch_size"], spec["steps"]
+    batch, labels = synthetic_batch(batch_size, spec["sequence_length"],
+                                    discriminator.vocabulary_size)
+    workload = spec["workload"]
+    jit = {"auto": "auto", "on": True, "off": False}[spec["mode"]]
+
+    optimizer = create_optimizer(learning_rate=1e-4, weight_decay=0.01, global_clipnorm=1.0)
+    if workload == "pretrain":
+        model = _pretrainer(discriminator, generator, mask_probability, spec["sequence_length"])
+        model.compile(optimizer=optimizer, jit_compile=jit)
+        target = None
+    else:
+        model = _classifier(keras, discriminator)
+        model.compile(
+            optimizer=optimizer,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit,
+        )
+        target = labels
+
+    def call(num_steps):
+        x = _tiled(batch, num_steps)
+        if workload == "inference":
+            model.predict(x, batch_size=batch_size, verbose=0)
+            return
+        y = None if target is None else np.concatenate([target] * num_steps)
+        model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+
+    call(spec["warmup_steps"])
+    start = time.perf_counter()
+    call(steps)
+    elapsed = time.perf_counter() - start
+    return {
+        "step_time_s": elapsed / steps,
+        "peak_memory_bytes": keras_peak_memory(backend),
+        "device": _device_name(backend),
+    }
+
+
+def _device_name(backend):
+    try:
+        if backend == "jax":
+            import jax
+
+            return str(jax.devices()[0].device_kind)
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return gpus[0].name if gpus else "cpu"
+    except Exception:
+        return os.environ.get("KERAS_BACKEND", "unknown")
