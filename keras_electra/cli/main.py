@@ -8,10 +8,14 @@ import sys
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 COMMANDS = [
     "quickstart",
+    "vocab",
+    "build_data",
 ]
 
 EPILOG = """examples:
   keras-electra quickstart                 # build, save, reload and run a tiny model
+  keras-electra vocab --input corpus.txt --size 30522 --out vocab.txt
+  keras-electra build-data --input corpus.txt --vocab vocab.txt --out shards/
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
