@@ -27,8 +27,9 @@ def resolve_shards(data):
     """TFRecord shard paths of a folder, files or globs; checks each one.
 
     A folder stands for the `pretrain_data.tfrecord-*` files in it. Every
-    shard must exist, be non-empty and start with a plausible TFRecord
-    header; a ValueError names the first that does not.
+    shard must exist and be empty (fewer examples than shards) or start with a
+    plausible TFRecord header; a ValueError names the first that does not, or
+    says that all are empty.
     """
     if isinstance(data, str):
         data = [data]
@@ -44,13 +45,15 @@ def resolve_shards(data):
             paths += resolve_inputs([item])
     for path in paths:
         _check_tfrecord_header(path)
+    if all(os.path.getsize(p) == 0 for p in paths):
+        raise ValueError(f"All TFRecord shards are empty: {', '.join(paths)}")
     return paths
 
 
 def _check_tfrecord_header(path):
     size = os.path.getsize(path)
     if size == 0:
-        raise ValueError(f"TFRecord shard is empty: {path}")
+        return
     with open(path, "rb") as f:
         header = f.read(12)
     if len(header) < 12:
@@ -117,11 +120,11 @@ def tfrecord_dataset(data, batch_size, seq_len=None, shuffle=True, seed=0, repea
         files = files.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         files = files.repeat()
-    ds = files.interleave(
-        tf.data.TFRecordDataset, cycle_length=len(paths), block_length=1,
-        num_parallel_calls=tf.data.AUTOTUNE if shuffle else None,
-        deterministic=not shuffle,
-    )
+    if shuffle:
+        ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(paths),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+    else:  # one record per shard in turn: build-data's order
+        ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(paths), block_length=1)
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     spec = {name: tf.io.FixedLenFeature([seq_len], tf.int64) for name in FEATURES}

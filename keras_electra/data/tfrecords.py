@@ -164,6 +164,8 @@ def write_pretraining_shards(inputs, vocabulary, output_dir, seq_len=128, num_sh
         if pool:
             pool.terminate()
     if n == 0:
+        for path in shard_paths:
+            os.remove(path)
         raise ValueError(f"No examples: the input files hold no text ({', '.join(paths)}).")
     metadata = {
         "seq_len": seq_len,
