@@ -4,15 +4,24 @@ import argparse
 import importlib
 import sys
 
-# Subcommand modules in keras_electra/cli/. Each defines `add_parser(subparsers)`,
+# Subcommands are the modules of keras_electra/cli/ that define `add_parser(subparsers)`,
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
-COMMANDS = [
-    "quickstart",
-    "benchmark",
-]
+# Helper modules (no `add_parser`) are skipped. Heavy imports belong inside `run`.
+def subcommand_modules():
+    """The subcommand modules, in a stable order (quickstart first)."""
+    import pkgutil
+
+    import keras_electra.cli as cli
+
+    names = sorted(m.name for m in pkgutil.iter_modules(cli.__path__) if m.name != "main")
+    names.sort(key=lambda name: name != "quickstart")
+    modules = [importlib.import_module(f"keras_electra.cli.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "add_parser")]
 
 EPILOG = """examples:
   keras-electra quickstart                 # build, save, reload and run a tiny model
+  keras-electra vocab --input corpus.txt --size 30522 --out vocab.txt
+  keras-electra build-data --input corpus.txt --vocab vocab.txt --out shards/
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
@@ -30,8 +39,8 @@ def build_parser():
 
     parser.add_argument("--version", action="version", version=f"keras-electra {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
-    for name in COMMANDS:
-        importlib.import_module(f"keras_electra.cli.{name}").add_parser(subparsers)
+    for module in subcommand_modules():
+        module.add_parser(subparsers)
     return parser
 
 

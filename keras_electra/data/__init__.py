@@ -1,1 +1,17 @@
+"""Pretraining data: vocabularies, examples from raw text, TFRecord shards and tf.data pipelines."""
 
+from keras_electra.data.pretraining_dataset import resolve_shards
+from keras_electra.data.pretraining_dataset import text_dataset
+from keras_electra.data.pretraining_dataset import tfrecord_dataset
+from keras_electra.data.pretraining_dataset import verify_shards
+from keras_electra.data.pretraining_examples import ExampleBuilder
+from keras_electra.data.pretraining_examples import build_examples
+from keras_electra.data.stdlib_corpus import stdlib_docstring_corpus
+from keras_electra.data.text_files import resolve_inputs
+from keras_electra.data.tfrecords import read_metadata
+from keras_electra.data.tfrecords import serialize_example
+from keras_electra.data.tfrecords import write_pretraining_shards
+from keras_electra.data.vocabulary import SPECIAL_TOKENS
+from keras_electra.data.vocabulary import fast_tokenize_function
+from keras_electra.data.vocabulary import read_vocabulary
+from keras_electra.data.vocabulary import train_vocabulary
