@@ -8,10 +8,14 @@ import sys
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 COMMANDS = [
     "quickstart",
+    "finetune",
+    "evaluate",
+    "predict",
 ]
 
 EPILOG = """examples:
   keras-electra quickstart                 # build, save, reload and run a tiny model
+  keras-electra finetune --preset DIR --task sst2 --train train.tsv --eval dev.tsv --out OUT
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
