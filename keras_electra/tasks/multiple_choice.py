@@ -64,9 +64,7 @@ class ElectraMultipleChoice(Task):
     Example:
     ```python
     model = keras_electra.ElectraMultipleChoice.from_preset(
-        "./electra_preset", num_choices=2,
-        preprocessor=ElectraMultipleChoicePreprocessor.from_preset(
-            "./electra_preset", num_choices=2, sequence_length=32),
+        "./electra_preset", num_choices=2, sequence_length=32
     )
     model.fit((["The cat sat on"], [["the mat.", "a fox."]]), [0])
     ```
@@ -125,16 +123,23 @@ class ElectraMultipleChoice(Task):
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds the model from a backbone preset or a saved task preset."""
+        """Builds the model from a backbone preset or a saved task preset.
+
+        `num_choices` and `sequence_length` set up the preprocessor when
+        no `preprocessor` is passed.
+        """
         from keras_electra.tasks.task_presets import load_task
 
-        if "num_choices" in kwargs and "preprocessor" not in kwargs:
+        sequence_length = kwargs.pop("sequence_length", None)
+        if "preprocessor" not in kwargs and ("num_choices" in kwargs or sequence_length):
             preprocessor = cls.preprocessor_cls.from_preset(preset)
-            if preprocessor.num_choices != kwargs["num_choices"]:
+            num_choices = kwargs.get("num_choices", preprocessor.num_choices)
+            sequence_length = sequence_length or preprocessor.sequence_length
+            if (preprocessor.num_choices, preprocessor.sequence_length) != (num_choices, sequence_length):
                 preprocessor = cls.preprocessor_cls(
                     preprocessor.tokenizer,
-                    num_choices=kwargs["num_choices"],
-                    sequence_length=preprocessor.sequence_length,
+                    num_choices=num_choices,
+                    sequence_length=sequence_length,
                 )
             kwargs["preprocessor"] = preprocessor
         return load_task(cls, preset, load_weights=load_weights, **kwargs)

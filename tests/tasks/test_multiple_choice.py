@@ -37,7 +37,7 @@ def test_labels_outside_choices_raise():
 
 @requires_tf
 def test_fit_and_task_preset_round_trip(backbone_preset, tmp_path):
-    model = ElectraMultipleChoice.from_preset(backbone_preset, num_choices=3)
+    model = ElectraMultipleChoice.from_preset(backbone_preset, num_choices=3, sequence_length=10)
     history = model.fit(X, [0, 2], batch_size=2, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     path = str(tmp_path / "mc")

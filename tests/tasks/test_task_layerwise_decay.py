@@ -36,11 +36,11 @@ def test_per_variable_learning_rates(kind):
     assert head, "the task head has variables"
     optimizer = LayerwiseDecayOptimizer(keras.optimizers.SGD(0.1), multipliers)
     variables = model.trainable_variables
-    before = [keras.ops.convert_to_numpy(v) for v in variables]
-    optimizer.apply([keras.ops.ones_like(v) for v in variables], variables)
+    before = [keras.ops.convert_to_numpy(v.value) for v in variables]
+    optimizer.apply([keras.ops.ones_like(v.value) for v in variables], variables)
     for variable, old in zip(variables, before):
         rate = 0.1 * 0.5 ** (3 - expected_depth(variable.path))
-        step = old - keras.ops.convert_to_numpy(variable)
+        step = old - keras.ops.convert_to_numpy(variable.value)
         np.testing.assert_allclose(step, rate, rtol=1e-4, err_msg=variable.path)
 
 
