@@ -58,6 +58,7 @@ def add_parser(subparsers):
     parser.add_argument("--double-unordered", action="store_true",
                         help="also train on swapped pairs (MRPC, STS-B), as the original")
     parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
+    parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
     parser.add_argument("--seed", type=int, default=0)
     add_data_arguments(parser)
@@ -71,6 +72,7 @@ def recipe_size(backbone):
 
 def run(args):
     import keras
+    import numpy as np
 
     from keras_electra.cli.task_registry import get_task
     from keras_electra.cli.task_registry import write_info
@@ -82,6 +84,8 @@ def run(args):
     if args.max_train_examples:
         train = _head(train, args.max_train_examples)
     evaluation = task.read(args.eval, args, "dev") if args.eval else None
+    if evaluation is not None and args.max_eval_examples:
+        evaluation = _head(evaluation, args.max_eval_examples)
 
     from keras_electra.models import ElectraBackbone
 
@@ -113,9 +117,17 @@ def run(args):
           f"(batch {args.batch_size}, lr {recipe.learning_rate}, layer-wise decay "
           f"{recipe.layerwise_decay}, recipe '{size}'), backend {keras.config.backend()}")
     start = time.time()
-    full_epochs = max(1, math.ceil(total_steps / steps_per_epoch))
-    task.fit(model, train, info, args, epochs=full_epochs,
-             steps_per_epoch=min(steps_per_epoch, total_steps), verbose=1)
+    # Keras-hub's array pipeline does not shuffle, so each epoch gets a new order.
+    rng = np.random.default_rng(args.seed)
+    remaining = total_steps
+    epoch = 0
+    while remaining > 0:
+        epoch += 1
+        steps = min(steps_per_epoch, remaining)
+        print(f"epoch {epoch}/{math.ceil(total_steps / steps_per_epoch)}")
+        order = rng.permutation(len(train))[: steps * args.batch_size]
+        task.fit(model, _take(train, order), info, args, epochs=1, verbose=1)
+        remaining -= steps
     train_seconds = time.time() - start
 
     os.makedirs(args.out, exist_ok=True)
@@ -147,3 +159,18 @@ def _head(data, count):
     if hasattr(data, "words"):
         return dataclasses.replace(data, words=data.words[:count], tags=data.tags[:count])
     return data[:count]
+
+
+def _take(data, order):
+    """The examples of `data` at the indices `order`."""
+    import dataclasses
+
+    order = [int(i) for i in order]
+    if hasattr(data, "texts"):
+        labels = None if data.labels is None else [data.labels[i] for i in order]
+        texts = tuple([t[i] for i in order] for t in data.texts)
+        return dataclasses.replace(data, texts=texts, labels=labels)
+    if hasattr(data, "words"):
+        return dataclasses.replace(data, words=[data.words[i] for i in order],
+                                   tags=[data.tags[i] for i in order])
+    return [data[i] for i in order]
