@@ -141,9 +141,10 @@ def run(args):
     if evaluation is not None:
         metrics["eval_file"] = args.eval
         metrics["eval_examples"] = len(evaluation)
-        metrics.update(task.evaluate(model, evaluation, info, args))
+        scores = task.evaluate(model, evaluation, info, args)
+        metrics.update(scores)
         print(f"{args.task} eval ({len(evaluation)} examples): "
-              + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
+              + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     with open(os.path.join(args.out, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(metrics, f, indent=2)
     print(f"wrote the task preset and metrics.json to {args.out}")
