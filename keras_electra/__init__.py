@@ -4,10 +4,16 @@ from keras_electra import data
 from keras_electra import layers
 from keras_electra import models
 from keras_electra import preprocessing
+from keras_electra import tasks
 from keras_electra import training
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
 from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraMultipleChoice
+from keras_electra.tasks import ElectraMultipleChoicePreprocessor
+from keras_electra.tasks import ElectraTextClassifier
+from keras_electra.tasks import ElectraTokenClassifier
+from keras_electra.tasks import ElectraTokenClassifierPreprocessor
 from keras_electra.training import create_optimizer
 from keras_electra.training import get_finetuning_recipe
 from keras_electra.training import get_pretraining_recipe

@@ -1,5 +1,10 @@
-"""Pretraining data: vocabularies, examples from raw text, TFRecord shards and tf.data pipelines."""
+"""Data: pretraining vocabularies, examples, TFRecord shards and tf.data pipelines; fine-tuning readers (pure Python)."""
 
+from keras_electra.data.conll import ConllData
+from keras_electra.data.conll import read_conll
+from keras_electra.data.glue import GLUE_TASKS
+from keras_electra.data.glue import GlueData
+from keras_electra.data.glue import read_glue
 from keras_electra.data.pretraining_dataset import resolve_shards
 from keras_electra.data.pretraining_dataset import text_dataset
 from keras_electra.data.pretraining_dataset import tfrecord_dataset

@@ -1,1 +1,11 @@
+"""Fine-tuning task models and their preprocessors."""
 
+from keras_electra.tasks.multiple_choice import ElectraMultipleChoice
+from keras_electra.tasks.multiple_choice_preprocessor import (
+    ElectraMultipleChoicePreprocessor,
+)
+from keras_electra.tasks.text_classifier import ElectraTextClassifier
+from keras_electra.tasks.token_classifier import ElectraTokenClassifier
+from keras_electra.tasks.token_classifier_preprocessor import (
+    ElectraTokenClassifierPreprocessor,
+)

@@ -1,0 +1,177 @@
+"""`keras-electra finetune`: fine-tune a preset on a GLUE or chunking task."""
+
+import json
+import os
+import time
+
+from keras_electra.cli.common import add_subcommand
+
+EXAMPLES = [
+    "keras-electra finetune --preset ./electra_small --task sst2 \\",
+    "    --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv --out ./sst2_model",
+    "keras-electra finetune --preset ./electra_small --task mrpc --double-unordered \\",
+    "    --train glue/MRPC/train.tsv --eval glue/MRPC/dev.tsv --out ./mrpc_model",
+    "# files in another layout, e.g. label<TAB>sentence without a header:",
+    "keras-electra finetune --preset ./electra_small --task sst2 --text-columns 1 \\",
+    "    --label-column 0 --header no --train sst2/train.tsv --eval sst2/dev.tsv --out ./sst2",
+    "keras-electra finetune --preset ./electra_small --task chunk \\",
+    "    --train conll2000/train.txt --eval conll2000/dev.txt --out ./chunker",
+]
+
+
+def add_data_arguments(parser):
+    """Options describing the data files, shared with evaluate and predict."""
+    parser.add_argument("--text-columns", help="comma-separated text column indices (GLUE layouts are built in)")
+    parser.add_argument("--label-column", type=int, help="label column index")
+    parser.add_argument("--header", choices=("yes", "no"), help="whether TSV files start with a header line")
+    parser.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
+
+
+def add_parser(subparsers):
+    from keras_electra.cli.task_registry import task_names
+
+    parser = add_subcommand(
+        subparsers,
+        "finetune",
+        help="fine-tune a preset on a GLUE or chunking task",
+        description=(
+            "Fine-tunes an ELECTRA backbone preset with the original recipe "
+            "(AdamW, layer-wise decay, 10% warmup then linear decay), shows a "
+            "progress bar, evaluates with the task's official metric, and "
+            "writes the task preset plus metrics.json to --out."
+        ),
+        examples=EXAMPLES,
+        run=run,
+    )
+    parser.add_argument("--preset", required=True, help="backbone preset directory (with tokenizer)")
+    parser.add_argument("--task", required=True, choices=task_names())
+    parser.add_argument("--train", required=True, help="training file")
+    parser.add_argument("--eval", help="evaluation file (dev split, with labels)")
+    parser.add_argument("--out", required=True, help="output directory for the task preset")
+    parser.add_argument("--size", choices=("tiny", "small", "base", "large"),
+                        help="recipe size (learning rate, decay); default from the backbone width")
+    parser.add_argument("--epochs", type=float, help="epochs (default: the recipe's, e.g. 3; RTE/STS 10)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--layerwise-decay", type=float, help="layer-wise LR decay (default: the recipe's)")
+    parser.add_argument("--sequence-length", type=int, help="tokens per example (default: the recipe's)")
+    parser.add_argument("--head", choices=("original", "hf"), default="original", help="classifier head")
+    parser.add_argument("--double-unordered", action="store_true",
+                        help="also train on swapped pairs (MRPC, STS-B), as the original")
+    parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
+    parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
+    parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
+    parser.add_argument("--seed", type=int, default=0)
+    add_data_arguments(parser)
+    return parser
+
+
+def recipe_size(backbone):
+    hidden = backbone.hidden_dim
+    return "large" if hidden >= 1024 else "base" if hidden >= 768 else "small" if hidden >= 256 else "tiny"
+
+
+def run(args):
+    import keras
+    import numpy as np
+
+    from keras_electra.cli.task_registry import get_task
+    from keras_electra.cli.task_registry import write_info
+    from keras_electra.training.recipes import get_finetuning_recipe
+
+    keras.utils.set_random_seed(args.seed)
+    task = get_task(args.task)
+    train = task.read(args.train, args, "train")
+    if args.max_train_examples:
+        train = _head(train, args.max_train_examples)
+    evaluation = task.read(args.eval, args, "dev") if args.eval else None
+    if evaluation is not None and args.max_eval_examples:
+        evaluation = _head(evaluation, args.max_eval_examples)
+
+    from keras_electra.models import ElectraBackbone
+
+    size = args.size or recipe_size(ElectraBackbone.from_preset(args.preset, load_weights=False))
+    recipe = get_finetuning_recipe(size, task.recipe_task)
+    args.sequence_length = args.sequence_length or recipe.max_sequence_length
+    epochs = args.epochs or recipe.num_epochs
+    model, info = task.build(args, train)
+    model_length = model.backbone.max_sequence_length
+    if args.sequence_length > model_length:
+        raise SystemExit(
+            f"--sequence-length {args.sequence_length} exceeds the model's "
+            f"{model_length} positions; pass --sequence-length {model_length}."
+        )
+    import dataclasses
+    import math
+
+    recipe = dataclasses.replace(
+        recipe, batch_size=args.batch_size, num_epochs=epochs,
+        learning_rate=args.learning_rate or recipe.learning_rate,
+        layerwise_decay=args.layerwise_decay or recipe.layerwise_decay,
+    )
+    steps_per_epoch = math.ceil(len(train) / args.batch_size)
+    total_steps = math.ceil(steps_per_epoch * epochs)
+    if args.max_steps:
+        total_steps = min(total_steps, args.max_steps)
+    model.compile(optimizer=recipe.create_optimizer(model, total_steps))
+    print(f"{args.task}: {len(train)} training examples, {total_steps} steps "
+          f"(batch {args.batch_size}, lr {recipe.learning_rate}, layer-wise decay "
+          f"{recipe.layerwise_decay}, recipe '{size}'), backend {keras.config.backend()}")
+    start = time.time()
+    # Keras-hub's array pipeline does not shuffle, so each epoch gets a new order.
+    rng = np.random.default_rng(args.seed)
+    remaining = total_steps
+    epoch = 0
+    while remaining > 0:
+        epoch += 1
+        steps = min(steps_per_epoch, remaining)
+        print(f"epoch {epoch}/{math.ceil(total_steps / steps_per_epoch)}")
+        order = rng.permutation(len(train))[: steps * args.batch_size]
+        task.fit(model, _take(train, order), info, args, epochs=1, verbose=1)
+        remaining -= steps
+    train_seconds = time.time() - start
+
+    os.makedirs(args.out, exist_ok=True)
+    model.save_to_preset(args.out)
+    info.update({"preset": args.preset, "train_file": args.train,
+                 "text_columns": args.text_columns, "label_column": args.label_column,
+                 "header": args.header})
+    write_info(args.out, info)
+    metrics = {"task": args.task, "train_examples": len(train), "train_steps": total_steps,
+               "train_seconds": round(train_seconds, 2), "backend": keras.config.backend()}
+    if evaluation is not None:
+        metrics["eval_file"] = args.eval
+        metrics["eval_examples"] = len(evaluation)
+        scores = task.evaluate(model, evaluation, info, args)
+        metrics.update(scores)
+        print(f"{args.task} eval ({len(evaluation)} examples): "
+              + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    with open(os.path.join(args.out, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(metrics, f, indent=2)
+    print(f"wrote the task preset and metrics.json to {args.out}")
+    return 0
+
+
+def _head(data, count):
+    import dataclasses
+
+    if hasattr(data, "texts"):
+        labels = None if data.labels is None else data.labels[:count]
+        return dataclasses.replace(data, texts=tuple(t[:count] for t in data.texts), labels=labels)
+    if hasattr(data, "words"):
+        return dataclasses.replace(data, words=data.words[:count], tags=data.tags[:count])
+    return data[:count]
+
+
+def _take(data, order):
+    """The examples of `data` at the indices `order`."""
+    import dataclasses
+
+    order = [int(i) for i in order]
+    if hasattr(data, "texts"):
+        labels = None if data.labels is None else [data.labels[i] for i in order]
+        texts = tuple([t[i] for i in order] for t in data.texts)
+        return dataclasses.replace(data, texts=texts, labels=labels)
+    if hasattr(data, "words"):
+        return dataclasses.replace(data, words=[data.words[i] for i in order],
+                                   tags=[data.tags[i] for i in order])
+    return [data[i] for i in order]

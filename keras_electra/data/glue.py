@@ -1,0 +1,159 @@
+"""Readers for the GLUE TSV files of the nine tasks (pure Python)."""
+
+import csv
+import dataclasses
+
+import numpy as np
+
+BINARY = ["0", "1"]
+NLI = ["entailment", "not_entailment"]
+
+# task -> (text columns, label column, header, label names); test files differ.
+GLUE_LAYOUTS = {
+    "cola": ((3,), 1, False, BINARY),
+    "sst2": ((0,), 1, True, BINARY),
+    "mrpc": ((3, 4), 0, True, BINARY),
+    "stsb": ((7, 8), 9, True, None),
+    "qqp": ((3, 4), 5, True, BINARY),
+    "mnli": ((8, 9), -1, True, ["contradiction", "entailment", "neutral"]),
+    "qnli": ((1, 2), -1, True, NLI),
+    "rte": ((1, 2), -1, True, NLI),
+    "wnli": ((1, 2), -1, True, BINARY),
+}
+GLUE_TEST_TEXT_COLUMNS = {
+    "cola": (1,), "sst2": (1,), "mrpc": (3, 4), "stsb": (7, 8), "qqp": (1, 2),
+    "mnli": (8, 9), "qnli": (1, 2), "rte": (1, 2), "wnli": (1, 2),
+}
+GLUE_TASKS = tuple(GLUE_LAYOUTS)
+TASK_ALIASES = {"sst": "sst2", "sst-2": "sst2", "sts": "stsb", "sts-b": "stsb",
+                "mnli-m": "mnli", "mnli-mm": "mnli"}
+
+
+@dataclasses.dataclass
+class GlueData:
+    """Examples of one GLUE file.
+
+    Attributes:
+        task: canonical task name.
+        texts: tuple of one (single sentence) or two (pairs) lists of str.
+        labels: class ids (int) or scores (float, STS-B); None for test files.
+        label_names: class names in id order; None for regression.
+    """
+
+    task: str
+    texts: tuple
+    labels: list
+    label_names: list
+
+    def __len__(self):
+        return len(self.texts[0])
+
+    @property
+    def x(self):
+        """Inputs for `ElectraTextClassifier`: a list, or a tuple of two lists."""
+        return self.texts[0] if len(self.texts) == 1 else tuple(self.texts)
+
+    @property
+    def y(self):
+        """Labels as a numpy array (float32 scores or int32 ids), or None."""
+        if self.labels is None:
+            return None
+        return np.asarray(self.labels, "float32" if self.label_names is None else "int32")
+
+    @property
+    def num_classes(self):
+        return 1 if self.label_names is None else len(self.label_names)
+
+
+def canonical_task(task):
+    """`"SST-2"` -> `"sst2"`; raises on unknown tasks."""
+    key = TASK_ALIASES.get(str(task).lower(), str(task).lower())
+    if key not in GLUE_LAYOUTS:
+        raise ValueError(f"Unknown GLUE task {task!r}. Valid tasks: {', '.join(GLUE_TASKS)}.")
+    return key
+
+
+def read_glue(path, task, split="train", double_unordered=False,
+              text_columns=None, label_column=None, header=None, label_names=None):
+    """Reads a GLUE TSV file.
+
+    The column layout of each task's official files is built in (MNLI's
+    `dev_matched.tsv` and `dev_mismatched.tsv` read the same way); pass
+    `text_columns`, `label_column` and `header` for other layouts, such as
+    `label<TAB>sentence` copies. Quoting is off, as in the original readers.
+
+    Args:
+        path: str. The TSV file.
+        task: str. One of `GLUE_TASKS` (aliases such as "sst-2" work).
+        split: "train", "dev" or "test" (test files have no labels and other
+            columns).
+        double_unordered: bool. Also add every pair swapped, as the original
+            does for MRPC and STS-B training data.
+        text_columns: optional tuple of column indices of the texts.
+        label_column: optional column index of the label (None for test).
+        header: optional bool, whether the first line is a header.
+        label_names: optional class names overriding the task's.
+
+    Returns:
+        `GlueData`.
+
+    Raises:
+        ValueError: a line with too few columns, an unknown label or a bad
+            score, naming the file and line number.
+
+    Example:
+    ```python
+    data = read_glue("glue/MRPC/train.tsv", "mrpc", double_unordered=True)
+    data.x, data.y  # (sentences_1, sentences_2), int32 ids
+    ```
+    """
+    task = canonical_task(task)
+    if split not in ("train", "dev", "test"):
+        raise ValueError(f"`split` must be 'train', 'dev' or 'test'. Received: {split!r}.")
+    default_texts, default_label, default_header, names = GLUE_LAYOUTS[task]
+    if split == "test":
+        default_texts, default_label = GLUE_TEST_TEXT_COLUMNS[task], None
+        default_header = True
+    text_columns = tuple(default_texts if text_columns is None else text_columns)
+    if label_column is None and split != "test":
+        label_column = default_label
+    header = default_header if header is None else header
+    names = list(names) if label_names is None and names is not None else label_names
+    if double_unordered and len(text_columns) != 2:
+        raise ValueError("`double_unordered` needs sentence pairs (two text columns).")
+
+    needed = max(max(text_columns), label_column if label_column is not None and label_column >= 0 else 0) + 1
+    texts = [[] for _ in text_columns]
+    labels = [] if label_column is not None else None
+    with open(path, encoding="utf-8", newline="") as f:
+        for number, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+            if header and number == 1:
+                continue
+            if not row or row == [""]:
+                continue
+            if len(row) < needed:
+                raise ValueError(
+                    f"{path}:{number}: expected at least {needed} tab-separated "
+                    f"columns for {task} ({split}), found {len(row)}: {row[:3]!r}"
+                )
+            for column, values in zip(text_columns, texts):
+                values.append(row[column])
+            if labels is not None:
+                labels.append(_parse_label(row[label_column], names, path, number))
+    if double_unordered:
+        first, second = texts
+        texts = [first + second, second + first]
+        labels = labels + labels if labels is not None else None
+    return GlueData(task=task, texts=tuple(texts), labels=labels, label_names=names)
+
+
+def _parse_label(value, names, path, number):
+    value = value.strip()
+    if names is None:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: score {value!r} is not a number.") from None
+    if value not in names:
+        raise ValueError(f"{path}:{number}: label {value!r} is not one of {names}.")
+    return names.index(value)

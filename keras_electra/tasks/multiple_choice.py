@@ -1,0 +1,184 @@
+"""ElectraMultipleChoice: score each (context, choice) pair, softmax over choices."""
+
+import keras
+from keras import ops
+from keras_hub.models import Task
+
+from keras_electra.layers.embedding import electra_kernel_initializer
+from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.tasks.labels import check_class_labels
+from keras_electra.tasks.multiple_choice_preprocessor import (
+    ElectraMultipleChoicePreprocessor,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ChoiceFlatten(keras.layers.Layer):
+    """`(batch, choices, length)` to `(batch * choices, length)`."""
+
+    def call(self, x):
+        return ops.reshape(x, (-1, ops.shape(x)[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (None, input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ChoiceUnflatten(keras.layers.Layer):
+    """`(batch * choices, 1)` scores to `(batch, choices)`."""
+
+    def __init__(self, num_choices, **kwargs):
+        super().__init__(**kwargs)
+        self.num_choices = num_choices
+
+    def call(self, x):
+        return ops.reshape(x, (-1, self.num_choices))
+
+    def compute_output_shape(self, input_shape):
+        return (None, self.num_choices)
+
+    def get_config(self):
+        return {**super().get_config(), "num_choices": self.num_choices}
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraMultipleChoice(Task):
+    """Multiple choice with transformers' `ElectraForMultipleChoice` head.
+
+    Every (context, choice) pair goes through the backbone; the
+    `ElectraSequenceSummary` of the defaults (`summary_type="first"`,
+    projection to `hidden_dim`, exact GELU, dropout 0.1) and a dense layer to
+    one score give each pair a logit, and the choice logits are compared with
+    a softmax. Layer names follow transformers: `sequence_summary` (the
+    projection) and `classifier`.
+
+    Inputs have shape `(batch, num_choices, sequence_length)`; outputs are
+    `(batch, num_choices)` logits; labels are the index of the right choice.
+
+    Args:
+        backbone: an `ElectraBackbone`.
+        num_choices: int. Choices per example.
+        preprocessor: an `ElectraMultipleChoicePreprocessor` or None.
+        dropout: float. Summary dropout (`summary_last_dropout`).
+
+    Example:
+    ```python
+    model = keras_electra.ElectraMultipleChoice.from_preset(
+        "./electra_preset", num_choices=2, sequence_length=32
+    )
+    model.fit((["The cat sat on"], [["the mat.", "a fox."]]), [0])
+    ```
+    """
+
+    backbone_cls = ElectraBackbone
+    preprocessor_cls = ElectraMultipleChoicePreprocessor
+
+    def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1, **kwargs):
+        if not isinstance(num_choices, int) or num_choices < 2:
+            raise ValueError(f"`num_choices` must be an int >= 2. Received: {num_choices!r}.")
+        if preprocessor is not None and preprocessor.num_choices != num_choices:
+            raise ValueError(
+                f"The preprocessor packs {preprocessor.num_choices} choices but "
+                f"the model has num_choices={num_choices}."
+            )
+        initializer = electra_kernel_initializer(backbone.initializer_range)
+        policy = backbone.dtype_policy
+
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.choice_flatten = ChoiceFlatten(dtype=policy, name="choice_flatten")
+        self.sequence_summary = keras.layers.Dense(
+            backbone.hidden_dim, activation="gelu",
+            kernel_initializer=initializer, dtype=policy, name="sequence_summary",
+        )
+        self.summary_dropout = keras.layers.Dropout(
+            dropout, dtype=policy, name="summary_dropout"
+        )
+        self.classifier = keras.layers.Dense(
+            1, kernel_initializer=initializer, dtype=policy, name="classifier"
+        )
+        self.choice_unflatten = ChoiceUnflatten(
+            num_choices, dtype=policy, name="choice_unflatten"
+        )
+
+        # === Functional Model ===
+        inputs = {
+            name: keras.Input(shape=(num_choices, None), dtype="int32", name=name)
+            for name in ("token_ids", "segment_ids", "padding_mask")
+        }
+        flat = {name: self.choice_flatten(value) for name, value in inputs.items()}
+        x = backbone(flat)["pooled_output"]
+        x = self.sequence_summary(x)
+        x = self.summary_dropout(x)
+        outputs = self.choice_unflatten(self.classifier(x))
+        compile_now = kwargs.pop("compile", True)
+        super().__init__(inputs=inputs, outputs=outputs, compile=False, **kwargs)
+
+        # === Config ===
+        self.num_choices = num_choices
+        self.dropout = dropout
+        if compile_now:
+            self.compile()
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the model from a backbone preset or a saved task preset.
+
+        `num_choices` and `sequence_length` set up the preprocessor when
+        no `preprocessor` is passed.
+        """
+        from keras_electra.tasks.task_presets import load_task
+
+        sequence_length = kwargs.pop("sequence_length", None)
+        if "preprocessor" not in kwargs and ("num_choices" in kwargs or sequence_length):
+            preprocessor = cls.preprocessor_cls.from_preset(preset)
+            num_choices = kwargs.get("num_choices", preprocessor.num_choices)
+            sequence_length = sequence_length or preprocessor.sequence_length
+            if (preprocessor.num_choices, preprocessor.sequence_length) != (num_choices, sequence_length):
+                preprocessor = cls.preprocessor_cls(
+                    preprocessor.tokenizer,
+                    num_choices=num_choices,
+                    sequence_length=sequence_length,
+                )
+            kwargs["preprocessor"] = preprocessor
+        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """Compiles with AdamW 1e-4 and layer-wise decay 0.8, softmax cross-entropy over choices."""
+        if optimizer == "auto":
+            from keras_electra.training.optimizers import create_optimizer
+
+            optimizer = create_optimizer(
+                learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,
+                global_clipnorm=1.0, layerwise_decay=0.8, model=self,
+            )
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def _host_preprocess(self, x, y=None, sample_weight=None):
+        if not isinstance(x, dict) and self.preprocessor is not None:
+            packed = self.preprocessor(x, y, sample_weight)
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(packed)
+        check_class_labels(y, self.num_choices, name="choice labels")
+        return x, y, sample_weight
+
+    def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
+        return super().fit(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
+        return super().evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
+
+    def predict(self, x=None, batch_size=None, **kwargs):
+        x, _, _ = self._host_preprocess(x)
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_choices": self.num_choices, "dropout": self.dropout})
+        return config

@@ -1,0 +1,204 @@
+"""ElectraTextClassifier: sentence (pair) classification and regression."""
+
+import keras
+from keras_hub.models import TextClassifier
+
+from keras_electra.layers.embedding import electra_kernel_initializer
+from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.preprocessing.text_classifier_preprocessor import (
+    ElectraTextClassifierPreprocessor,
+)
+from keras_electra.tasks.labels import check_class_labels
+
+HEAD_TYPES = ("original", "hf")
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraTextClassifier(TextClassifier):
+    """An ELECTRA discriminator with a classification or regression head on [CLS].
+
+    Two heads:
+
+    - `"original"` (default), as google-research/electra
+      (`finetune/classification/classification_tasks.py`): dropout, then one
+      dense layer on the [CLS] vector.
+    - `"hf"`, as transformers' `ElectraClassificationHead`: dropout, dense
+      (`classifier_dense`, hidden to hidden), exact GELU, dropout, dense
+      (`classifier_out_proj`), so `classifier.dense` / `classifier.out_proj`
+      of `ElectraForSequenceClassification` map one to one.
+
+    With `num_classes=1` the model is a regressor (STS-B): one output and
+    mean squared error by default. Otherwise labels are class ids in
+    `[0, num_classes)`; others raise a `ValueError` in `fit` / `evaluate`.
+
+    Args:
+        backbone: an `ElectraBackbone`.
+        num_classes: int. Number of classes; 1 for regression.
+        preprocessor: an `ElectraTextClassifierPreprocessor` or None (then the
+            model takes `token_ids`, `segment_ids`, `padding_mask`).
+        head: `"original"` or `"hf"`.
+        activation: optional activation on the outputs (None gives logits).
+        dropout: float. Head dropout (0.1 in the original).
+
+    Example:
+    ```python
+    import keras_electra
+
+    classifier = keras_electra.ElectraTextClassifier.from_preset(
+        "./electra_preset", num_classes=2
+    )
+    classifier.compile()  # AdamW 1e-4, layer-wise decay 0.8, as the original
+    classifier.fit(x=(["a great film"], ["I liked it"]), y=[1], batch_size=1)
+    classifier.predict(["a dull film"])
+    ```
+    """
+
+    backbone_cls = ElectraBackbone
+    preprocessor_cls = ElectraTextClassifierPreprocessor
+
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        head="original",
+        activation=None,
+        dropout=0.1,
+        **kwargs,
+    ):
+        if head not in HEAD_TYPES:
+            raise ValueError(
+                f"`head` must be one of {HEAD_TYPES}. Received: head={head!r}."
+            )
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(
+                "`num_classes` must be an int >= 1 (1 for regression). "
+                f"Received: num_classes={num_classes!r}."
+            )
+        initializer = electra_kernel_initializer(backbone.initializer_range)
+        policy = backbone.dtype_policy
+
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.classifier_input_dropout = keras.layers.Dropout(
+            dropout, dtype=policy, name="classifier_input_dropout"
+        )
+        self.classifier_dense = None
+        self.classifier_dropout = None
+        if head == "hf":
+            self.classifier_dense = keras.layers.Dense(
+                backbone.hidden_dim,
+                activation="gelu",
+                kernel_initializer=initializer,
+                dtype=policy,
+                name="classifier_dense",
+            )
+            self.classifier_dropout = keras.layers.Dropout(
+                dropout, dtype=policy, name="classifier_dropout"
+            )
+        self.output_dense = keras.layers.Dense(
+            num_classes,
+            activation=activation,
+            kernel_initializer=initializer,
+            dtype=policy,
+            name="classifier_out_proj" if head == "hf" else "logits",
+        )
+
+        # === Functional Model ===
+        inputs = backbone.input
+        x = backbone(inputs)["pooled_output"]
+        x = self.classifier_input_dropout(x)
+        if head == "hf":
+            x = self.classifier_dense(x)
+            x = self.classifier_dropout(x)
+        outputs = self.output_dense(x)
+        compile_now = kwargs.pop("compile", True)
+        super().__init__(inputs=inputs, outputs=outputs, compile=False, **kwargs)
+
+        # === Config ===
+        self.num_classes = num_classes
+        self.head = head
+        self.activation = keras.activations.get(activation)
+        self.dropout = dropout
+        if compile_now:
+            self.compile()
+
+    @property
+    def is_regression(self):
+        return self.num_classes == 1
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the classifier from a backbone preset or a saved task preset.
+
+        Example:
+        ```python
+        model = ElectraTextClassifier.from_preset("./electra", num_classes=3)
+        model = ElectraTextClassifier.from_preset("./finetuned_mnli")
+        ```
+        """
+        from keras_electra.tasks.task_presets import load_task
+
+        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """Compiles with the original fine-tuning defaults.
+
+        `"auto"` gives AdamW (learning rate 1e-4, weight decay 0.01, epsilon
+        1e-6, global clipnorm 1.0) with layer-wise decay 0.8 over this model,
+        at a constant rate; for the full recipe with warmup and linear decay
+        pass `get_finetuning_recipe(size, task).create_optimizer(model,
+        num_train_steps)`. The loss is sparse categorical cross-entropy (MSE
+        for `num_classes=1`); the metric accuracy (MSE for regression).
+        """
+        if optimizer == "auto":
+            from keras_electra.training.optimizers import create_optimizer
+
+            optimizer = create_optimizer(
+                learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,
+                global_clipnorm=1.0, layerwise_decay=0.8, model=self,
+            )
+        if loss == "auto":
+            if self.is_regression:
+                loss = keras.losses.MeanSquaredError()
+            else:
+                from_logits = self.activation != keras.activations.softmax
+                loss = keras.losses.SparseCategoricalCrossentropy(from_logits)
+        if metrics == "auto":
+            if self.is_regression:
+                metrics = [keras.metrics.MeanSquaredError(name="mse")]
+            else:
+                metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        keras.Model.compile(
+            self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
+        )
+
+    def check_labels(self, y, sample_weight=None):
+        """Raises `ValueError` on class ids outside `[0, num_classes)`."""
+        if not self.is_regression:
+            check_class_labels(y, self.num_classes, sample_weight)
+
+    def preprocess_samples(self, x, y=None, sample_weight=None):
+        self.check_labels(y, sample_weight)
+        return super().preprocess_samples(x, y, sample_weight)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self.check_labels(y, kwargs.get("sample_weight"))
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self.check_labels(y, kwargs.get("sample_weight"))
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "head": self.head,
+                "activation": keras.activations.serialize(self.activation),
+                "dropout": self.dropout,
+            }
+        )
+        return config

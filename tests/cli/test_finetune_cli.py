@@ -1,0 +1,108 @@
+"""`keras-electra finetune`, `evaluate` and `predict` end to end on tiny data."""
+
+import json
+import os
+
+import pytest
+
+from keras_electra.cli.main import main
+from keras_electra.models import ElectraBackbone
+from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
+from tests.conftest import requires_tf
+
+SST = ["1\ta fine and funny film", "0\ta dull mess", "1\tfunny and warm", "0\tdull , dull , dull"]
+CONLL = "The DT B-NP\ncat NN I-NP\nsat VBD B-VP\n\nA DT B-NP\ndog NN I-NP\nran VBD B-VP\nhome NN B-NP\n"
+
+
+def make_preset(path, texts):
+    vocabulary = demo_vocabulary(texts)
+    ElectraBackbone(vocabulary_size=len(vocabulary), num_layers=1, num_heads=2, hidden_dim=16,
+                    intermediate_dim=32, embedding_dim=8, max_sequence_length=32).save_to_preset(path)
+    ElectraTextClassifierPreprocessor(ElectraTokenizer(vocabulary=vocabulary),
+                                      sequence_length=16).save_to_preset(path)
+    return path
+
+
+def test_help_lists_examples(capsys):
+    for command in ("finetune", "evaluate", "predict"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "examples:" in capsys.readouterr().out
+
+
+@requires_tf
+def test_glue_finetune_evaluate_predict(tmp_path, capsys):
+    data = tmp_path / "sst.tsv"
+    data.write_text("\n".join(SST) + "\n")
+    preset = make_preset(str(tmp_path / "preset"), [line.split("\t")[1] for line in SST])
+    out = str(tmp_path / "model")
+    layout = ["--text-columns", "1", "--label-column", "0", "--header", "no", "--batch-size", "2"]
+    assert main(["finetune", "--preset", preset, "--task", "sst2", "--train", str(data),
+                 "--eval", str(data), "--out", out, "--epochs", "1", "--sequence-length", "16"] + layout) == 0
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["train_steps"] == 2 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert os.path.isfile(os.path.join(out, "task.json"))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", out, "--data", str(data)]) == 0
+    assert f"accuracy: {metrics['accuracy']:.4f}" in capsys.readouterr().out
+    test = tmp_path / "test.tsv"
+    test.write_text("0\ta funny film\n1\ta dull film\n")
+    predictions = str(tmp_path / "predictions.tsv")
+    assert main(["predict", "--model", out, "--input", str(test), "--output", predictions]) == 0
+    assert [line in ("0", "1") for line in open(predictions).read().split()] == [True, True]
+
+
+@requires_tf
+def test_chunk_finetune_and_evaluate(tmp_path, capsys):
+    data = tmp_path / "train.txt"
+    data.write_text(CONLL)
+    preset = make_preset(str(tmp_path / "preset"), ["The cat sat", "A dog ran home"])
+    out = str(tmp_path / "chunker")
+    assert main(["finetune", "--preset", preset, "--task", "chunk", "--train", str(data), "--eval",
+                 str(data), "--out", out, "--epochs", "1", "--sequence-length", "16",
+                 "--batch-size", "2"]) == 0
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert 0.0 <= metrics["f1"] <= 100.0
+    info = json.load(open(os.path.join(out, "finetune.json")))
+    assert info["label_names"] == ["B-NP", "B-VP", "I-NP"]
+    assert main(["predict", "--model", out, "--input", str(data)]) == 0
+    lines = [l for l in capsys.readouterr().out.splitlines() if "\t" in l]
+    assert [l.split("\t")[0] for l in lines] == ["The", "cat", "sat", "A", "dog", "ran", "home"]
+
+
+def test_unknown_task_and_bad_file(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["finetune", "--preset", "x", "--task", "nope", "--train", "a", "--out", "b"])
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only-one-column\n")
+    with pytest.raises(ValueError, match=r"bad\.tsv:1"):
+        main(["finetune", "--preset", "x", "--task", "sst2", "--train", str(bad), "--out",
+              str(tmp_path / "o"), "--header", "no"])
+
+
+@requires_tf
+@pytest.mark.parametrize("task", ["sst2", "cola", "chunk"])
+def test_shared_data_end_to_end(shared_data, tmp_path, task):
+    """Reads the real shared files and runs a tiny model a few steps (no accuracy claim)."""
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+    from tools.evaluate_shared import TASKS
+    from keras_electra.data import read_conll
+
+    train, dev, layout = TASKS[task]
+    if task == "chunk":
+        texts = [" ".join(w) for w in read_conll(os.path.join(shared_data, train)).words[:100]]
+    else:
+        lines = open(os.path.join(shared_data, train), encoding="utf-8").read().splitlines()[:200]
+        texts = [line.split("\t")[int(layout[1])] for line in lines]
+    preset = make_preset(str(tmp_path / "preset"), texts)
+    out = str(tmp_path / task)
+    assert main(["finetune", "--preset", preset, "--task", task,
+                 "--train", os.path.join(shared_data, train), "--eval", os.path.join(shared_data, dev),
+                 "--out", out, "--sequence-length", "32", "--batch-size", "8", "--max-steps", "3",
+                 "--max-train-examples", "64", "--max-eval-examples", "64"] + layout) == 0
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["eval_examples"] == 64 and metrics["train_steps"] == 3

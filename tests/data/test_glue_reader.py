@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from keras_electra.data import read_glue
+from keras_electra.data.glue import GLUE_TASKS
+
+
+def write(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_nine_tasks():
+    assert set(GLUE_TASKS) == {"cola", "sst2", "mrpc", "stsb", "qqp", "mnli", "qnli", "rte", "wnli"}
+
+
+def test_cola_has_no_header(tmp_path):
+    path = write(tmp_path, "cola.tsv", ["gj04\t1\t\tThe boy left.", "gj04\t0\t*\tLeft boy the."])
+    data = read_glue(path, "cola")
+    assert data.x == ["The boy left.", "Left boy the."] and data.y.tolist() == [1, 0]
+
+
+def test_sst2_header_and_test_split(tmp_path):
+    data = read_glue(write(tmp_path, "sst.tsv", ["sentence\tlabel", "a fine film \t1"]), "SST-2")
+    assert data.task == "sst2" and data.x == ["a fine film "] and data.y.tolist() == [1]
+    test = read_glue(write(tmp_path, "t.tsv", ["index\tsentence", "0\tdull"]), "sst2", split="test")
+    assert test.x == ["dull"] and test.labels is None
+
+
+def test_mrpc_double_unordered(tmp_path):
+    path = write(tmp_path, "mrpc.tsv", ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String",
+                                        "1\t1\t2\tA cat.\tThe cat.", "0\t3\t4\tRain.\tSun."])
+    data = read_glue(path, "mrpc", double_unordered=True)
+    first, second = data.x
+    assert first == ["A cat.", "Rain.", "The cat.", "Sun."]
+    assert second == ["The cat.", "Sun.", "A cat.", "Rain."]
+    assert data.y.tolist() == [1, 0, 1, 0]
+
+
+def test_stsb_scores_are_floats(tmp_path):
+    row = "0\tmain-captions\tMSRvid\t2012test\t0001\tnone\tnone\tA plane.\tAn air plane.\t5.000"
+    header = "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
+    data = read_glue(write(tmp_path, "sts.tsv", [header, row]), "stsb")
+    assert data.num_classes == 1 and data.y.dtype == np.float32 and data.y.tolist() == [5.0]
+
+
+def test_mnli_matched_and_mismatched_labels(tmp_path):
+    header = "\t".join(["index", "promptID", "pairID", "genre", "b1", "b2", "p1", "p2",
+                        "sentence1", "sentence2", "label1", "gold_label"])
+    rows = ["\t".join(["0", "1", "2", "fiction", "x", "x", "x", "x", "He ran.", "He moved.",
+                       "entailment", "entailment"]),
+            "\t".join(["1", "1", "2", "travel", "x", "x", "x", "x", "It rains.", "It is dry.",
+                       "contradiction", "contradiction"])]
+    for name in ("dev_matched.tsv", "dev_mismatched.tsv"):
+        data = read_glue(write(tmp_path, name, [header] + rows), "mnli", split="dev")
+        assert data.label_names == ["contradiction", "entailment", "neutral"]
+        assert data.y.tolist() == [1, 0] and data.x[1] == ["He moved.", "It is dry."]
+
+
+def test_qnli_rte_qqp_wnli_layouts(tmp_path):
+    nli = write(tmp_path, "rte.tsv", ["index\tsentence1\tsentence2\tlabel", "0\tA.\tB.\tnot_entailment"])
+    for task in ("qnli", "rte"):
+        assert read_glue(nli, task).y.tolist() == [1]
+    qqp = write(tmp_path, "qqp.tsv", ["id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate", "0\t1\t2\tWhy?\tHow?\t0"])
+    assert read_glue(qqp, "qqp").x == (["Why?"], ["How?"])
+    wnli = write(tmp_path, "wnli.tsv", ["index\tsentence1\tsentence2\tlabel", "0\tA.\tB.\t1"])
+    assert read_glue(wnli, "wnli").y.tolist() == [1]
+
+
+def test_custom_layout(tmp_path):
+    path = write(tmp_path, "sst.tsv", ["1\ta fine film", "0\ta dull film"])
+    data = read_glue(path, "sst2", text_columns=(1,), label_column=0, header=False)
+    assert data.x == ["a fine film", "a dull film"] and data.y.tolist() == [1, 0]
+
+
+def test_malformed_lines_name_file_and_line(tmp_path):
+    path = write(tmp_path, "bad.tsv", ["sentence\tlabel", "good\t1", "no label here"])
+    with pytest.raises(ValueError, match=r"bad\.tsv:3: expected at least 2"):
+        read_glue(path, "sst2")
+    path = write(tmp_path, "bad2.tsv", ["sentence\tlabel", "good\t7"])
+    with pytest.raises(ValueError, match=r"bad2\.tsv:2: label '7'"):
+        read_glue(path, "sst2")
+    path = write(tmp_path, "bad3.tsv", ["h\th\th\th\th\th\th\th\th\th", "0\tg\tf\ty\to\ts\ts\tA\tB\tfive"])
+    with pytest.raises(ValueError, match=r"bad3\.tsv:2: score 'five'"):
+        read_glue(path, "stsb")
+    with pytest.raises(ValueError, match="Unknown GLUE task"):
+        read_glue(path, "squad")
+
+
+def test_reader_needs_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['tensorflow'] = None\n"
+            "import keras_electra.data.glue, keras_electra.data.conll, keras_electra.metrics.glue, "
+            "keras_electra.metrics.chunking")
+    # Import the modules by file so the package __init__ (keras, keras-hub) stays out.
+    code = ("import importlib.util, sys\nsys.modules['tensorflow'] = None\n"
+            "for name in ['glue', 'conll']:\n"
+            "    spec = importlib.util.spec_from_file_location(name, f'keras_electra/data/{name}.py')\n"
+            "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
