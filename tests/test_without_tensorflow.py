@@ -24,6 +24,14 @@ backbone = ElectraBackbone(vocabulary_size=7, num_layers=1, num_heads=1, hidden_
 out = backbone(x)["sequence_output"]
 backbone.save_to_preset(sys.argv[1])
 ElectraBackbone.from_preset(sys.argv[1])
+from keras_electra.tasks import ElectraTextClassifier
+classifier = ElectraTextClassifier(backbone=backbone, preprocessor=preprocessor, num_classes=2)
+classifier.compile()
+# With TensorFlow absent, keras-hub runs the preprocessor through grain inside fit().
+history = classifier.fit(["the fox", "fox", "the", "fox the"], np.array([0, 1, 0, 1]),
+                         batch_size=2, epochs=1, verbose=0)
+assert np.isfinite(history.history["loss"][0])
+assert classifier.predict(["the fox"], verbose=0).shape == (1, 2)
 assert "tensorflow" not in [m for m in sys.modules if sys.modules[m] is not None]
 print("OK", tuple(out.shape))
 """
