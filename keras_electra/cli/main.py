@@ -8,10 +8,12 @@ import sys
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 COMMANDS = [
     "quickstart",
+    "convert",
 ]
 
 EPILOG = """examples:
   keras-electra quickstart                 # build, save, reload and run a tiny model
+  keras-electra convert --from transformers ./electra-small --out ./small_keras
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
