@@ -1,6 +1,7 @@
 """transformers ELECTRA/BERT checkpoints -> ElectraBackbone, against transformers itself."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -21,6 +22,15 @@ from tests.convert import convert_helpers as h  # noqa: E402
 def save(model, path):
     model.save_pretrained(str(path))
     return str(path)
+
+
+def gelu(z):
+    return 0.5 * z * (1 + np.vectorize(math.erf)(z / np.sqrt(2)))
+
+
+def layer_norm(z, gamma, beta):
+    mu, var = z.mean(-1, keepdims=True), z.var(-1, keepdims=True)
+    return (z - mu) / np.sqrt(var + 1e-12) * gamma + beta
 
 
 def reference_hidden(model, x):
@@ -55,7 +65,7 @@ def test_electra_for_pretraining_and_heads(tmp_path, caplog):
                                     "discriminator_predictions")
     d = lambda n: heads[f"discriminator_predictions/{n}"]  # noqa: E731
     z = hidden @ d("dense/kernel") + d("dense/bias")
-    z = 0.5 * z * (1 + np.vectorize(__import__("math").erf)(z / np.sqrt(2)))
+    z = gelu(z)
     logits = (z @ d("dense_1/kernel") + d("dense_1/bias"))[..., 0]
     with torch.no_grad():
         expected = model(**h.torch_inputs(x)).logits.numpy()
@@ -74,9 +84,7 @@ def test_electra_for_masked_lm_generator_head(tmp_path):
     heads = hf.extract_head_weights(tensors, "generator_predictions")
     g = lambda n: heads[f"generator_predictions/{n}"]  # noqa: E731
     z = hidden @ g("dense/kernel") + g("dense/bias")
-    z = 0.5 * z * (1 + np.vectorize(__import__("math").erf)(z / np.sqrt(2)))
-    mu, var = z.mean(-1, keepdims=True), z.var(-1, keepdims=True)
-    z = (z - mu) / np.sqrt(var + 1e-12) * g("LayerNorm/gamma") + g("LayerNorm/beta")
+    z = layer_norm(gelu(z), g("LayerNorm/gamma"), g("LayerNorm/beta"))
     table = tensors["electra.embeddings.word_embeddings.weight"]
     logits = z @ table.T + g("output_bias")
     with torch.no_grad():
@@ -93,10 +101,21 @@ def test_bert_matches_transformers(tmp_path, cls):
     )
     torch.manual_seed(0)
     model = getattr(transformers, cls)(config).eval()
-    backbone = ElectraBackbone.from_preset(save(model, tmp_path / "m"))
+    path = save(model, tmp_path / "m")
+    backbone = ElectraBackbone.from_preset(path)
     assert backbone.embedding_dim == backbone.hidden_dim
     x = h.inputs()
-    np.testing.assert_allclose(h.sequence_output(backbone, x), reference_hidden(model, x), atol=1e-4)
+    hidden = reference_hidden(model, x)
+    np.testing.assert_allclose(h.sequence_output(backbone, x), hidden, atol=1e-4)
+    if cls == "BertForPreTraining":  # BERT's MLM head, extracted as the generator head layout
+        tensors = read_safetensors(os.path.join(path, "model.safetensors"))
+        g = hf.extract_head_weights(tensors, "bert_mlm")
+        z = gelu(hidden @ g["generator_predictions/dense/kernel"] + g["generator_predictions/dense/bias"])
+        z = layer_norm(z, g["generator_predictions/LayerNorm/gamma"], g["generator_predictions/LayerNorm/beta"])
+        logits = z @ tensors["bert.embeddings.word_embeddings.weight"].T + g["generator_predictions/output_bias"]
+        with torch.no_grad():
+            expected = model(**h.torch_inputs(x)).prediction_logits.numpy()
+        np.testing.assert_allclose(logits, expected, atol=1e-4)
 
 
 def test_pytorch_bin_and_combined_layout(tmp_path):
