@@ -23,6 +23,7 @@ EPILOG = """examples:
   keras-electra vocab --input corpus.txt --size 30522 --out vocab.txt
   keras-electra build-data --input corpus.txt --vocab vocab.txt --out shards/
   keras-electra finetune --preset DIR --task sst2 --train train.tsv --eval dev.tsv --out OUT
+  keras-electra convert --from transformers ./electra-small --out ./small_keras
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).

@@ -1,1 +1,20 @@
+"""Checkpoint conversion: transformers, original TF1 and keras-hub to keras-electra, and back."""
 
+from keras_electra.convert.export import export_to_transformers
+from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import get_backbone_weights
+from keras_electra.convert.weights import set_backbone_weights
+from keras_electra.convert.transformers import convert_checkpoint as convert_transformers
+from keras_electra.convert.transformers import extract_head_weights as extract_transformers_head_weights
+from keras_electra.convert.transformers import load_backbone as load_transformers_backbone
+from keras_electra.convert.transformers import read_config as read_transformers_config
+from keras_electra.convert.transformers import read_weights as read_transformers_weights
+from keras_electra.convert.safetensors_io import read_safetensors
+from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.convert.tf1 import convert_checkpoint as convert_tf1
+from keras_electra.convert.tf1 import extract_head_weights as extract_tf1_head_weights
+from keras_electra.convert.tf1 import load_backbones as load_tf1_backbones
+from keras_electra.convert.tf1 import read_checkpoint as read_tf1_checkpoint
+from keras_electra.convert.keras_hub import convert_checkpoint as convert_keras_hub
+from keras_electra.convert.keras_hub import load_backbone as load_keras_hub_backbone

@@ -66,7 +66,9 @@ def load_backbone(cls, preset, load_weights=True, **kwargs):
     if "model_type" in config:
         from keras_electra.convert import transformers as hf
 
-        return hf.load_backbone(directory, load_weights=load_weights, **kwargs)
+        # A remote handle also needs its weights fetched, not just config.json.
+        source = handle if handle.startswith("hf://") else directory
+        return hf.load_backbone(source, load_weights=load_weights, **kwargs)
     if "registered_name" not in config or "config" not in config:
         raise PresetError(
             f"{os.path.join(directory, CONFIG_FILE)} is neither a Keras preset "

@@ -1,0 +1,122 @@
+"""`keras-electra convert`: checkpoints from transformers, TF1 or keras-hub to Keras presets, and back."""
+
+import logging
+import os
+import sys
+
+from keras_electra.cli.common import add_subcommand
+
+SOURCES = ("transformers", "tf1", "keras-hub", "keras")
+TARGETS = ("keras", "transformers")
+
+
+def add_parser(subparsers):
+    parser = add_subcommand(
+        subparsers,
+        "convert",
+        help="convert checkpoints (transformers, original TF1, keras-hub) to Keras presets, or export",
+        description=(
+            "Converts a checkpoint into a keras-electra preset directory "
+            "(backbone, plus the tokenizer when a vocab.txt is present), or "
+            "exports a keras-electra preset to transformers (config.json + "
+            "model.safetensors). Loading is strict: missing, unexpected or "
+            "misshapen weights stop the conversion with their names."
+        ),
+        examples=[
+            "keras-electra convert --from transformers ./electra-small-discriminator --out ./small_keras",
+            "keras-electra convert --from transformers hf://google/electra-small-discriminator --out ./small_keras",
+            "keras-electra convert --from transformers ./bert-base-uncased --out ./bert_as_electra",
+            "keras-electra convert --from tf1 ./electra_small/electra_small --out ./small_tf1 "
+            "--num-heads 4 --generator-num-heads 1   # writes ./small_tf1/{discriminator,generator}",
+            "keras-electra convert --from keras-hub ./electra_small_discriminator_uncased_en --out ./small_keras",
+            "keras-electra convert --from keras ./small_keras --to transformers --out ./small_hf",
+        ],
+        run=run,
+    )
+    parser.add_argument("source", help="checkpoint directory, hf:// handle, or TF1 checkpoint prefix")
+    parser.add_argument("--from", dest="source_format", choices=SOURCES, required=True,
+                        help="format of SOURCE ('keras' is a keras-electra preset, for --to transformers)")
+    parser.add_argument("--to", dest="target_format", choices=TARGETS, default="keras",
+                        help="output format (default: keras)")
+    parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--num-heads", type=int, default=None,
+                        help="TF1 only: discriminator attention heads (default: max(1, hidden // 64))")
+    parser.add_argument("--generator-num-heads", type=int, default=None,
+                        help="TF1 only: generator attention heads (default: max(1, hidden // 64))")
+    parser.add_argument("--role", choices=("discriminator", "generator"), default=None,
+                        help="transformers only: which model of a combined discriminator+generator checkpoint")
+    parser.add_argument("--vocabulary", default=None,
+                        help="TF1 only: vocab.txt (default: vocab.txt next to the checkpoint)")
+    return parser
+
+
+def run(args):
+    log = logging.getLogger("keras_electra.convert")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[keras-electra convert] %(message)s"))
+    log.addHandler(handler)
+    level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        return _run(args, log)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+def _run(args, log):
+    if (args.num_heads or args.generator_num_heads) and args.source_format != "tf1":
+        print("error: --num-heads/--generator-num-heads apply to --from tf1 only "
+              "(other formats store the head count)", file=sys.stderr)
+        return 2
+    try:
+        if args.target_format == "transformers":
+            return _export(args, log)
+        if args.source_format == "keras":
+            print("error: --from keras only makes sense with --to transformers", file=sys.stderr)
+            return 2
+        if os.path.exists(args.out) and os.listdir(args.out):
+            print(f"error: --out {args.out} exists and is not empty", file=sys.stderr)
+            return 2
+        log.info("Converting %s checkpoint %s", args.source_format, args.source)
+        if args.source_format == "transformers":
+            from keras_electra.convert.transformers import convert_checkpoint
+
+            backbone = convert_checkpoint(args.source, args.out, role=args.role)
+            models = {"": backbone}
+        elif args.source_format == "tf1":
+            from keras_electra.convert.tf1 import convert_checkpoint
+
+            models = convert_checkpoint(args.source, args.out, num_heads=args.num_heads,
+                                        generator_num_heads=args.generator_num_heads,
+                                        vocabulary=args.vocabulary)
+        else:
+            from keras_electra.convert.keras_hub import convert_checkpoint
+
+            models = {"": convert_checkpoint(args.source, args.out)}
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for role, backbone in models.items():
+        path = os.path.join(args.out, role) if role else args.out
+        log.info("Done: %s (%s parameters)", path, f"{backbone.count_params():,}")
+    return 0
+
+
+def _export(args, log):
+    if args.source_format != "keras":
+        print("error: --to transformers needs --from keras (a keras-electra preset)", file=sys.stderr)
+        return 2
+    from keras_electra.convert.export import export_to_transformers
+    from keras_electra.models import ElectraBackbone
+
+    log.info("Loading preset %s", args.source)
+    backbone = ElectraBackbone.from_preset(args.source)
+    tokenizer = None
+    if os.path.isfile(os.path.join(args.source, "tokenizer.json")):
+        from keras_electra.preprocessing import ElectraTokenizer
+
+        tokenizer = ElectraTokenizer.from_preset(args.source)
+    export_to_transformers(backbone, args.out, tokenizer=tokenizer)
+    log.info("Done: %s loads with transformers.ElectraModel.from_pretrained", args.out)
+    return 0

@@ -1,0 +1,106 @@
+"""`ElectraBackbone` to a transformers checkpoint (`config.json` + `model.safetensors`).
+
+The output loads with `transformers.ElectraModel.from_pretrained(out)`. The
+weights are renamed with the same name table the importer uses
+(`keras_electra.convert.transformers.backbone_name_table`), so a round trip
+is exact.
+"""
+
+import json
+import logging
+import os
+
+import numpy as np
+
+from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.convert.transformers import backbone_name_table
+from keras_electra.convert.weights import get_backbone_weights
+
+logger = logging.getLogger("keras_electra.convert")
+
+
+def backbone_to_transformers_config(backbone):
+    """The transformers `ElectraConfig` dict of a backbone."""
+    if backbone.attention_direction != "bidirectional":
+        raise ValueError(
+            "transformers' ElectraModel is bidirectional; a backbone with "
+            f"attention_direction={backbone.attention_direction!r} (an Electric "
+            "tower) cannot be exported to it."
+        )
+    return {
+        "architectures": ["ElectraModel"],
+        "model_type": "electra",
+        "vocab_size": backbone.vocabulary_size,
+        "embedding_size": backbone.embedding_dim,
+        "hidden_size": backbone.hidden_dim,
+        "num_hidden_layers": backbone.num_layers,
+        "num_attention_heads": backbone.num_heads,
+        "intermediate_size": backbone.intermediate_dim,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": backbone.dropout,
+        "attention_probs_dropout_prob": backbone.dropout,
+        "max_position_embeddings": backbone.max_sequence_length,
+        "type_vocab_size": backbone.num_segments,
+        "initializer_range": backbone.initializer_range,
+        "layer_norm_eps": backbone.layer_norm_epsilon,
+        "position_embedding_type": "absolute",
+        "pad_token_id": 0,
+        "summary_type": "first",
+        "summary_use_proj": True,
+        "summary_activation": "gelu",
+        "summary_last_dropout": 0.1,
+        "torch_dtype": "float32",
+    }
+
+
+def backbone_to_transformers_weights(backbone, prefix=""):
+    """The backbone's weights under transformers names (`prefix` e.g. `electra.`)."""
+    weights = get_backbone_weights(backbone)
+    table = backbone_name_table(
+        backbone.num_layers, backbone.embeddings_projection is not None
+    )
+    out = {}
+    for name, (hf, transposed) in table.items():
+        value = weights[name]
+        out[prefix + hf] = np.ascontiguousarray(value.T if transposed else value, "float32")
+    return out
+
+
+def export_to_transformers(backbone, out, tokenizer=None):
+    """Writes a backbone as a transformers `ElectraModel` checkpoint.
+
+    Args:
+        backbone: an `ElectraBackbone` (bidirectional).
+        out: output directory; created if needed.
+        tokenizer: optional `ElectraTokenizer`; its vocabulary is written as
+            `vocab.txt` with a matching `tokenizer_config.json`.
+
+    Example:
+    ```python
+    export_to_transformers(backbone, "./electra_hf")
+    import transformers
+    model = transformers.ElectraModel.from_pretrained("./electra_hf")
+    ```
+    """
+    config = backbone_to_transformers_config(backbone)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+    tensors = backbone_to_transformers_weights(backbone)
+    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
+    logger.info("Wrote %d tensors to %s", len(tensors), os.path.join(out, "model.safetensors"))
+    if tokenizer is not None:
+        with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(tokenizer.get_vocabulary()) + "\n")
+        with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "tokenizer_class": "ElectraTokenizer",
+                    "do_lower_case": bool(tokenizer.lowercase),
+                    "model_max_length": backbone.max_sequence_length,
+                },
+                f,
+                indent=2,
+            )
+        logger.info("Wrote vocab.txt (%d tokens)", tokenizer.vocabulary_size())
+    return out

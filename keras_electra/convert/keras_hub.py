@@ -1,0 +1,172 @@
+"""keras-hub `ElectraBackbone` presets to keras-electra's `ElectraBackbone`.
+
+keras-hub's ELECTRA (`kaggle://keras/electra/keras/...`) has the same
+encoder, with three differences handled here:
+
+- its variables live on differently named layers (`embeddings_layer_norm`
+  rather than `embeddings/layer_norm`), mapped by `hub_variable_table`;
+- it adds a tanh `pooled_dense` on [CLS] that is randomly initialised in
+  its presets and has no counterpart in ELECTRA; it is dropped (and logged),
+  and our `pooled_output` is the [CLS] vector itself;
+- it uses the tanh approximation of GELU, while ELECTRA (and we) use the
+  exact erf GELU, so outputs differ slightly (~1e-3 on random weights) from
+  keras-hub's own, and match the original ELECTRA.
+"""
+
+import json
+import logging
+import os
+
+from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import set_backbone_weights
+
+logger = logging.getLogger("keras_electra.convert")
+
+DROPPED_LAYERS = ("pooled_dense",)
+
+
+def hub_variable_table(hub_backbone):
+    """Maps canonical names to the variables of a keras-hub `ElectraBackbone`."""
+    get = hub_backbone.get_layer
+    table = {
+        "embeddings/word_embeddings": get("token_embedding").embeddings,
+        "embeddings/position_embeddings": get("position_embedding").position_embeddings,
+        "embeddings/token_type_embeddings": get("segment_embedding").embeddings,
+        "embeddings/LayerNorm/gamma": get("embeddings_layer_norm").gamma,
+        "embeddings/LayerNorm/beta": get("embeddings_layer_norm").beta,
+    }
+    if hub_backbone.hidden_dim != hub_backbone.embedding_dim:
+        table["embeddings_project/kernel"] = get("embeddings_projection").kernel
+        table["embeddings_project/bias"] = get("embeddings_projection").bias
+    for i in range(hub_backbone.num_layers):
+        layer = get(f"transformer_layer_{i}")
+        att = layer._self_attention_layer
+        p = f"encoder/layer_{i}/"
+        for name, dense in (("query", att._query_dense), ("key", att._key_dense),
+                            ("value", att._value_dense)):
+            table[p + f"attention/self/{name}/kernel"] = dense.kernel
+            table[p + f"attention/self/{name}/bias"] = dense.bias
+        table[p + "attention/output/dense/kernel"] = att._output_dense.kernel
+        table[p + "attention/output/dense/bias"] = att._output_dense.bias
+        table[p + "attention/output/LayerNorm/gamma"] = layer._self_attention_layer_norm.gamma
+        table[p + "attention/output/LayerNorm/beta"] = layer._self_attention_layer_norm.beta
+        table[p + "intermediate/dense/kernel"] = layer._feedforward_intermediate_dense.kernel
+        table[p + "intermediate/dense/bias"] = layer._feedforward_intermediate_dense.bias
+        table[p + "output/dense/kernel"] = layer._feedforward_output_dense.kernel
+        table[p + "output/dense/bias"] = layer._feedforward_output_dense.bias
+        table[p + "output/LayerNorm/gamma"] = layer._feedforward_layer_norm.gamma
+        table[p + "output/LayerNorm/beta"] = layer._feedforward_layer_norm.beta
+    return table
+
+
+def config_to_backbone_kwargs(config):
+    """Maps a keras-hub `ElectraBackbone` config to ours."""
+    return dict(
+        vocabulary_size=config["vocab_size"],
+        num_layers=config["num_layers"],
+        num_heads=config["num_heads"],
+        hidden_dim=config["hidden_dim"],
+        intermediate_dim=config["intermediate_dim"],
+        embedding_dim=config["embedding_dim"],
+        dropout=config.get("dropout", 0.1),
+        max_sequence_length=config.get("max_sequence_length", 512),
+        num_segments=config.get("num_segments", 2),
+        layer_norm_epsilon=1e-12,
+    )
+
+
+def _read_preset_config(preset):
+    path = os.path.join(preset, "config.json")
+    if os.path.isdir(preset):
+        if not os.path.isfile(path):
+            raise ConversionError(f"keras-hub preset config not found: {path}")
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+        name = config.get("registered_name", "")
+        if not config.get("module", "").startswith("keras_hub") or not name.endswith("ElectraBackbone"):
+            raise ConversionError(
+                f"{path} is not a keras-hub ElectraBackbone preset "
+                f"(module={config.get('module')!r}, registered_name={name!r})."
+            )
+
+
+def load_hub_backbone(preset, load_weights=True):
+    """Loads keras-hub's own `ElectraBackbone` from a preset directory or handle."""
+    import keras_hub
+
+    _read_preset_config(preset)
+    return keras_hub.models.ElectraBackbone.from_preset(preset, load_weights=load_weights)
+
+
+def load_backbone(preset, load_weights=True, **kwargs):
+    """Builds keras-electra's `ElectraBackbone` from a keras-hub ELECTRA preset.
+
+    Every keras-hub variable is mapped except `pooled_dense` (dropped, see the
+    module docstring); an unmapped variable raises a `ConversionError`.
+
+    Example:
+    ```python
+    backbone = load_backbone("kaggle://keras/electra/keras/electra_small_discriminator_uncased_en")
+    ```
+    """
+    from keras_electra.models.backbone import ElectraBackbone
+
+    hub = load_hub_backbone(preset, load_weights=load_weights)
+    backbone_kwargs = config_to_backbone_kwargs(hub.get_config())
+    backbone_kwargs.update(kwargs)
+    backbone = ElectraBackbone(**backbone_kwargs)
+    if not load_weights:
+        return backbone
+    import keras
+
+    table = hub_variable_table(hub)
+    mapped = {id(v) for v in table.values()}
+    dropped = [v.path for v in hub.weights
+               if id(v) not in mapped and v.path.split("/")[0] in DROPPED_LAYERS]
+    unmapped = [v.path for v in hub.weights
+                if id(v) not in mapped and v.path.split("/")[0] not in DROPPED_LAYERS]
+    if unmapped:
+        raise ConversionError(
+            f"The keras-hub preset {preset} has variables keras-electra cannot "
+            f"map: {', '.join(unmapped)}."
+        )
+    weights = {name: keras.ops.convert_to_numpy(v) for name, v in table.items()}
+    set_backbone_weights(backbone, weights, source=f"The keras-hub preset {preset}")
+    logger.info("Loaded %d tensors from keras-hub preset %s", len(weights), preset)
+    logger.info(
+        "Dropped %s: keras-hub's tanh pooler is randomly initialised in its "
+        "presets and has no ELECTRA counterpart; pooled_output is the [CLS] "
+        "vector.", ", ".join(dropped) or "pooled_dense",
+    )
+    logger.info(
+        "Note: keras-hub runs tanh-approximate GELU; the converted backbone "
+        "uses ELECTRA's exact GELU, so outputs differ slightly from keras-hub's."
+    )
+    return backbone
+
+
+def load_tokenizer(preset):
+    """keras-electra's `ElectraTokenizer` with a keras-hub preset's vocabulary, or None."""
+    path = os.path.join(preset, "assets", "tokenizer", "vocabulary.txt")
+    if not os.path.isfile(path):
+        return None
+    lowercase = True
+    config_path = os.path.join(preset, "tokenizer.json")
+    if os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            lowercase = json.load(f).get("config", {}).get("lowercase", True)
+    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+
+    return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+
+
+def convert_checkpoint(preset, out):
+    """Converts a keras-hub ELECTRA preset into a keras-electra preset directory."""
+    backbone = load_backbone(preset)
+    logger.info("Writing preset %s", out)
+    backbone.save_to_preset(out)
+    tokenizer = load_tokenizer(preset) if os.path.isdir(preset) else None
+    if tokenizer is not None:
+        tokenizer.save_to_preset(out)
+        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
+    return backbone

@@ -1,0 +1,473 @@
+"""Hugging Face transformers checkpoints (ELECTRA and BERT) to `ElectraBackbone`.
+
+Reads a local directory (or an `hf://owner/name` handle when online) holding
+`config.json` plus `model.safetensors` (optionally sharded) or
+`pytorch_model.bin`. A `.bin` is read only with
+`torch.load(weights_only=True)`, and only when torch is installed; nothing
+else is ever unpickled. Weights are renamed into the canonical layout of
+`keras_electra.convert.weights` through explicit name tables, so a head is
+one more table entry.
+"""
+
+import json
+import logging
+import os
+
+import numpy as np
+
+from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.convert.safetensors_io import read_safetensors
+from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import canonical_names
+from keras_electra.convert.weights import extract_named
+from keras_electra.convert.weights import layer_prefix
+from keras_electra.convert.weights import set_backbone_weights
+
+logger = logging.getLogger("keras_electra.convert")
+
+CONFIG_FILE = "config.json"
+SAFETENSORS_FILE = "model.safetensors"
+SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
+BIN_FILE = "pytorch_model.bin"
+VOCABULARY_FILE = "vocab.txt"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+
+MODEL_TYPES = ("electra", "bert")
+# Architecture -> top-level weight groups that are heads, not backbone. Their
+# weights are recognised (never "unexpected") and reported when not loaded.
+ARCHITECTURES = {
+    "ElectraModel": (),
+    "ElectraForPreTraining": ("discriminator_predictions",),
+    "ElectraForMaskedLM": ("generator_predictions", "generator_lm_head"),
+    "ElectraForSequenceClassification": ("classifier",),
+    "ElectraForTokenClassification": ("classifier",),
+    "ElectraForQuestionAnswering": ("qa_outputs",),
+    "ElectraForMultipleChoice": ("sequence_summary", "classifier"),
+    "BertModel": ("pooler",),
+    "BertForPreTraining": ("pooler", "cls"),
+    "BertForMaskedLM": ("pooler", "cls"),
+}
+# Non-weight buffers transformers may save.
+BUFFER_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
+# Backbone scopes inside a model, and model roots in combined checkpoints.
+BACKBONE_SCOPES = ("electra.", "bert.", "")
+ROLE_ROOTS = ("discriminator.", "generator.")
+
+
+def _transpose(x):
+    return np.transpose(x)
+
+
+# HF name suffixes of one encoder layer, keyed by the canonical suffix.
+# `True` marks a torch Linear weight (stored [out, in]) that is transposed.
+_LAYER_TABLE = {
+    "attention/self/query/kernel": ("attention.self.query.weight", True),
+    "attention/self/query/bias": ("attention.self.query.bias", False),
+    "attention/self/key/kernel": ("attention.self.key.weight", True),
+    "attention/self/key/bias": ("attention.self.key.bias", False),
+    "attention/self/value/kernel": ("attention.self.value.weight", True),
+    "attention/self/value/bias": ("attention.self.value.bias", False),
+    "attention/output/dense/kernel": ("attention.output.dense.weight", True),
+    "attention/output/dense/bias": ("attention.output.dense.bias", False),
+    "attention/output/LayerNorm/gamma": ("attention.output.LayerNorm.{gamma}", False),
+    "attention/output/LayerNorm/beta": ("attention.output.LayerNorm.{beta}", False),
+    "intermediate/dense/kernel": ("intermediate.dense.weight", True),
+    "intermediate/dense/bias": ("intermediate.dense.bias", False),
+    "output/dense/kernel": ("output.dense.weight", True),
+    "output/dense/bias": ("output.dense.bias", False),
+    "output/LayerNorm/gamma": ("output.LayerNorm.{gamma}", False),
+    "output/LayerNorm/beta": ("output.LayerNorm.{beta}", False),
+}
+_EMBEDDING_TABLE = {
+    "embeddings/word_embeddings": ("embeddings.word_embeddings.weight", False),
+    "embeddings/position_embeddings": ("embeddings.position_embeddings.weight", False),
+    "embeddings/token_type_embeddings": ("embeddings.token_type_embeddings.weight", False),
+    "embeddings/LayerNorm/gamma": ("embeddings.LayerNorm.{gamma}", False),
+    "embeddings/LayerNorm/beta": ("embeddings.LayerNorm.{beta}", False),
+    "embeddings_project/kernel": ("embeddings_project.weight", True),
+    "embeddings_project/bias": ("embeddings_project.bias", False),
+}
+
+# Head tables: canonical (TF1-style) head name -> (HF name, transform).
+HEAD_TABLES = {
+    "discriminator_predictions": {
+        "discriminator_predictions/dense/kernel": ("discriminator_predictions.dense.weight", _transpose),
+        "discriminator_predictions/dense/bias": ("discriminator_predictions.dense.bias", None),
+        "discriminator_predictions/dense_1/kernel": ("discriminator_predictions.dense_prediction.weight", _transpose),
+        "discriminator_predictions/dense_1/bias": ("discriminator_predictions.dense_prediction.bias", None),
+    },
+    "generator_predictions": {
+        "generator_predictions/dense/kernel": ("generator_predictions.dense.weight", _transpose),
+        "generator_predictions/dense/bias": ("generator_predictions.dense.bias", None),
+        "generator_predictions/LayerNorm/gamma": ("generator_predictions.LayerNorm.weight", None),
+        "generator_predictions/LayerNorm/beta": ("generator_predictions.LayerNorm.bias", None),
+        "generator_predictions/output_bias": ("generator_lm_head.bias", None),
+    },
+    # BERT's MLM head has the same shape as ELECTRA's generator head.
+    "bert_mlm": {
+        "generator_predictions/dense/kernel": ("cls.predictions.transform.dense.weight", _transpose),
+        "generator_predictions/dense/bias": ("cls.predictions.transform.dense.bias", None),
+        "generator_predictions/LayerNorm/gamma": ("cls.predictions.transform.LayerNorm.{gamma}", None),
+        "generator_predictions/LayerNorm/beta": ("cls.predictions.transform.LayerNorm.{beta}", None),
+        "generator_predictions/output_bias": ("cls.predictions.bias", None),
+    },
+}
+
+
+def backbone_name_table(num_layers, has_projection, layer_norm=("weight", "bias")):
+    """Canonical name -> (transformers name, transposed?) for a backbone.
+
+    Args:
+        num_layers: number of encoder layers.
+        has_projection: whether `embeddings_project` exists.
+        layer_norm: names of the LayerNorm scale and offset; original BERT
+            checkpoints use `("gamma", "beta")`.
+    """
+    fmt = {"gamma": layer_norm[0], "beta": layer_norm[1]}
+    table = {}
+    for name in canonical_names(num_layers, has_projection):
+        if name.startswith("encoder/"):
+            i, suffix = name[len("encoder/layer_"):].split("/", 1)
+            hf, transposed = _LAYER_TABLE[suffix]
+            hf = f"encoder.layer.{i}." + hf
+        else:
+            hf, transposed = _EMBEDDING_TABLE[name]
+        table[name] = (hf.format(**fmt), transposed)
+    return table
+
+
+# --- Reading files ---------------------------------------------------------
+
+
+def read_config(directory):
+    """Reads and validates `config.json` of a transformers checkpoint."""
+    path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise CheckpointFileError(f"Transformers config not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointFileError(f"{path} is not valid JSON: {e}") from e
+    model_type = config.get("model_type")
+    if model_type not in MODEL_TYPES:
+        raise ConversionError(
+            f"{path} has model_type={model_type!r}; keras-electra converts "
+            f"only {', '.join(MODEL_TYPES)} checkpoints."
+        )
+    for arch in config.get("architectures") or []:
+        if arch not in ARCHITECTURES:
+            raise ConversionError(
+                f"{path} names architecture {arch!r}, which keras-electra "
+                f"does not convert. Supported: {', '.join(ARCHITECTURES)}."
+            )
+    return config
+
+
+def read_weights(directory):
+    """Reads the weights of a transformers checkpoint into numpy arrays."""
+    safetensors = os.path.join(directory, SAFETENSORS_FILE)
+    index = os.path.join(directory, SAFETENSORS_INDEX_FILE)
+    binary = os.path.join(directory, BIN_FILE)
+    if os.path.isfile(safetensors):
+        logger.info("Reading %s", safetensors)
+        return read_safetensors(safetensors)
+    if os.path.isfile(index):
+        with open(index, encoding="utf-8") as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        tensors = {}
+        for shard in shards:
+            logger.info("Reading %s", os.path.join(directory, shard))
+            tensors.update(read_safetensors(os.path.join(directory, shard)))
+        return tensors
+    if os.path.isfile(binary):
+        return read_torch_bin(binary)
+    raise CheckpointFileError(
+        f"No weights in {directory}: expected {SAFETENSORS_FILE}, "
+        f"{SAFETENSORS_INDEX_FILE} or {BIN_FILE}."
+    )
+
+
+def read_torch_bin(path):
+    """Reads a `pytorch_model.bin` with `torch.load(weights_only=True)`."""
+    try:
+        import torch
+    except ImportError as e:
+        raise CheckpointFileError(
+            f"{path} is a PyTorch pickle and torch is not installed. Install "
+            "torch, or convert the checkpoint to model.safetensors."
+        ) from e
+    logger.info("Reading %s (torch.load, weights_only=True)", path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, bad pickle, disallowed globals
+        raise CheckpointFileError(f"Could not read {path}: {type(e).__name__}: {e}") from e
+    return {k: v.detach().float().numpy() if v.is_floating_point() else v.numpy()
+            for k, v in state.items()}
+
+
+def resolve_directory(preset):
+    """Returns a local directory for a path or an `hf://` handle (downloading)."""
+    if not preset.startswith("hf://"):
+        return preset
+    from keras_hub.src.utils.preset_utils import get_file
+
+    from keras_electra.models.preset_loading import fetch_remote_config
+
+    directory = os.path.dirname(fetch_remote_config(preset))
+    for name in (SAFETENSORS_FILE, BIN_FILE):
+        try:
+            get_file(preset, name)
+            break
+        except Exception:  # the hub says which file is absent; try the next
+            continue
+    for name in (VOCABULARY_FILE, TOKENIZER_CONFIG_FILE):
+        try:
+            get_file(preset, name)
+        except Exception:
+            pass
+    return directory
+
+
+# --- Mapping ---------------------------------------------------------------
+
+
+def config_to_backbone_kwargs(config):
+    """Maps a transformers ELECTRA/BERT config dict to `ElectraBackbone` kwargs."""
+    if config.get("model_type") not in MODEL_TYPES:
+        raise ConversionError(
+            f"Unknown model_type {config.get('model_type')!r}; expected one "
+            f"of {', '.join(MODEL_TYPES)}."
+        )
+    act = config.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise ConversionError(
+            f"hidden_act={act!r} is not supported; ElectraBackbone uses the "
+            "exact (erf) GELU of ELECTRA and BERT ('gelu')."
+        )
+    if config.get("position_embedding_type", "absolute") != "absolute":
+        raise ConversionError(
+            "Only absolute position embeddings are supported; the config has "
+            f"position_embedding_type={config['position_embedding_type']!r}."
+        )
+    if config.get("is_decoder") or config.get("add_cross_attention"):
+        raise ConversionError("Decoder / cross-attention checkpoints are not supported.")
+    hidden = config["hidden_size"]
+    return dict(
+        vocabulary_size=config["vocab_size"],
+        num_layers=config["num_hidden_layers"],
+        num_heads=config["num_attention_heads"],
+        hidden_dim=hidden,
+        intermediate_dim=config["intermediate_size"],
+        embedding_dim=config.get("embedding_size", hidden) if config["model_type"] == "electra" else hidden,
+        dropout=config.get("hidden_dropout_prob", 0.1),
+        max_sequence_length=config["max_position_embeddings"],
+        num_segments=config.get("type_vocab_size", 2),
+        layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
+        initializer_range=config.get("initializer_range", 0.02),
+    )
+
+
+def find_backbone_prefix(tensors, role=None):
+    """Finds `(root, prefix)`: the model root and the backbone's name prefix.
+
+    Handles plain (`embeddings.`), wrapped (`electra.`, `bert.`) and combined
+    layouts where a discriminator and a generator live under `discriminator.`
+    and `generator.`; `role` picks one of those.
+    """
+    anchor = "embeddings.word_embeddings.weight"
+    prefixes = sorted(k[: -len(anchor)] for k in tensors if k.endswith(anchor))
+    if role is not None:
+        prefixes = [p for p in prefixes if p.startswith(role + ".")]
+    if not prefixes:
+        raise ConversionError(
+            f"No backbone found: no tensor ends with {anchor}"
+            + (f" under '{role}.'" if role else "") + "."
+        )
+    if len(prefixes) > 1:
+        raise ConversionError(
+            f"The checkpoint holds several backbones ({', '.join(prefixes)}); "
+            "pass role='discriminator' or role='generator'."
+        )
+    prefix = prefixes[0]
+    for scope in BACKBONE_SCOPES:
+        if scope and prefix.endswith(scope):
+            return prefix[: -len(scope)], prefix
+    return prefix, prefix
+
+
+def split_weights(config, tensors, role=None, source="The checkpoint"):
+    """Splits transformers tensors into canonical backbone weights and the rest.
+
+    Returns:
+        `(backbone_weights, heads, ignored)`: canonical name -> array for the
+        backbone; HF name -> array for recognised head weights (relative to
+        the model root); and the names of tensors that belong to another
+        model of a combined checkpoint or are buffers.
+
+    Raises:
+        ConversionError: listing missing backbone names and every tensor that
+            is neither backbone, a known head, nor a buffer.
+    """
+    kwargs = config_to_backbone_kwargs(config)
+    root, prefix = find_backbone_prefix(tensors, role)
+    layer_norm = ("gamma", "beta") if prefix + "embeddings.LayerNorm.gamma" in tensors else ("weight", "bias")
+    has_projection = kwargs["embedding_dim"] != kwargs["hidden_dim"]
+    table = backbone_name_table(kwargs["num_layers"], has_projection, layer_norm)
+    head_groups = set()
+    for arch in config.get("architectures") or []:
+        head_groups.update(ARCHITECTURES[arch])
+    head_groups.update({"discriminator_predictions", "generator_predictions", "generator_lm_head"}
+                       if config["model_type"] == "electra" else {"pooler", "cls"})
+    backbone, heads, ignored, unexpected = {}, {}, [], []
+    wanted = {prefix + hf: (name, transposed) for name, (hf, transposed) in table.items()}
+    for key, value in tensors.items():
+        if key in wanted:
+            name, transposed = wanted[key]
+            backbone[name] = np.transpose(value) if transposed else value
+        elif not key.startswith(root) or key.endswith(BUFFER_SUFFIXES):
+            ignored.append(key)
+        elif key.startswith(prefix) and key[len(prefix):].split(".")[0] in head_groups:
+            heads[key[len(prefix):]] = value
+        elif key[len(root):].split(".")[0] in head_groups:
+            heads[key[len(root):]] = value
+        else:
+            unexpected.append(key)
+    missing = [prefix + hf for name, (hf, _) in table.items() if name not in backbone]
+    if missing or unexpected:
+        problems = []
+        if missing:
+            problems.append("missing: " + ", ".join(missing))
+        if unexpected:
+            problems.append("unexpected: " + ", ".join(unexpected))
+        raise ConversionError(f"{source} does not match config.json. " + "; ".join(problems) + ".")
+    return backbone, heads, ignored
+
+
+def extract_head_weights(tensors, head, prefix=None, strict=True):
+    """Extracts one head's weights from transformers tensors, as numpy arrays.
+
+    Args:
+        tensors: dict of HF name -> array (a state dict).
+        head: `"discriminator_predictions"` (ElectraForPreTraining),
+            `"generator_predictions"` (ElectraForMaskedLM; its decoder matrix
+            is tied to the word embeddings and not returned) or `"bert_mlm"`.
+        prefix: name prefix of the model root; inferred when None.
+        strict: raise when a head variable is missing.
+
+    Returns:
+        dict of canonical (TF1-style) head name -> array in Keras layout
+        (dense kernels `[in, out]`), e.g.
+        `discriminator_predictions/dense_1/kernel` of shape `[hidden, 1]`.
+
+    Example:
+    ```python
+    heads = extract_head_weights(state_dict, "discriminator_predictions")
+    heads["discriminator_predictions/dense/kernel"].shape  # (hidden, hidden)
+    ```
+    """
+    if head not in HEAD_TABLES:
+        raise ValueError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
+    if prefix is None:
+        anchor = next((v[0] for v in HEAD_TABLES[head].values()), "")
+        anchor = anchor.split("{")[0]
+        hits = [k[: k.index(anchor)] for k in tensors if anchor in k]
+        prefix = hits[0] if hits else ""
+    norm = ("gamma", "beta") if any(k.endswith("LayerNorm.gamma") for k in tensors) else ("weight", "bias")
+    table = {
+        ours: (prefix + theirs.format(gamma=norm[0], beta=norm[1]), fn)
+        for ours, (theirs, fn) in HEAD_TABLES[head].items()
+    }
+    return extract_named(tensors, table, source=f"The checkpoint ({head})", strict=strict)
+
+
+# --- Loading ---------------------------------------------------------------
+
+
+def load_checkpoint(preset):
+    """Reads `(config, tensors)` from a directory or `hf://` handle."""
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    return config, read_weights(directory)
+
+
+def load_backbone(preset, load_weights=True, role=None, **kwargs):
+    """Builds an `ElectraBackbone` from a transformers ELECTRA or BERT checkpoint.
+
+    Loading is strict: a missing, unexpected or misshapen weight raises a
+    `ConversionError` naming it. Recognised head weights (e.g. the RTD head
+    of `ElectraForPreTraining`, BERT's pooler) are not part of the backbone
+    and are listed in the log.
+
+    Args:
+        preset: a local directory with `config.json` and weights, or an
+            `hf://owner/name` handle (needs network).
+        load_weights: when False, only the architecture is built.
+        role: `"discriminator"` or `"generator"` for combined checkpoints.
+        **kwargs: overrides for the backbone constructor (e.g. `dtype`).
+
+    Example:
+    ```python
+    backbone = load_backbone("./electra-small-discriminator")
+    ```
+    """
+    from keras_electra.models.backbone import ElectraBackbone
+
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    backbone_kwargs = config_to_backbone_kwargs(config)
+    backbone_kwargs.update(kwargs)
+    backbone = ElectraBackbone(**backbone_kwargs)
+    if not load_weights:
+        return backbone
+    tensors = read_weights(directory)
+    source = f"The checkpoint in {directory}"
+    weights, heads, ignored = split_weights(config, tensors, role=role, source=source)
+    set_backbone_weights(backbone, weights, source=source)
+    logger.info("Loaded %d backbone tensors from %s", len(weights), directory)
+    if heads:
+        logger.info(
+            "Not part of the backbone, left out: %s", ", ".join(sorted(heads))
+        )
+    if ignored:
+        logger.info("Ignored (buffers or another model): %s", ", ".join(sorted(ignored)))
+    return backbone
+
+
+def load_tokenizer(directory):
+    """Builds an `ElectraTokenizer` from `vocab.txt`, or None when absent."""
+    path = os.path.join(directory, VOCABULARY_FILE)
+    if not os.path.isfile(path):
+        return None
+    lowercase = True
+    config_path = os.path.join(directory, TOKENIZER_CONFIG_FILE)
+    if os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            lowercase = json.load(f).get("do_lower_case", True)
+    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+
+    return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+
+
+def convert_checkpoint(preset, out, role=None):
+    """Converts a transformers checkpoint into a Keras preset directory.
+
+    Writes the backbone and, when `vocab.txt` is present, the tokenizer.
+
+    Example:
+    ```python
+    convert_checkpoint("./electra-small-discriminator", "./electra_small_keras")
+    backbone = keras_electra.models.ElectraBackbone.from_preset("./electra_small_keras")
+    ```
+    """
+    directory = resolve_directory(preset)
+    backbone = load_backbone(directory, role=role)
+    logger.info("Writing preset %s", out)
+    backbone.save_to_preset(out)
+    tokenizer = load_tokenizer(directory)
+    if tokenizer is not None:
+        tokenizer.save_to_preset(out)
+        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
+    else:
+        logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
+    return backbone

@@ -1,0 +1,250 @@
+"""The canonical backbone weight layout every converter maps into and out of.
+
+Canonical names are the original google-research/electra TF1 names without
+their model scope (`electra/`, `generator/`), e.g.
+`embeddings/word_embeddings` or `encoder/layer_0/attention/self/query/kernel`.
+Arrays are in Keras/TF layout: dense kernels are `[in, out]`. A source
+converter only has to rename (and transpose) into this layout;
+`set_backbone_weights` then does the strict, shape-checked assignment and
+`get_backbone_weights` reads a backbone back out for export.
+"""
+
+import logging
+
+import numpy as np
+
+logger = logging.getLogger("keras_electra.convert")
+
+EMBEDDING_NAMES = (
+    "embeddings/word_embeddings",
+    "embeddings/position_embeddings",
+    "embeddings/token_type_embeddings",
+    "embeddings/LayerNorm/gamma",
+    "embeddings/LayerNorm/beta",
+)
+PROJECTION_NAMES = ("embeddings_project/kernel", "embeddings_project/bias")
+# Per-layer names, relative to `encoder/layer_{i}/`.
+LAYER_NAMES = tuple(
+    f"attention/self/{p}/{w}" for p in ("query", "key", "value") for w in ("kernel", "bias")
+) + (
+    "attention/output/dense/kernel",
+    "attention/output/dense/bias",
+    "attention/output/LayerNorm/gamma",
+    "attention/output/LayerNorm/beta",
+    "intermediate/dense/kernel",
+    "intermediate/dense/bias",
+    "output/dense/kernel",
+    "output/dense/bias",
+    "output/LayerNorm/gamma",
+    "output/LayerNorm/beta",
+)
+
+
+class ConversionError(ValueError):
+    """A checkpoint does not fit the model: missing, unexpected or misshapen weights."""
+
+
+def layer_prefix(i):
+    return f"encoder/layer_{i}/"
+
+
+def canonical_names(num_layers, has_projection):
+    """All canonical backbone names, in order."""
+    names = list(EMBEDDING_NAMES)
+    if has_projection:
+        names += list(PROJECTION_NAMES)
+    for i in range(num_layers):
+        names += [layer_prefix(i) + n for n in LAYER_NAMES]
+    return names
+
+
+def backbone_variable_table(backbone):
+    """Maps each canonical name to the backbone variable that holds it."""
+    e = backbone.embeddings
+    table = {
+        "embeddings/word_embeddings": e.token_embedding.embeddings,
+        "embeddings/position_embeddings": e.position_embedding.position_embeddings,
+        "embeddings/token_type_embeddings": e.segment_embedding.embeddings,
+        "embeddings/LayerNorm/gamma": e.layer_norm.gamma,
+        "embeddings/LayerNorm/beta": e.layer_norm.beta,
+    }
+    if backbone.embeddings_projection is not None:
+        table["embeddings_project/kernel"] = backbone.embeddings_projection.kernel
+        table["embeddings_project/bias"] = backbone.embeddings_projection.bias
+    for i, layer in enumerate(backbone.transformer_layers):
+        p = layer_prefix(i)
+        att = layer._self_attention_layer
+        for name, dense in (
+            ("query", att._query_dense),
+            ("key", att._key_dense),
+            ("value", att._value_dense),
+        ):
+            table[p + f"attention/self/{name}/kernel"] = dense.kernel
+            table[p + f"attention/self/{name}/bias"] = dense.bias
+        table[p + "attention/output/dense/kernel"] = att._output_dense.kernel
+        table[p + "attention/output/dense/bias"] = att._output_dense.bias
+        for ours, theirs in (
+            (layer._self_attention_layer_norm, "attention/output/LayerNorm"),
+            (layer._feedforward_layer_norm, "output/LayerNorm"),
+        ):
+            table[p + theirs + "/gamma"] = ours.gamma
+            table[p + theirs + "/beta"] = ours.beta
+        for ours, theirs in (
+            (layer._feedforward_intermediate_dense, "intermediate/dense"),
+            (layer._feedforward_output_dense, "output/dense"),
+        ):
+            table[p + theirs + "/kernel"] = ours.kernel
+            table[p + theirs + "/bias"] = ours.bias
+    return table
+
+
+def check_names(expected, given, source):
+    """Raises a `ConversionError` listing missing and unexpected names."""
+    missing = [n for n in expected if n not in given]
+    unexpected = [n for n in given if n not in set(expected)]
+    problems = []
+    if missing:
+        problems.append(f"missing from the checkpoint: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected in the checkpoint: {', '.join(unexpected)}")
+    if problems:
+        raise ConversionError(
+            f"{source} does not match the model. " + "; ".join(problems) + "."
+        )
+
+
+def set_backbone_weights(backbone, weights, source="The checkpoint"):
+    """Assigns canonical weights to a backbone, strictly.
+
+    Every canonical name must be present, no other name may be, and every
+    shape must match (attention kernels are reshaped to keras-hub's per-head
+    layout, which must hold the same number of values). Afterwards every
+    backbone variable must have been written; anything left at its initial
+    value is an error, never a silent default.
+
+    Args:
+        backbone: an `ElectraBackbone`.
+        weights: dict of canonical name to numpy array.
+        source: text naming the checkpoint, used in errors.
+
+    Returns:
+        The list of canonical names assigned.
+    """
+    table = backbone_variable_table(backbone)
+    check_names(list(table), weights, source)
+    mismatched = []
+    values = {}
+    for name, variable in table.items():
+        value = np.asarray(weights[name])
+        shape = tuple(variable.shape)
+        if value.shape != shape:
+            if not _reshapable(value.shape, shape):
+                mismatched.append(f"{name} (checkpoint {value.shape}, model {shape})")
+                continue
+            value = value.reshape(shape)
+        values[name] = value
+    if mismatched:
+        raise ConversionError(
+            f"{source} has shape mismatches: {', '.join(mismatched)}."
+        )
+    for name, variable in table.items():
+        variable.assign(values[name].astype(variable.dtype))
+    written = {id(v) for v in table.values()}
+    left = [v.path for v in backbone.weights if id(v) not in written]
+    if left:
+        raise ConversionError(
+            f"{source} left these model variables at their initial values: "
+            f"{', '.join(left)}."
+        )
+    return list(table)
+
+
+def _reshapable(checkpoint_shape, model_shape):
+    """True when a 2D/1D array is the flat form of keras-hub's per-head one."""
+    if int(np.prod(checkpoint_shape)) != int(np.prod(model_shape)):
+        return False
+    if len(checkpoint_shape) == 2 and len(model_shape) == 3:
+        # [in, heads*dim] -> [in, heads, dim] or [heads*dim, out] -> [heads, dim, out]
+        return (
+            checkpoint_shape[0] == model_shape[0]
+            and checkpoint_shape[1] == model_shape[1] * model_shape[2]
+        ) or (
+            checkpoint_shape[0] == model_shape[0] * model_shape[1]
+            and checkpoint_shape[1] == model_shape[2]
+        )
+    if len(checkpoint_shape) == 1 and len(model_shape) == 2:
+        return True
+    return False
+
+
+def get_backbone_weights(backbone):
+    """Reads a backbone into canonical numpy arrays (attention kernels flattened)."""
+    import keras
+
+    weights = {}
+    for name, variable in backbone_variable_table(backbone).items():
+        value = keras.ops.convert_to_numpy(variable).astype("float32")
+        if name.endswith("attention/output/dense/kernel") and value.ndim == 3:
+            value = value.reshape(-1, value.shape[-1])
+        elif "/attention/self/" in name and value.ndim == 3:
+            value = value.reshape(value.shape[0], -1)
+        elif "/attention/self/" in name and value.ndim == 2:
+            value = value.reshape(-1)
+        weights[name] = value
+    return weights
+
+
+def infer_backbone_kwargs(weights, num_heads=None, source="The checkpoint"):
+    """Infers `ElectraBackbone` sizes from canonical weight shapes.
+
+    Args:
+        weights: dict of canonical name to array (only shapes are used).
+        num_heads: attention heads; shapes cannot tell them. Defaults to
+            `max(1, hidden_dim // 64)`, the rule of google-research/electra.
+        source: text naming the checkpoint, used in errors.
+    """
+    for name in EMBEDDING_NAMES + (layer_prefix(0) + "intermediate/dense/kernel",):
+        if name not in weights:
+            raise ConversionError(f"{source} has no variable {name}.")
+    vocabulary_size, embedding_dim = np.shape(weights["embeddings/word_embeddings"])
+    max_sequence_length = np.shape(weights["embeddings/position_embeddings"])[0]
+    num_segments = np.shape(weights["embeddings/token_type_embeddings"])[0]
+    hidden_dim, intermediate_dim = np.shape(
+        weights[layer_prefix(0) + "intermediate/dense/kernel"]
+    )
+    num_layers = 0
+    while layer_prefix(num_layers) + "output/dense/kernel" in weights:
+        num_layers += 1
+    if num_heads is None:
+        num_heads = max(1, hidden_dim // 64)
+    return dict(
+        vocabulary_size=int(vocabulary_size),
+        num_layers=num_layers,
+        num_heads=int(num_heads),
+        hidden_dim=int(hidden_dim),
+        intermediate_dim=int(intermediate_dim),
+        embedding_dim=int(embedding_dim),
+        max_sequence_length=int(max_sequence_length),
+        num_segments=int(num_segments),
+    )
+
+
+def extract_named(weights, table, source="The checkpoint", strict=True):
+    """Picks `{our_name: array}` out of `weights` by a `{our_name: (their_name, fn)}` table.
+
+    Used for head weights. With `strict`, a missing name raises a
+    `ConversionError` listing all of them; otherwise missing names are skipped
+    (e.g. a tied MLM decoder that the checkpoint does not store).
+    """
+    out, missing = {}, []
+    for ours, (theirs, fn) in table.items():
+        if theirs not in weights:
+            missing.append(theirs)
+            continue
+        value = np.asarray(weights[theirs])
+        out[ours] = fn(value) if fn is not None else value
+    if missing and strict:
+        raise ConversionError(
+            f"{source} is missing head variables: {', '.join(missing)}."
+        )
+    return out
