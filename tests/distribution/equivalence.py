@@ -48,6 +48,8 @@ if __name__ == "__main__":
             replicas = num_replicas()
             model = demo_classifier()
             losses = []
+        for v in model.weights:
+            results[f"{setup}|init|{v.path}"] = keras.ops.convert_to_numpy(v.value)
         for step in range(steps):
             part = slice(step * global_batch, (step + 1) * global_batch)
             xs = {k: v[part] for k, v in x.items()}
