@@ -1,5 +1,6 @@
 """keras-electra: ELECTRA and Electric for Keras 3 on JAX, TensorFlow and PyTorch."""
 
+from keras_electra import distribution
 from keras_electra import layers
 from keras_electra import models
 from keras_electra import preprocessing

@@ -25,7 +25,6 @@ if __name__ == "__main__":
     from keras_electra.distribution import configure_distribution
     from keras_electra.distribution import make_tf_dataset
     from keras_electra.distribution import num_replicas
-    from keras_electra.distribution import tf_strategy
     from keras_electra.distribution.demo import demo_classifier
     from keras_electra.distribution.demo import demo_data
 
@@ -41,7 +40,7 @@ if __name__ == "__main__":
         elif kind == "jax_model":
             scope = configure_distribution("model", mesh_shape=arg)
         elif kind == "tf_mirrored":
-            scope = tf_strategy("mirrored").scope()
+            scope = configure_distribution("data")  # MirroredStrategy over the logical CPUs
         else:
             raise ValueError(setup)
         with scope:
