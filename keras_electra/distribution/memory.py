@@ -59,6 +59,7 @@ def electra_variable_shapes(size_or_config, prefix="", include_embeddings=True):
 
     Example:
     ```python
+    import numpy as np
     from keras_electra.distribution.memory import electra_variable_shapes
 
     shapes = electra_variable_shapes("large")
@@ -177,8 +178,7 @@ def estimate_memory(size, mesh_shape, task="finetune", sequence_length=512,
     except ValueError as error:
         result["error"] = str(error)
         return result
-    disc = size if task == "finetune" else size
-    act = activation_bytes_per_example(disc, mesh_shape[1], sequence_length, activation_bytes)
+    act = activation_bytes_per_example(size, mesh_shape[1], sequence_length, activation_bytes)
     if task == "pretrain":
         act += activation_bytes_per_example(GENERATOR_SIZES[size], mesh_shape[1], sequence_length, activation_bytes)
     usable = device_memory * (1 - headroom)

@@ -114,7 +114,7 @@ def train_ddp(model_fn, dataset_fn, steps, global_batch_size, shuffle=False, see
     from keras_electra.distribution.demo import demo_classifier, demo_data
 
     result = train_ddp(demo_classifier, lambda: demo_data(64), steps=4, global_batch_size=8)
-    result["losses"]  # four decreasing-ish floats
+    result["losses"]  # the global mean loss of each of the 4 steps
     ```
     """
     import keras
