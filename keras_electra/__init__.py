@@ -2,6 +2,7 @@
 
 from keras_electra import convert
 from keras_electra import data
+from keras_electra import distribution
 from keras_electra import layers
 from keras_electra import models
 from keras_electra import preprocessing
