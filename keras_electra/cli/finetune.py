@@ -28,6 +28,8 @@ def add_data_arguments(parser):
 
 
 def add_parser(subparsers):
+    from keras_electra.cli.distribution_args import add_distribution_arguments
+
     from keras_electra.cli.task_registry import task_names
 
     parser = add_subcommand(
@@ -62,6 +64,7 @@ def add_parser(subparsers):
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
     parser.add_argument("--seed", type=int, default=0)
     add_data_arguments(parser)
+    add_distribution_arguments(parser)
     return parser
 
 
@@ -74,6 +77,7 @@ def run(args):
     import keras
     import numpy as np
 
+    from keras_electra.cli.distribution_args import apply_distribution
     from keras_electra.cli.task_registry import get_task
     from keras_electra.cli.task_registry import write_info
     from keras_electra.training.recipes import get_finetuning_recipe
@@ -93,6 +97,11 @@ def run(args):
     recipe = get_finetuning_recipe(size, task.recipe_task)
     args.sequence_length = args.sequence_length or recipe.max_sequence_length
     epochs = args.epochs or recipe.num_epochs
+    import contextlib
+
+    # Build, compile and train inside one distribution scope (a no-op by default).
+    scope = contextlib.ExitStack()
+    scope.enter_context(apply_distribution(args))
     model, info = task.build(args, train)
     model_length = model.backbone.max_sequence_length
     if args.sequence_length > model_length:
@@ -129,6 +138,7 @@ def run(args):
         task.fit(model, _take(train, order), info, args, epochs=1, verbose=1)
         remaining -= steps
     train_seconds = time.time() - start
+    scope.close()
 
     os.makedirs(args.out, exist_ok=True)
     model.save_to_preset(args.out)
