@@ -1,1 +1,6 @@
-
+from keras_electra.tasks.question_answerer import ElectraQuestionAnswerer
+from keras_electra.tasks.question_answerer_preprocessor import ElectraQuestionAnswererPreprocessor
+from keras_electra.tasks.question_answerer_preprocessor import QAFeature
+from keras_electra.tasks.question_answerer_preprocessor import QAFeatures
+from keras_electra.tasks.squad_decoding import SquadPredictions
+from keras_electra.tasks.squad_decoding import decode_squad_predictions
