@@ -140,9 +140,13 @@ def train_squad(
         model=qa,
     )
     qa.compile(optimizer=optimizer)
+    # The keras-hub pipeline feeds arrays in order: shuffle the windows once here.
+    order = np.random.default_rng(seed).permutation(len(features))
+    x = {k: v[order] for k, v in features.inputs().items()}
+    y = {k: v[order] for k, v in features.labels().items()}
     history = qa.fit(
-        features.inputs(),
-        features.labels(),
+        x,
+        y,
         batch_size=batch_size,
         epochs=full_epochs,
         verbose=verbose,

@@ -136,6 +136,9 @@ class ElectraQuestionAnswererPreprocessor(Preprocessor):
         self.max_query_length = max_query_length
         self.doc_stride = doc_stride
 
+    def build(self, input_shape):
+        self.built = True
+
     def call(self, x, y=None, sample_weight=None):
         if not isinstance(x, dict) or "token_ids" not in x:
             raise ValueError(
