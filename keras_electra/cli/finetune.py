@@ -14,6 +14,8 @@ EXAMPLES = [
     "# files in another layout, e.g. label<TAB>sentence without a header:",
     "keras-electra finetune --preset ./electra_small --task sst2 --text-columns 1 \\",
     "    --label-column 0 --header no --train sst2/train.tsv --eval sst2/dev.tsv --out ./sst2",
+    "keras-electra finetune --preset ./electra_small --task squad2 \\",
+    "    --train train-v2.0.json --eval dev-v2.0.json --out ./squad2_model",
     "keras-electra finetune --preset ./electra_small --task chunk \\",
     "    --train conll2000/train.txt --eval conll2000/dev.txt --out ./chunker",
 ]
@@ -35,7 +37,7 @@ def add_parser(subparsers):
     parser = add_subcommand(
         subparsers,
         "finetune",
-        help="fine-tune a preset on a GLUE or chunking task",
+        help="fine-tune a preset on a GLUE, SQuAD or chunking task",
         description=(
             "Fine-tunes an ELECTRA backbone preset with the original recipe "
             "(AdamW, layer-wise decay, 10% warmup then linear decay), shows a "
@@ -62,6 +64,10 @@ def add_parser(subparsers):
     parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
     parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
+    parser.add_argument("--max-query-length", type=int, default=64,
+                        help="SQuAD: wordpieces kept of each question (default 64)")
+    parser.add_argument("--doc-stride", type=int, default=128,
+                        help="SQuAD: stride between context windows (default 128)")
     parser.add_argument("--seed", type=int, default=0)
     add_data_arguments(parser)
     add_distribution_arguments(parser)
@@ -84,6 +90,9 @@ def run(args):
 
     keras.utils.set_random_seed(args.seed)
     task = get_task(args.task)
+    if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)
+        with apply_distribution(args):
+            return task.run_finetune(args)
     train = task.read(args.train, args, "train")
     if args.max_train_examples:
         train = _head(train, args.max_train_examples)

@@ -1,2 +1,3 @@
 from keras_electra.layers.attention_mask import DirectionalAttentionMask
 from keras_electra.layers.embedding import ElectraEmbedding
+from keras_electra.layers.span_head import ElectraSpanHead
