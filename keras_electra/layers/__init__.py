@@ -1,2 +1,7 @@
 from keras_electra.layers.attention_mask import DirectionalAttentionMask
 from keras_electra.layers.embedding import ElectraEmbedding
+from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
+from keras_electra.layers.heads import ElectraDiscriminatorHead
+from keras_electra.layers.heads import ElectraMaskedLMHead
+from keras_electra.layers.masking import DynamicMasking
+from keras_electra.layers.masking import sample_from_logits

@@ -94,6 +94,7 @@ class DynamicMasking(keras.layers.Layer):
     Args:
         vocabulary_size: int. Number of token ids (for random replacements).
         mask_token_id: int. Id of [MASK].
+        pad_token_id: int. Id of [PAD]; never chosen nor drawn as a random token.
         special_token_ids: list of ints never chosen (besides padding).
         mask_probability: float. Fraction of real tokens to choose.
         max_predictions: int or None. Slots per row; `None` derives it from
@@ -118,6 +119,7 @@ class DynamicMasking(keras.layers.Layer):
         vocabulary_size,
         mask_token_id,
         special_token_ids=(),
+        pad_token_id=0,
         mask_probability=0.15,
         max_predictions=None,
         mask_token_rate=0.85,
@@ -137,7 +139,10 @@ class DynamicMasking(keras.layers.Layer):
             )
         self.vocabulary_size = vocabulary_size
         self.mask_token_id = mask_token_id
-        self.special_token_ids = sorted(set(int(i) for i in special_token_ids) | {int(mask_token_id)})
+        self.pad_token_id = pad_token_id
+        self.special_token_ids = sorted(
+            set(int(i) for i in special_token_ids) | {int(mask_token_id), int(pad_token_id)}
+        )
         self.mask_probability = mask_probability
         self.max_predictions = max_predictions
         self.mask_token_rate = mask_token_rate
@@ -228,6 +233,7 @@ class DynamicMasking(keras.layers.Layer):
                 "vocabulary_size": self.vocabulary_size,
                 "mask_token_id": self.mask_token_id,
                 "special_token_ids": self.special_token_ids,
+                "pad_token_id": self.pad_token_id,
                 "mask_probability": self.mask_probability,
                 "max_predictions": self.max_predictions,
                 "mask_token_rate": self.mask_token_rate,

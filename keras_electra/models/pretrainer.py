@@ -94,8 +94,8 @@ class ElectraPretrainer(keras.Model):
             built from `generator`'s config when None.
         objective: one of `"electra"`, `"mlm"`, `"uniform"`, `"electric"`.
         embedding_sharing: one of `"tied"`, `"untied"`, `"gdes"`.
-        mask_token_id, cls_token_id, sep_token_id: special ids (defaults are
-            those of the original uncased vocabulary).
+        mask_token_id, cls_token_id, sep_token_id, pad_token_id: special ids
+            (defaults are those of the original uncased vocabulary).
         mask_probability: float. Fraction of tokens masked (0.15).
         max_predictions: int or None. Masked slots per row; derived from the
             sequence length when None.
@@ -138,6 +138,7 @@ class ElectraPretrainer(keras.Model):
         mask_token_id=ORIGINAL_SPECIAL_IDS["mask_token_id"],
         cls_token_id=ORIGINAL_SPECIAL_IDS["cls_token_id"],
         sep_token_id=ORIGINAL_SPECIAL_IDS["sep_token_id"],
+        pad_token_id=0,
         mask_probability=0.15,
         max_predictions=None,
         mask_token_rate=None,
@@ -185,6 +186,7 @@ class ElectraPretrainer(keras.Model):
             vocabulary_size=discriminator.vocabulary_size,
             mask_token_id=mask_token_id,
             special_token_ids=[cls_token_id, sep_token_id, mask_token_id],
+            pad_token_id=pad_token_id,
             mask_probability=mask_probability,
             max_predictions=max_predictions,
             mask_token_rate=mask_token_rate,
@@ -237,6 +239,7 @@ class ElectraPretrainer(keras.Model):
         self.mask_token_id = mask_token_id
         self.cls_token_id = cls_token_id
         self.sep_token_id = sep_token_id
+        self.pad_token_id = pad_token_id
         self.mask_probability = mask_probability
         self.max_predictions = max_predictions
         self.mask_token_rate = mask_token_rate
@@ -606,7 +609,7 @@ class ElectraPretrainer(keras.Model):
         }
         for key in (
             "objective", "embedding_sharing", "mask_token_id", "cls_token_id",
-            "sep_token_id", "mask_probability", "max_predictions", "mask_token_rate",
+            "sep_token_id", "pad_token_id", "mask_probability", "max_predictions", "mask_token_rate",
             "random_token_rate", "generator_weight", "discriminator_weight",
             "temperature", "disallow_correct", "seed",
         ):
