@@ -8,10 +8,12 @@ import sys
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 COMMANDS = [
     "quickstart",
+    "score",
 ]
 
 EPILOG = """examples:
   keras-electra quickstart                 # build, save, reload and run a tiny model
+  keras-electra score --preset DIR --input nbest.jsonl   # Electric re-ranking
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
