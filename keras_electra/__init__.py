@@ -20,3 +20,6 @@ from keras_electra.training import create_optimizer
 from keras_electra.training import get_finetuning_recipe
 from keras_electra.training import get_pretraining_recipe
 from keras_electra.version import __version__
+from keras_electra.models.electric_scorer import ElectricScorer
+from keras_electra.models.masked_lm import ElectraMaskedLM
+from keras_electra.models.pretrainer import ElectraPretrainer
