@@ -73,9 +73,15 @@ def task_names():
     return list(TASKS)
 
 
+_BUILTIN_REGISTERED = []
+
+
 def _register_builtin():
-    if TASKS:
+    # Other task modules may register first (they import this one), so a flag
+    # rather than an empty `TASKS` tells whether the built-in tasks are in.
+    if _BUILTIN_REGISTERED:
         return
+    _BUILTIN_REGISTERED.append(True)
     from keras_electra.cli import finetune_tasks
 
     for name in GLUE_TASKS:
