@@ -42,6 +42,8 @@ def _pretrainer(size, generator, mask_probability, sequence_length):
         generator=generator,
         mask_probability=mask_probability,
         max_predictions=num_predictions(sequence_length, mask_probability),
+        # The synthetic batches use the ids of keras-electra's own vocabularies.
+        pad_token_id=0, cls_token_id=2, sep_token_id=3, mask_token_id=4,
     )
 
 

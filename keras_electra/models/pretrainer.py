@@ -406,6 +406,21 @@ class ElectraPretrainer(keras.Model):
         right = ops.pad(rtl[:, 1:, :], [[0, 0], [0, 1], [0, 0]])
         return self.generator_head(ops.concatenate([left, right], axis=-1))
 
+    def build(self, input_shape=None):
+        # Explicit, so Keras never traces `call` to build: on torch that trace
+        # runs on uninitialised integer placeholders.
+        if self.generator_head is not None and not self.generator_head.built:
+            if self.objective == "mlm":
+                width = self.discriminator.hidden_dim
+            elif self.objective == "electric":
+                width = 2 * self.generator.hidden_dim
+            else:
+                width = self.generator.hidden_dim
+            self.generator_head.build((None, None, width))
+        if self.discriminator_head is not None and not self.discriminator_head.built:
+            self.discriminator_head.build((None, None, self.discriminator.hidden_dim))
+        self.built = True
+
     def call(self, inputs, training=False):
         original, masked_ids, positions, targets, weights = self._mask(inputs)
         padding_mask = ops.cast(inputs["padding_mask"], "float32")

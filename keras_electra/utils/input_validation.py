@@ -11,8 +11,19 @@ import numpy as np
 BACKBONE_INPUTS = ("token_ids", "segment_ids", "padding_mask")
 
 
+def _in_symbolic_scope():
+    # Keras traces shapes on torch with uninitialised placeholder tensors.
+    try:
+        from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    except ImportError:  # a Keras without it traces with KerasTensors only
+        return False
+    return in_symbolic_scope()
+
+
 def to_host_array(value):
     """Returns `value` as a numpy array if it is concrete host data, else None."""
+    if _in_symbolic_scope():
+        return None
     if isinstance(value, np.ndarray):
         return value
     if isinstance(value, (list, tuple, int)):
