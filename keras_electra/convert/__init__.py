@@ -8,6 +8,7 @@ from keras_electra.convert.weights import set_backbone_weights
 from keras_electra.convert.transformers import convert_checkpoint as convert_transformers
 from keras_electra.convert.transformers import extract_head_weights as extract_transformers_head_weights
 from keras_electra.convert.transformers import load_backbone as load_transformers_backbone
+from keras_electra.convert.transformers import load_task as load_transformers_task
 from keras_electra.convert.transformers import read_config as read_transformers_config
 from keras_electra.convert.transformers import read_weights as read_transformers_weights
 from keras_electra.convert.safetensors_io import read_safetensors

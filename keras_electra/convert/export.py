@@ -66,14 +66,21 @@ def backbone_to_transformers_weights(backbone, prefix=""):
     return out
 
 
-def export_to_transformers(backbone, out, tokenizer=None):
-    """Writes a backbone as a transformers `ElectraModel` checkpoint.
+def export_to_transformers(model, out, tokenizer=None):
+    """Writes a backbone or task model as a transformers checkpoint.
+
+    An `ElectraBackbone` becomes an `ElectraModel`; task models become the
+    matching transformers class: `ElectraTextClassifier(head="hf")` ->
+    `ElectraForSequenceClassification`, `ElectraTokenClassifier` ->
+    `ElectraForTokenClassification`, `ElectraMultipleChoice` ->
+    `ElectraForMultipleChoice`.
 
     Args:
-        backbone: an `ElectraBackbone` (bidirectional).
+        model: an `ElectraBackbone` (bidirectional) or a task model.
         out: output directory; created if needed.
         tokenizer: optional `ElectraTokenizer`; its vocabulary is written as
-            `vocab.txt` with a matching `tokenizer_config.json`.
+            `vocab.txt` with a matching `tokenizer_config.json`. Defaults to
+            a task model's preprocessor tokenizer.
 
     Example:
     ```python
@@ -82,13 +89,29 @@ def export_to_transformers(backbone, out, tokenizer=None):
     model = transformers.ElectraModel.from_pretrained("./electra_hf")
     ```
     """
-    config = backbone_to_transformers_config(backbone)
+    from keras_hub.models import Task
+
+    if isinstance(model, Task):
+        from keras_electra.convert.task_heads import head_to_transformers_weights
+        from keras_electra.convert.task_heads import task_config_fields
+
+        backbone = model.backbone
+        config = backbone_to_transformers_config(backbone)
+        config.update(task_config_fields(model))
+        tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
+        tensors.update(head_to_transformers_weights(model))
+        if tokenizer is None and getattr(model, "preprocessor", None) is not None:
+            tokenizer = getattr(model.preprocessor, "tokenizer", None)
+    else:
+        backbone = model
+        config = backbone_to_transformers_config(backbone)
+        tensors = backbone_to_transformers_weights(backbone)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
-    tensors = backbone_to_transformers_weights(backbone)
     write_safetensors(os.path.join(out, "model.safetensors"), tensors)
-    logger.info("Wrote %d tensors to %s", len(tensors), os.path.join(out, "model.safetensors"))
+    logger.info("Wrote %s: %d tensors to %s", config["architectures"][0], len(tensors),
+                os.path.join(out, "model.safetensors"))
     if tokenizer is not None:
         with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
             f.write("\n".join(tokenizer.get_vocabulary()) + "\n")

@@ -449,10 +449,100 @@ def load_tokenizer(directory):
     return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
 
 
-def convert_checkpoint(preset, out, role=None):
+PREPROCESSOR_LENGTHS = {
+    "ElectraForSequenceClassification": 512,
+    "ElectraForTokenClassification": 128,
+    "ElectraForMultipleChoice": 128,
+}
+
+
+def load_task(preset, load_weights=True, num_choices=2, sequence_length=None, **kwargs):
+    """Builds the keras-electra task model of a transformers `ElectraFor*` checkpoint.
+
+    `ElectraForSequenceClassification` becomes `ElectraTextClassifier(head="hf")`,
+    `ElectraForTokenClassification` an `ElectraTokenClassifier` and
+    `ElectraForMultipleChoice` an `ElectraMultipleChoice`. Backbone and head
+    are loaded strictly: every tensor is consumed, errors list the names.
+    With a `vocab.txt` the model gets its task preprocessor.
+
+    Args:
+        preset: a local directory or an `hf://owner/name` handle.
+        load_weights: when False, only the architecture is built.
+        num_choices: choices per example (multiple choice only).
+        sequence_length: preprocessor length; default the task's default,
+            at most `max_position_embeddings`.
+        **kwargs: overrides for the backbone constructor (e.g. `dtype`).
+
+    Example:
+    ```python
+    classifier = load_task("./electra-finetuned-sst2")
+    classifier.predict(["a great film"])
+    ```
+    """
+    from keras_electra.convert.task_heads import build_task
+    from keras_electra.convert.task_heads import set_head_weights
+    from keras_electra.convert.task_heads import task_architecture
+    from keras_electra.models.backbone import ElectraBackbone
+
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    architecture = task_architecture(config)
+    if architecture is None:
+        raise ConversionError(
+            f"{os.path.join(directory, CONFIG_FILE)} is not a task checkpoint "
+            f"(architectures={config.get('architectures')}); load it as a backbone."
+        )
+    backbone_kwargs = config_to_backbone_kwargs(config)
+    backbone_kwargs.update(kwargs)
+    backbone = ElectraBackbone(**backbone_kwargs)
+    preprocessor = None
+    tokenizer = load_tokenizer(directory)
+    if tokenizer is not None:
+        length = sequence_length or min(
+            PREPROCESSOR_LENGTHS[architecture], backbone.max_sequence_length
+        )
+        preprocessor = _task_preprocessor(architecture, tokenizer, length, num_choices)
+    task = build_task(architecture, config, backbone, preprocessor, num_choices=num_choices)
+    if not load_weights:
+        return task
+    source = f"The checkpoint in {directory}"
+    weights, heads, ignored = split_weights(config, read_weights(directory), source=source)
+    set_backbone_weights(task.backbone, weights, source=source)
+    set_head_weights(task, heads, source=source)
+    logger.info("Loaded %s as %s (%d backbone tensors)", architecture, type(task).__name__, len(weights))
+    if ignored:
+        logger.info("Ignored (buffers): %s", ", ".join(sorted(ignored)))
+    return task
+
+
+def _task_preprocessor(architecture, tokenizer, sequence_length, num_choices):
+    if architecture == "ElectraForSequenceClassification":
+        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+
+        return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    if architecture == "ElectraForTokenClassification":
+        from keras_electra.tasks import ElectraTokenClassifierPreprocessor
+
+        return ElectraTokenClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    from keras_electra.tasks import ElectraMultipleChoicePreprocessor
+
+    return ElectraMultipleChoicePreprocessor(
+        tokenizer, num_choices=num_choices, sequence_length=sequence_length
+    )
+
+
+def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=None):
     """Converts a transformers checkpoint into a Keras preset directory.
 
-    Writes the backbone and, when `vocab.txt` is present, the tokenizer.
+    A backbone checkpoint (`ElectraModel`, `BertModel`, ...) gives a backbone
+    preset; a task checkpoint (`ElectraForSequenceClassification`,
+    `...ForTokenClassification`, `...ForMultipleChoice`) gives a task preset
+    (`task.json`) that the matching task's `from_preset` loads whole. When
+    `vocab.txt` is present the tokenizer (and a task's preprocessor) is
+    written too.
+
+    Returns:
+        The converted backbone or task model.
 
     Example:
     ```python
@@ -460,7 +550,18 @@ def convert_checkpoint(preset, out, role=None):
     backbone = keras_electra.models.ElectraBackbone.from_preset("./electra_small_keras")
     ```
     """
+    from keras_electra.convert.task_heads import task_architecture
+
     directory = resolve_directory(preset)
+    if task_architecture(read_config(directory)) is not None and role is None:
+        task = load_task(directory, num_choices=num_choices, sequence_length=sequence_length)
+        logger.info("Writing task preset %s", out)
+        task.save_to_preset(out)
+        if task.preprocessor is None:
+            logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
+        else:
+            logger.info("Wrote the %s and its tokenizer", type(task.preprocessor).__name__)
+        return task
     backbone = load_backbone(directory, role=role)
     logger.info("Writing preset %s", out)
     backbone.save_to_preset(out)
