@@ -4,6 +4,8 @@ import logging
 import os
 import sys
 
+import numpy as np
+
 from keras_electra.cli.common import add_subcommand
 
 SOURCES = ("transformers", "tf1", "keras-hub", "keras")
@@ -36,6 +38,12 @@ def add_parser(subparsers):
             "--sequence-length 128   # ElectraForMultipleChoice",
             "keras-electra convert --from keras ./sst2_keras --to transformers --out ./sst2_hf   "
             "# task preset -> ElectraForSequenceClassification",
+            "keras-electra convert --from transformers ./electra-small-generator --out ./gen_keras   "
+            "# ElectraForMaskedLM -> ElectraMaskedLM task preset",
+            "keras-electra convert --from transformers ./electra-small-discriminator --out ./disc_keras   "
+            "# ElectraForPreTraining -> backbone preset + discriminator_head.safetensors",
+            "keras-electra convert --from keras ./disc_keras --to transformers --out ./disc_hf   "
+            "# -> ElectraForPreTraining (ElectraModel when the preset has no RTD head)",
         ],
         run=run,
     )
@@ -112,7 +120,11 @@ def _run(args, log):
         return 1
     for role, model in models.items():
         path = os.path.join(args.out, role) if role else args.out
-        log.info("Done: %s, %s (%s parameters)", path, type(model).__name__, f"{model.count_params():,}")
+        try:
+            size = f"{model.count_params():,} parameters"
+        except ValueError:  # a subclassed model (the pretrainer) not yet called
+            size = f"{sum(int(np.prod(v.shape)) for v in model.weights):,} weights"
+        log.info("Done: %s, %s (%s)", path, type(model).__name__, size)
     return 0
 
 
@@ -124,9 +136,16 @@ def _export(args, log):
 
     log.info("Loading preset %s", args.source)
     model, tokenizer = load_keras_preset(args.source)
-    export_to_transformers(model, args.out, tokenizer=tokenizer)
+    head = None
+    if not hasattr(model, "backbone") and os.path.isfile(
+        os.path.join(args.source, "discriminator_head.safetensors")
+    ):
+        from keras_electra.convert.pretraining import load_discriminator_head
+
+        head = load_discriminator_head(args.source, model)
+    export_to_transformers(model, args.out, tokenizer=tokenizer, discriminator_head=head)
     log.info("Done: %s loads with transformers.%s.from_pretrained", args.out,
-             _architecture(model))
+             "ElectraForPreTraining" if head is not None else _architecture(model))
     return 0
 
 
@@ -153,6 +172,8 @@ def load_keras_preset(path):
 def _architecture(model):
     from keras_hub.models import Task
 
+    if type(model).__name__ == "ElectraMaskedLM":
+        return "ElectraForMaskedLM"
     if isinstance(model, Task):
         from keras_electra.convert.task_heads import architecture_of
 
