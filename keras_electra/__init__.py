@@ -2,6 +2,7 @@
 
 from keras_electra import convert
 from keras_electra import data
+from keras_electra import distribution
 from keras_electra import layers
 from keras_electra import models
 from keras_electra import preprocessing
@@ -19,3 +20,6 @@ from keras_electra.training import create_optimizer
 from keras_electra.training import get_finetuning_recipe
 from keras_electra.training import get_pretraining_recipe
 from keras_electra.version import __version__
+from keras_electra.models.electric_scorer import ElectricScorer
+from keras_electra.models.masked_lm import ElectraMaskedLM
+from keras_electra.models.pretrainer import ElectraPretrainer

@@ -14,6 +14,8 @@ EXAMPLES = [
     "# files in another layout, e.g. label<TAB>sentence without a header:",
     "keras-electra finetune --preset ./electra_small --task sst2 --text-columns 1 \\",
     "    --label-column 0 --header no --train sst2/train.tsv --eval sst2/dev.tsv --out ./sst2",
+    "keras-electra finetune --preset ./electra_small --task squad2 \\",
+    "    --train train-v2.0.json --eval dev-v2.0.json --out ./squad2_model",
     "keras-electra finetune --preset ./electra_small --task chunk \\",
     "    --train conll2000/train.txt --eval conll2000/dev.txt --out ./chunker",
 ]
@@ -28,12 +30,14 @@ def add_data_arguments(parser):
 
 
 def add_parser(subparsers):
+    from keras_electra.cli.distribution_args import add_distribution_arguments
+
     from keras_electra.cli.task_registry import task_names
 
     parser = add_subcommand(
         subparsers,
         "finetune",
-        help="fine-tune a preset on a GLUE or chunking task",
+        help="fine-tune a preset on a GLUE, SQuAD or chunking task",
         description=(
             "Fine-tunes an ELECTRA backbone preset with the original recipe "
             "(AdamW, layer-wise decay, 10% warmup then linear decay), shows a "
@@ -60,8 +64,13 @@ def add_parser(subparsers):
     parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
     parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
+    parser.add_argument("--max-query-length", type=int, default=64,
+                        help="SQuAD: wordpieces kept of each question (default 64)")
+    parser.add_argument("--doc-stride", type=int, default=128,
+                        help="SQuAD: stride between context windows (default 128)")
     parser.add_argument("--seed", type=int, default=0)
     add_data_arguments(parser)
+    add_distribution_arguments(parser)
     return parser
 
 
@@ -74,12 +83,16 @@ def run(args):
     import keras
     import numpy as np
 
+    from keras_electra.cli.distribution_args import apply_distribution
     from keras_electra.cli.task_registry import get_task
     from keras_electra.cli.task_registry import write_info
     from keras_electra.training.recipes import get_finetuning_recipe
 
     keras.utils.set_random_seed(args.seed)
     task = get_task(args.task)
+    if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)
+        with apply_distribution(args):
+            return task.run_finetune(args)
     train = task.read(args.train, args, "train")
     if args.max_train_examples:
         train = _head(train, args.max_train_examples)
@@ -93,6 +106,11 @@ def run(args):
     recipe = get_finetuning_recipe(size, task.recipe_task)
     args.sequence_length = args.sequence_length or recipe.max_sequence_length
     epochs = args.epochs or recipe.num_epochs
+    import contextlib
+
+    # Build, compile and train inside one distribution scope (a no-op by default).
+    scope = contextlib.ExitStack()
+    scope.enter_context(apply_distribution(args))
     model, info = task.build(args, train)
     model_length = model.backbone.max_sequence_length
     if args.sequence_length > model_length:
@@ -129,6 +147,7 @@ def run(args):
         task.fit(model, _take(train, order), info, args, epochs=1, verbose=1)
         remaining -= steps
     train_seconds = time.time() - start
+    scope.close()
 
     os.makedirs(args.out, exist_ok=True)
     model.save_to_preset(args.out)

@@ -24,6 +24,7 @@ EPILOG = """examples:
   keras-electra build-data --input corpus.txt --vocab vocab.txt --out shards/
   keras-electra finetune --preset DIR --task sst2 --train train.tsv --eval dev.tsv --out OUT
   keras-electra convert --from transformers ./electra-small --out ./small_keras
+  keras-electra score --preset DIR --input nbest.jsonl   # Electric re-ranking
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).

@@ -20,3 +20,6 @@ from keras_electra.data.vocabulary import SPECIAL_TOKENS
 from keras_electra.data.vocabulary import fast_tokenize_function
 from keras_electra.data.vocabulary import read_vocabulary
 from keras_electra.data.vocabulary import train_vocabulary
+from keras_electra.data.squad import SquadDataset
+from keras_electra.data.squad import SquadExample
+from keras_electra.data.squad import read_squad

@@ -29,6 +29,9 @@ class ElectraEmbedding(keras.layers.Layer):
         dropout: float. Dropout rate after the LayerNorm.
         layer_norm_epsilon: float. LayerNorm epsilon.
         initializer_range: float. Stddev of the truncated-normal initializer.
+        token_embedding: optional layer to use as the token table instead of a
+            new `ReversibleEmbedding` (e.g. the pretrainer's gradient-
+            disentangled table). A runtime object, not part of the config.
 
     Example:
     ```python
@@ -50,6 +53,7 @@ class ElectraEmbedding(keras.layers.Layer):
         dropout=0.1,
         layer_norm_epsilon=1e-12,
         initializer_range=0.02,
+        token_embedding=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -61,7 +65,7 @@ class ElectraEmbedding(keras.layers.Layer):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
 
-        self.token_embedding = ReversibleEmbedding(
+        self.token_embedding = token_embedding or ReversibleEmbedding(
             input_dim=vocabulary_size,
             output_dim=embedding_dim,
             embeddings_initializer=electra_kernel_initializer(initializer_range),

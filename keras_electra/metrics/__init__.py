@@ -9,3 +9,6 @@ from keras_electra.metrics.glue import glue_metrics
 from keras_electra.metrics.glue import matthews_corrcoef
 from keras_electra.metrics.glue import pearson
 from keras_electra.metrics.glue import spearman
+from keras_electra.metrics.squad import squad_evaluate
+from keras_electra.metrics.squad import squad_v1_evaluate
+from keras_electra.metrics.squad import squad_v2_evaluate

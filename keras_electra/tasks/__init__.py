@@ -9,3 +9,9 @@ from keras_electra.tasks.token_classifier import ElectraTokenClassifier
 from keras_electra.tasks.token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
+from keras_electra.tasks.question_answerer import ElectraQuestionAnswerer
+from keras_electra.tasks.question_answerer_preprocessor import ElectraQuestionAnswererPreprocessor
+from keras_electra.tasks.question_answerer_preprocessor import QAFeature
+from keras_electra.tasks.question_answerer_preprocessor import QAFeatures
+from keras_electra.tasks.squad_decoding import SquadPredictions
+from keras_electra.tasks.squad_decoding import decode_squad_predictions

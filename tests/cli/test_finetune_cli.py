@@ -106,3 +106,25 @@ def test_shared_data_end_to_end(shared_data, tmp_path, task):
                  "--max-train-examples", "64", "--max-eval-examples", "64"] + layout) == 0
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["eval_examples"] == 64 and metrics["train_steps"] == 3
+
+
+@requires_tf
+@pytest.mark.skipif(__import__("keras").config.backend() == "torch",
+                    reason="torch distributes through torchrun, not --distribution")
+def test_finetune_with_data_distribution(tmp_path):
+    """`--distribution data` builds, compiles and trains in one distribution scope."""
+    data = tmp_path / "sst.tsv"
+    data.write_text("\n".join(SST) + "\n")
+    preset = make_preset(str(tmp_path / "preset"), [line.split("\t")[1] for line in SST])
+    out = str(tmp_path / "model")
+    layout = ["--text-columns", "1", "--label-column", "0", "--header", "no", "--batch-size", "2"]
+    try:
+        assert main(["finetune", "--preset", preset, "--task", "sst2", "--train", str(data),
+                     "--out", out, "--epochs", "1", "--sequence-length", "16",
+                     "--distribution", "data"] + layout) == 0
+    finally:
+        import keras
+
+        if keras.config.backend() == "jax":
+            keras.distribution.set_distribution(None)
+    assert os.path.isfile(os.path.join(out, "task.json"))

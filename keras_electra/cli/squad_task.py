@@ -1,0 +1,320 @@
+"""SQuAD 1.1 / 2.0 fine-tuning, evaluation and prediction for the command line."""
+
+import json
+import os
+
+import numpy as np
+
+SQUAD_TASKS = {"squad": "1.1", "squad1": "1.1", "squadv1": "1.1", "squad2": "2.0"}
+
+
+def squad_version(task_or_version):
+    """`"squad"` → "1.1", `"squad2"` → "2.0"; versions pass through."""
+    key = str(task_or_version).lower()
+    if key in SQUAD_TASKS:
+        return SQUAD_TASKS[key]
+    if key in ("1.1", "2.0"):
+        return key
+    raise ValueError(
+        f"Unknown SQuAD task or version {task_or_version!r}; use one of "
+        f"{', '.join(SQUAD_TASKS)}, '1.1' or '2.0'."
+    )
+
+
+def _model_size(backbone):
+    if backbone.hidden_dim >= 1024:
+        return "large"
+    if backbone.hidden_dim >= 768:
+        return "base"
+    return "small"
+
+
+def build_question_answerer(
+    preset, sequence_length=384, max_query_length=64, doc_stride=128, head="original", **kwargs
+):
+    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory."""
+    from keras_electra.models import ElectraBackbone
+    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraQuestionAnswerer
+    from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
+
+    backbone = ElectraBackbone.from_preset(preset)
+    tokenizer = ElectraTokenizer.from_preset(preset)
+    if sequence_length > backbone.max_sequence_length:
+        raise ValueError(
+            f"sequence_length={sequence_length} exceeds the backbone's "
+            f"max_sequence_length={backbone.max_sequence_length}."
+        )
+    preprocessor = ElectraQuestionAnswererPreprocessor(
+        tokenizer,
+        sequence_length=sequence_length,
+        max_query_length=max_query_length,
+        doc_stride=doc_stride,
+    )
+    return ElectraQuestionAnswerer(backbone, preprocessor, head=head, **kwargs)
+
+
+def train_squad(
+    preset,
+    train_file,
+    eval_file,
+    out,
+    version="1.1",
+    head="original",
+    sequence_length=384,
+    max_query_length=64,
+    doc_stride=128,
+    epochs=None,
+    batch_size=None,
+    learning_rate=None,
+    layerwise_decay=None,
+    size=None,
+    max_train_examples=None,
+    max_eval_examples=None,
+    seed=0,
+    verbose=1,
+):
+    """Fine-tunes on SQuAD, writes the task preset and `metrics.json` to `out`.
+
+    Hyperparameters default to the original's recipe for the model size
+    (`get_finetuning_recipe(size, "squad"|"squad2")`: 2 epochs, batch 32,
+    lr 1e-4 / decay 0.8 (base: 1e-4/0.8, large: 5e-5/0.9), 10% warmup then
+    linear decay, weight decay 0.01).
+
+    Args:
+        preset: backbone preset directory (with its tokenizer).
+        train_file, eval_file: SQuAD JSON files (`eval_file` may be None).
+        out: output directory.
+        version: "1.1" / "2.0" (or "squad" / "squad2").
+        head: "original" or "hf".
+        max_train_examples, max_eval_examples: use only the first N questions.
+        verbose: 0 silent, 1 progress bars.
+
+    Returns:
+        The metrics dict (empty without `eval_file`).
+
+    Example:
+    ```python
+    train_squad("./electra_small", "train-v1.1.json", "dev-v1.1.json", "./squad_out")
+    ```
+    """
+    import keras
+
+    from keras_electra.data.squad import read_squad
+    from keras_electra.training import ElectraLearningRateSchedule
+    from keras_electra.training import create_optimizer
+    from keras_electra.training import get_finetuning_recipe
+
+    version = squad_version(version)
+    keras.utils.set_random_seed(seed)
+    qa = build_question_answerer(
+        preset, sequence_length, max_query_length, doc_stride, head=head
+    )
+    recipe = get_finetuning_recipe(
+        size or _model_size(qa.backbone), "squad2" if version == "2.0" else "squad"
+    )
+    epochs = recipe.num_epochs if epochs is None else epochs
+    batch_size = batch_size or recipe.batch_size
+    train = read_squad(train_file, version=version, verbose=bool(verbose))
+    examples = train.examples[:max_train_examples] if max_train_examples else train.examples
+    features = qa.preprocessor.featurize(examples, training=True, verbose=bool(verbose))
+    if not len(features):
+        raise ValueError(f"{train_file}: no trainable questions.")
+    steps_per_epoch = int(np.ceil(len(features) / batch_size))
+    full_epochs = max(1, int(np.ceil(epochs)))
+    total_steps = steps_per_epoch * full_epochs
+    schedule = ElectraLearningRateSchedule(
+        learning_rate or recipe.learning_rate,
+        num_train_steps=total_steps,
+        warmup_proportion=recipe.warmup_proportion,
+        power=recipe.lr_decay_power,
+    )
+    optimizer = create_optimizer(
+        schedule,
+        weight_decay=recipe.weight_decay,
+        epsilon=recipe.adam_epsilon,
+        bias_correction=recipe.adam_bias_correction,
+        global_clipnorm=recipe.global_clipnorm,
+        layerwise_decay=layerwise_decay or recipe.layerwise_decay,
+        original_off_by_one=recipe.original_off_by_one,
+        model=qa,
+    )
+    qa.compile(optimizer=optimizer)
+    # The keras-hub pipeline feeds arrays in order: shuffle the windows once here.
+    order = np.random.default_rng(seed).permutation(len(features))
+    x = {k: v[order] for k, v in features.inputs().items()}
+    y = {k: v[order] for k, v in features.labels().items()}
+    history = qa.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=full_epochs,
+        verbose=verbose,
+    )
+    os.makedirs(out, exist_ok=True)
+    qa.save_to_preset(out)
+    metrics = {}
+    if eval_file:
+        metrics = evaluate_squad(
+            qa,
+            eval_file,
+            version=version,
+            out=out,
+            max_examples=max_eval_examples,
+            batch_size=batch_size,
+            verbose=verbose,
+        )
+    metrics["train_loss"] = float(history.history["loss"][-1])
+    metrics["train_features"] = len(features)
+    metrics["train_questions_skipped"] = features.skipped
+    _write_json(os.path.join(out, "metrics.json"), metrics)
+    return metrics
+
+
+def _load_task(task_or_preset):
+    if isinstance(task_or_preset, str):
+        from keras_electra.tasks import ElectraQuestionAnswerer
+
+        return ElectraQuestionAnswerer.from_preset(task_or_preset)
+    return task_or_preset
+
+
+def predict_squad(
+    task_or_preset,
+    input_file,
+    output_file=None,
+    version=None,
+    null_score_threshold=None,
+    n_best_size=20,
+    max_answer_length=30,
+    max_examples=None,
+    batch_size=32,
+    verbose=1,
+):
+    """Answers every question of a SQuAD-format file; optionally writes JSON.
+
+    `output_file` gets `{question_id: answer}` (the official predictions
+    format); beside it go `*.nbest.json` and, for v2.0, `*.null_odds.json`.
+
+    Returns:
+        `(dataset, SquadPredictions)`.
+
+    Example:
+    ```python
+    predict_squad("./squad_out", "dev-v1.1.json", "predictions.json")
+    ```
+    """
+    from keras_electra.data.squad import read_squad
+    from keras_electra.tasks import decode_squad_predictions
+
+    qa = _load_task(task_or_preset)
+    if qa.preprocessor is None:
+        raise ValueError("The task has no preprocessor; load it from a task preset.")
+    dataset = read_squad(input_file, version=version and squad_version(version), verbose=bool(verbose))
+    examples = dataset.examples[:max_examples] if max_examples else dataset.examples
+    features = qa.preprocessor.featurize(examples, verbose=bool(verbose))
+    outputs = qa.predict(features.inputs(), batch_size=batch_size, verbose=verbose)
+    predictions = decode_squad_predictions(
+        features,
+        outputs,
+        version_2=dataset.is_v2,
+        n_best_size=n_best_size,
+        max_answer_length=max_answer_length,
+        null_score_threshold=null_score_threshold,
+    )
+    if output_file:
+        _write_json(output_file, predictions.answers)
+        stem = os.path.splitext(output_file)[0]
+        _write_json(stem + ".nbest.json", predictions.nbest)
+        if dataset.is_v2:
+            _write_json(stem + ".null_odds.json", predictions.null_scores)
+    return dataset, predictions
+
+
+def evaluate_squad(
+    task_or_preset,
+    eval_file,
+    version=None,
+    out=None,
+    null_score_threshold=None,
+    max_examples=None,
+    batch_size=32,
+    verbose=1,
+):
+    """Official SQuAD EM/F1 of a task (or task preset) on a SQuAD file.
+
+    v1.1: `exact_match`, `f1`. v2.0: the official v2.0 script's output with
+    the decoder's null scores as `na_probs` and the null threshold as
+    `na_prob_thresh` (`exact`, `f1`, `HasAns_*`, `NoAns_*`, `best_exact`,
+    `best_f1` and their thresholds). With `max_examples`, only the questions
+    predicted are scored. Writes `predictions.json` and `metrics.json` to
+    `out` when given.
+
+    Example:
+    ```python
+    evaluate_squad("./squad_out", "dev-v2.0.json")["best_f1"]
+    ```
+    """
+    from keras_electra.metrics.squad import squad_v1_evaluate
+    from keras_electra.metrics.squad import squad_v2_evaluate
+    from keras_electra.tasks.squad_decoding import HF_NULL_THRESHOLD
+    from keras_electra.tasks.squad_decoding import ORIGINAL_NULL_THRESHOLD
+
+    qa = _load_task(task_or_preset)
+    output_file = os.path.join(out, "predictions.json") if out else None
+    dataset, predictions = predict_squad(
+        qa,
+        eval_file,
+        output_file,
+        version=version,
+        null_score_threshold=null_score_threshold,
+        max_examples=max_examples,
+        batch_size=batch_size,
+        verbose=verbose,
+    )
+    data = _restrict(dataset.data, set(predictions.answers)) if max_examples else dataset.data
+    if dataset.is_v2:
+        if null_score_threshold is None:
+            null_score_threshold = (
+                ORIGINAL_NULL_THRESHOLD if qa.head == "original" else HF_NULL_THRESHOLD
+            )
+        metrics = dict(
+            squad_v2_evaluate(
+                data,
+                predictions.best_non_null,
+                na_probs=predictions.null_scores,
+                na_prob_thresh=null_score_threshold,
+            )
+        )
+    else:
+        metrics = squad_v1_evaluate(data, predictions.answers)
+    metrics["version"] = dataset.version
+    metrics["answers_not_found"] = dataset.answers_not_found
+    if verbose:
+        print(json.dumps(metrics, indent=2))
+    if out:
+        os.makedirs(out, exist_ok=True)
+        _write_json(os.path.join(out, "metrics.json"), metrics)
+    return metrics
+
+
+def _restrict(data, qids):
+    """The SQuAD `data` list with only the questions in `qids`."""
+    articles = []
+    for article in data:
+        paragraphs = []
+        for p in article["paragraphs"]:
+            qas = [qa for qa in p["qas"] if qa["id"] in qids]
+            if qas:
+                paragraphs.append({**p, "qas": qas})
+        if paragraphs:
+            articles.append({**article, "paragraphs": paragraphs})
+    return articles
+
+
+def _write_json(path, obj):
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)

@@ -1,0 +1,238 @@
+"""SQuAD v1.1 / v2.0 JSON reader, as google-research/electra's qa_tasks.py."""
+
+import dataclasses
+import json
+import warnings
+
+
+@dataclasses.dataclass
+class SquadExample:
+    """One SQuAD question over its (whitespace-split) context.
+
+    `doc_tokens` splits the context on whitespace; `char_to_word_offset[c]`
+    is the index of the word holding character `c`. `start_position` and
+    `end_position` are word indices of the first gold answer, or None when
+    the question is unanswerable or the answer can't be found in the context.
+    """
+
+    qas_id: str
+    question_text: str
+    context_text: str
+    doc_tokens: list
+    char_to_word_offset: list
+    answers: list  # all gold answer texts (evaluation)
+    orig_answer_text: str = None
+    start_position: int = None
+    end_position: int = None
+    is_impossible: bool = False
+    plausible_answers: list = dataclasses.field(default_factory=list)
+    answer_found: bool = True
+
+    @property
+    def trainable(self):
+        """Whether the example has usable training labels."""
+        return self.is_impossible or self.answer_found
+
+
+@dataclasses.dataclass
+class SquadDataset:
+    """The examples of one SQuAD file, with its raw `data` for the metric."""
+
+    path: str
+    version: str
+    examples: list
+    data: list
+    answers_not_found: int = 0
+
+    @property
+    def is_v2(self):
+        return self.version.startswith("2")
+
+    def __len__(self):
+        return len(self.examples)
+
+    def report(self):
+        """One line on what was read."""
+        impossible = sum(e.is_impossible for e in self.examples)
+        return (
+            f"{self.path}: SQuAD v{self.version}, {len(self.examples)} questions "
+            f"({impossible} unanswerable), {self.answers_not_found} answers "
+            "not found in their context (kept for evaluation, skipped in training)"
+        )
+
+
+def is_whitespace(c):
+    """Whitespace as the original reader defines it (includes U+202F)."""
+    return c in " \t\r\n" or ord(c) == 0x202F
+
+
+def split_context(text):
+    """Splits on whitespace; returns `(doc_tokens, char_to_word_offset)`."""
+    doc_tokens = []
+    char_to_word_offset = []
+    prev_is_whitespace = True
+    for c in text:
+        if is_whitespace(c):
+            prev_is_whitespace = True
+        else:
+            if prev_is_whitespace:
+                doc_tokens.append(c)
+            else:
+                doc_tokens[-1] += c
+            prev_is_whitespace = False
+        char_to_word_offset.append(len(doc_tokens) - 1)
+    return doc_tokens, char_to_word_offset
+
+
+def _locate_answer(answer_text, answer_start, doc_tokens, char_to_word_offset):
+    """Word span of an answer, or None when it can't be recovered from the text."""
+    if not isinstance(answer_start, int) or answer_start < 0 or not answer_text:
+        return None
+    end_char = answer_start + len(answer_text) - 1
+    if end_char >= len(char_to_word_offset):
+        return None
+    start = char_to_word_offset[answer_start]
+    end = char_to_word_offset[end_char]
+    if start < 0:
+        return None
+    actual = " ".join(doc_tokens[start : end + 1]).lower()
+    cleaned = " ".join(answer_text.split()).lower()
+    if actual.find(cleaned) == -1:
+        return None
+    return start, end
+
+
+def make_example(qa, context, doc_tokens, char_to_word_offset, is_v2):
+    """Builds a `SquadExample` from one entry of `paragraph["qas"]`."""
+    is_impossible = bool(qa.get("is_impossible", False)) if is_v2 else False
+    answers = qa.get("answers") or []
+    example = SquadExample(
+        qas_id=str(qa["id"]),
+        question_text=qa["question"],
+        context_text=context,
+        doc_tokens=doc_tokens,
+        char_to_word_offset=char_to_word_offset,
+        answers=[a["text"] for a in answers],
+        is_impossible=is_impossible,
+        plausible_answers=[a["text"] for a in qa.get("plausible_answers", [])],
+    )
+    if is_impossible:
+        example.orig_answer_text = ""
+        return example
+    if not answers:
+        example.answer_found = False
+        return example
+    first = answers[0]
+    span = _locate_answer(
+        first["text"], first.get("answer_start"), doc_tokens, char_to_word_offset
+    )
+    example.orig_answer_text = first["text"]
+    if span is None:
+        example.answer_found = False
+    else:
+        example.start_position, example.end_position = span
+    return example
+
+
+def read_squad(path, version=None, verbose=True):
+    """Reads a SQuAD v1.1 or v2.0 JSON file.
+
+    Answers that can't be found in their context are counted in
+    `answers_not_found` (and reported), never raised: such questions stay
+    for evaluation and are skipped when building training features.
+
+    Args:
+        path: path to the official-format JSON file.
+        version: `"1.1"` or `"2.0"`; defaults to the file's `version` field
+            (a file with `is_impossible` fields counts as 2.0).
+        verbose: print the `report()` line and warn on missing answers.
+
+    Returns:
+        A `SquadDataset`.
+
+    Raises:
+        ValueError: the file is not valid JSON or not in SQuAD format; the
+            message names the file (and line, or the offending question).
+
+    Example:
+    ```python
+    dataset = read_squad("dev-v1.1.json")
+    dataset.examples[0].question_text
+    ```
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"SQuAD file not found: {path}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(
+            f"{path}, line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
+        ) from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e})") from e
+    if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
+        raise ValueError(
+            f"{path}: not a SQuAD file (expected an object with a 'data' list)"
+        )
+    data = raw["data"]
+    if version is None:
+        version = str(raw.get("version", "1.1"))
+        if _has_impossible(data):
+            version = "2.0"
+    if version not in ("1.1", "2.0"):
+        version = "2.0" if str(version).startswith("2") else "1.1"
+    is_v2 = version == "2.0"
+    examples = []
+    for a, article in enumerate(data):
+        for p, paragraph in enumerate(_get(article, "paragraphs", path, f"data[{a}]")):
+            where = f"data[{a}].paragraphs[{p}]"
+            context = _get(paragraph, "context", path, where)
+            if not isinstance(context, str):
+                raise ValueError(f"{path}: {where}.context is not a string")
+            doc_tokens, char_to_word_offset = split_context(context)
+            for q, qa in enumerate(_get(paragraph, "qas", path, where)):
+                qwhere = f"{where}.qas[{q}]"
+                for key in ("id", "question"):
+                    _get(qa, key, path, qwhere)
+                try:
+                    examples.append(
+                        make_example(qa, context, doc_tokens, char_to_word_offset, is_v2)
+                    )
+                except (KeyError, TypeError) as e:
+                    raise ValueError(
+                        f"{path}: malformed question {qwhere} "
+                        f"(id {qa.get('id')!r}): {type(e).__name__}: {e}"
+                    ) from e
+    dataset = SquadDataset(
+        path=path,
+        version=version,
+        examples=examples,
+        data=data,
+        answers_not_found=sum(not e.trainable for e in examples),
+    )
+    if verbose:
+        print(dataset.report())
+        if dataset.answers_not_found:
+            warnings.warn(
+                f"{path}: {dataset.answers_not_found} answers could not be found "
+                "in their context; those questions are skipped in training.",
+                stacklevel=2,
+            )
+    return dataset
+
+
+def _get(obj, key, path, where):
+    if not isinstance(obj, dict) or key not in obj:
+        raise ValueError(f"{path}: {where} has no '{key}' field")
+    return obj[key]
+
+
+def _has_impossible(data):
+    for article in data:
+        for paragraph in article.get("paragraphs", []) if isinstance(article, dict) else []:
+            for qa in paragraph.get("qas", []) if isinstance(paragraph, dict) else []:
+                if isinstance(qa, dict) and "is_impossible" in qa:
+                    return True
+    return False
+

@@ -1,0 +1,635 @@
+"""ElectraPretrainer: replaced-token detection, Electric and MLM pretraining as one Keras model."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_electra.layers.embedding import ElectraEmbedding
+from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
+from keras_electra.layers.heads import ElectraDiscriminatorHead
+from keras_electra.layers.heads import ElectraMaskedLMHead
+from keras_electra.layers.masking import DynamicMasking
+from keras_electra.layers.masking import gather_positions
+from keras_electra.layers.masking import sample_from_logits
+from keras_electra.layers.masking import scatter_positions
+from keras_electra.models.backbone import ElectraBackbone
+
+OBJECTIVES = ("electra", "mlm", "uniform", "electric")
+EMBEDDING_SHARING = ("tied", "untied", "gdes")
+# Ids of [CLS], [SEP] and [MASK] in the original uncased vocab.txt.
+ORIGINAL_SPECIAL_IDS = {"cls_token_id": 101, "sep_token_id": 102, "mask_token_id": 103}
+PREMASKED_KEYS = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+
+
+def _rebuild(backbone, embedding_layer=None, **overrides):
+    """A fresh `ElectraBackbone` with `backbone`'s config (plus overrides)."""
+    name = overrides.pop("name", backbone.name)
+    config = backbone.get_config()
+    config.update(overrides)
+    config.pop("name", None)
+    config.pop("trainable", None)
+    return ElectraBackbone(**config, embedding_layer=embedding_layer, name=name)
+
+
+def _embedding_like(backbone, token_embedding):
+    """A new `ElectraEmbedding` for `backbone` around `token_embedding`."""
+    return ElectraEmbedding(
+        vocabulary_size=backbone.vocabulary_size,
+        embedding_dim=backbone.embedding_dim,
+        max_sequence_length=backbone.max_sequence_length,
+        num_segments=backbone.num_segments,
+        dropout=backbone.dropout,
+        layer_norm_epsilon=backbone.layer_norm_epsilon,
+        initializer_range=backbone.initializer_range,
+        token_embedding=token_embedding,
+        name="embeddings",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraPretrainer(keras.Model):
+    """ELECTRA pretraining: generator + discriminator, trained with `model.fit`.
+
+    Faithful to google-research/electra `run_pretraining.py` and TF Model
+    Garden's `ElectraPretrainer`. Each call masks the batch in-graph (a new
+    mask every step), runs the generator at the masked positions, samples
+    replacements by Gumbel-max under `stop_gradient`, and trains the
+    discriminator to detect them. Loss: `generator_weight * MLM +
+    discriminator_weight * RTD`, RTD averaged over non-pad tokens.
+
+    Objectives:
+    - `"electra"`: replaced-token detection (default).
+    - `"mlm"`: BERT baseline; the discriminator alone with an MLM head,
+      80/10/10 masking. No generator.
+    - `"uniform"`: replacements drawn uniformly from the vocabulary.
+    - `"electric"`: Electric (Clark et al. 2020b). A two-tower cloze
+      generator (left-to-right and right-to-left backbones on the *unmasked*
+      input; position t reads `concat(ltr[t-1], rtl[t+1])`) trained over all
+      candidate positions; discriminator logit
+      `s + stop_gradient(log q(x_t)) + log(p / (1 - p))`; every masked
+      position is labelled fake. Score text afterwards with `ElectricScorer`.
+
+    Embedding sharing (generator objectives):
+    - `"tied"`: the generator uses the discriminator's `ElectraEmbedding`
+      (token, position, segment tables and LayerNorm) and keeps its own
+      projection. A generator that does not share yet is rebuilt from its
+      config around the discriminator's embeddings (fresh weights).
+    - `"untied"`: separate embeddings.
+    - `"gdes"`: DeBERTaV3's gradient-disentangled sharing: the
+      discriminator's token table is `stop_gradient(generator table) + delta`
+      (delta starts at zero). The discriminator is rebuilt around it.
+
+    Inputs are dicts of `token_ids`, `segment_ids`, `padding_mask` with a
+    static sequence length. Pre-masked batches (as Model Garden takes them)
+    also carry `masked_lm_positions`, `masked_lm_ids` and optionally
+    `masked_lm_weights`; `token_ids` are then the masked ids.
+
+    Args:
+        discriminator: `ElectraBackbone`.
+        generator: `ElectraBackbone` or None (needed for `electra` and
+            `electric` unless you use `from_size`). Under `electric` it is
+            the left-to-right tower (rebuilt with that direction if needed).
+        reverse_generator: optional right-to-left tower for `electric`;
+            built from `generator`'s config when None.
+        objective: one of `"electra"`, `"mlm"`, `"uniform"`, `"electric"`.
+        embedding_sharing: one of `"tied"`, `"untied"`, `"gdes"`.
+        mask_token_id, cls_token_id, sep_token_id, pad_token_id: special ids
+            (defaults are those of the original uncased vocabulary).
+        mask_probability: float. Fraction of tokens masked (0.15).
+        max_predictions: int or None. Masked slots per row; derived from the
+            sequence length when None.
+        mask_token_rate, random_token_rate: floats or None. Replacement split
+            of chosen tokens; None means 0.85/0.0 (0.8/0.1 for `mlm`).
+        generator_weight: float. Weight of the generator (MLM/cloze) loss.
+        discriminator_weight: float. Weight of the RTD loss (50).
+        temperature: float. Sampling temperature.
+        disallow_correct: bool. Never sample the original token.
+        seed: int or None. Seed of masking and sampling.
+
+    Example:
+    ```python
+    import numpy as np
+    import keras
+    from keras_electra.models import ElectraPretrainer
+
+    pretrainer = ElectraPretrainer.from_size(
+        dict(vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=32,
+             intermediate_dim=64, embedding_dim=16, max_sequence_length=16),
+        generator_hidden_fraction=0.5, mask_token_id=4, cls_token_id=2,
+        sep_token_id=3,
+    )
+    pretrainer.compile(optimizer=keras.optimizers.Adam(1e-3))
+    ids = np.random.randint(5, 100, (8, 16)).astype("int32")
+    ids[:, 0], ids[:, -1] = 2, 3
+    x = {"token_ids": ids, "segment_ids": np.zeros_like(ids),
+         "padding_mask": np.ones_like(ids)}
+    pretrainer.fit(x, batch_size=4, epochs=1)
+    ```
+    """
+
+    def __init__(
+        self,
+        discriminator,
+        generator=None,
+        reverse_generator=None,
+        objective="electra",
+        embedding_sharing="tied",
+        mask_token_id=ORIGINAL_SPECIAL_IDS["mask_token_id"],
+        cls_token_id=ORIGINAL_SPECIAL_IDS["cls_token_id"],
+        sep_token_id=ORIGINAL_SPECIAL_IDS["sep_token_id"],
+        pad_token_id=0,
+        mask_probability=0.15,
+        max_predictions=None,
+        mask_token_rate=None,
+        random_token_rate=None,
+        generator_weight=1.0,
+        discriminator_weight=50.0,
+        temperature=1.0,
+        disallow_correct=False,
+        seed=None,
+        **kwargs,
+    ):
+        if objective not in OBJECTIVES:
+            raise ValueError(
+                f"Unknown `objective` {objective!r}; expected one of {OBJECTIVES}."
+            )
+        if embedding_sharing not in EMBEDDING_SHARING:
+            raise ValueError(
+                f"Unknown `embedding_sharing` {embedding_sharing!r}; expected one "
+                f"of {EMBEDDING_SHARING}."
+            )
+        if not isinstance(discriminator, ElectraBackbone):
+            raise ValueError(
+                "`discriminator` must be an `ElectraBackbone`. "
+                f"Received: {type(discriminator).__name__}."
+            )
+        uses_generator = objective in ("electra", "electric")
+        if uses_generator:
+            generator, reverse_generator, discriminator = self._check_and_share(
+                discriminator, generator, reverse_generator, objective, embedding_sharing
+            )
+        else:
+            generator = reverse_generator = None
+        if mask_token_rate is None:
+            mask_token_rate = 0.8 if objective == "mlm" else 0.85
+        if random_token_rate is None:
+            random_token_rate = 0.1 if objective == "mlm" else 0.0
+
+        super().__init__(**kwargs)
+
+        # === Layers ===
+        self.discriminator = discriminator
+        self.generator = generator
+        self.reverse_generator = reverse_generator
+        self.masking = DynamicMasking(
+            vocabulary_size=discriminator.vocabulary_size,
+            mask_token_id=mask_token_id,
+            special_token_ids=[cls_token_id, sep_token_id, mask_token_id],
+            pad_token_id=pad_token_id,
+            mask_probability=mask_probability,
+            max_predictions=max_predictions,
+            mask_token_rate=mask_token_rate,
+            random_token_rate=random_token_rate,
+            seed=seed,
+            name="masking",
+        )
+        self.sampling_seed = keras.random.SeedGenerator(
+            None if seed is None else seed + 1, name="sampling_seed"
+        )
+        self.generator_head = None
+        self.discriminator_head = None
+        if objective == "mlm":
+            self.generator_head = ElectraMaskedLMHead(
+                discriminator.token_embedding,
+                layer_norm_epsilon=discriminator.layer_norm_epsilon,
+                initializer_range=discriminator.initializer_range,
+                name="generator_predictions",
+            )
+        elif objective in ("electra", "electric"):
+            self.generator_head = ElectraMaskedLMHead(
+                generator.token_embedding,
+                layer_norm_epsilon=generator.layer_norm_epsilon,
+                initializer_range=generator.initializer_range,
+                name="generator_predictions",
+            )
+        if objective != "mlm":
+            self.discriminator_head = ElectraDiscriminatorHead(
+                discriminator.hidden_dim,
+                initializer_range=discriminator.initializer_range,
+                name="discriminator_predictions",
+            )
+
+        # === Metrics ===
+        names = ["masked_lm_accuracy", "masked_lm_loss"]
+        if objective != "mlm":
+            names += [
+                "sampled_masked_lm_accuracy", "disc_loss", "disc_accuracy",
+                "disc_precision", "disc_recall",
+            ]
+        self._metric_trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        if objective != "mlm":
+            self._metric_trackers["disc_auc"] = keras.metrics.AUC(
+                num_thresholds=200, name="disc_auc"
+            )
+
+        # === Config ===
+        self.objective = objective
+        self.embedding_sharing = embedding_sharing
+        self.mask_token_id = mask_token_id
+        self.cls_token_id = cls_token_id
+        self.sep_token_id = sep_token_id
+        self.pad_token_id = pad_token_id
+        self.mask_probability = mask_probability
+        self.max_predictions = max_predictions
+        self.mask_token_rate = mask_token_rate
+        self.random_token_rate = random_token_rate
+        self.generator_weight = generator_weight
+        self.discriminator_weight = discriminator_weight
+        self.temperature = temperature
+        self.disallow_correct = disallow_correct
+        self.seed = seed
+
+    # --- Construction helpers -------------------------------------------------
+
+    @staticmethod
+    def _check_and_share(discriminator, generator, reverse_generator, objective, sharing):
+        if generator is None:
+            raise ValueError(
+                f"The {objective!r} objective needs a `generator` backbone (or use "
+                "`ElectraPretrainer.from_size`)."
+            )
+        for name, tower in (("generator", generator), ("reverse_generator", reverse_generator)):
+            if tower is None:
+                continue
+            if not isinstance(tower, ElectraBackbone):
+                raise ValueError(
+                    f"`{name}` must be an `ElectraBackbone`. Received: {type(tower).__name__}."
+                )
+            if tower.vocabulary_size != discriminator.vocabulary_size:
+                raise ValueError(
+                    f"Vocabulary mismatch: the {name} has vocabulary_size="
+                    f"{tower.vocabulary_size} but the discriminator has "
+                    f"{discriminator.vocabulary_size}."
+                )
+            if sharing != "untied" and tower.embedding_dim != discriminator.embedding_dim:
+                raise ValueError(
+                    f"`embedding_sharing={sharing!r}` needs equal embedding_dim, but "
+                    f"the {name} has {tower.embedding_dim} and the discriminator "
+                    f"{discriminator.embedding_dim}. Use 'untied' or equal widths."
+                )
+            if sharing != "untied":
+                for key in ("max_sequence_length", "num_segments"):
+                    if getattr(tower, key) != getattr(discriminator, key):
+                        raise ValueError(
+                            f"`embedding_sharing={sharing!r}` needs equal {key}: the "
+                            f"{name} has {getattr(tower, key)}, the discriminator "
+                            f"{getattr(discriminator, key)}."
+                        )
+        directions = {"generator": "left_to_right", "reverse_generator": "right_to_left"}
+        if objective == "electra":
+            directions = {"generator": "bidirectional"}
+            reverse_generator = None
+        elif reverse_generator is None:
+            reverse_generator = _rebuild(
+                generator, attention_direction="right_to_left", name="reverse_generator"
+            )
+        towers = {"generator": generator, "reverse_generator": reverse_generator}
+        if sharing == "tied":
+            shared = discriminator.embeddings
+            for key, direction in directions.items():
+                tower = towers[key]
+                if tower.embeddings is not shared or tower.attention_direction != direction:
+                    towers[key] = _rebuild(tower, shared, attention_direction=direction)
+        else:
+            for key, direction in directions.items():
+                tower = towers[key]
+                if tower.attention_direction != direction or (
+                    sharing == "gdes" and key == "reverse_generator"
+                    and tower.embeddings is not towers["generator"].embeddings
+                ):
+                    embedding = (
+                        towers["generator"].embeddings
+                        if sharing == "gdes" and key == "reverse_generator" else None
+                    )
+                    towers[key] = _rebuild(tower, embedding, attention_direction=direction)
+            if sharing == "gdes":
+                source = towers["generator"].token_embedding
+                current = discriminator.embeddings.token_embedding
+                if not (isinstance(current, GradientDisentangledEmbedding) and current._source is source):
+                    gdes = GradientDisentangledEmbedding(source, name="token_embedding")
+                    discriminator = _rebuild(
+                        discriminator, _embedding_like(discriminator, gdes)
+                    )
+        return towers["generator"], towers["reverse_generator"], discriminator
+
+    @classmethod
+    def from_size(
+        cls,
+        discriminator_config,
+        generator_hidden_fraction=0.25,
+        generator_layer_fraction=1.0,
+        **kwargs,
+    ):
+        """Builds both backbones from a discriminator config and a generator size.
+
+        The generator size follows the original `get_generator_config` via
+        `keras_electra.training.recipes.ModelSize.generator`: width
+        `round(H * fraction)`, heads `max(1, width // 64)`, feed-forward
+        `4 * width`, depth `round(L * layers fraction)`. The paper uses 1/4 for
+        small and large and 1/3 for base.
+
+        Args:
+            discriminator_config: dict of `ElectraBackbone` arguments, or a
+                `ModelSize`.
+            generator_hidden_fraction: float. Generator width fraction.
+            generator_layer_fraction: float. Generator depth fraction.
+            **kwargs: other `ElectraPretrainer` arguments.
+        """
+        from keras_electra.training.recipes import ModelSize
+
+        if isinstance(discriminator_config, ModelSize):
+            discriminator_config = discriminator_config.backbone_kwargs()
+        config = dict(discriminator_config)
+        config.setdefault("embedding_dim", config["hidden_dim"])
+        size_keys = [f for f in ModelSize.__dataclass_fields__]
+        size = ModelSize(**{k: config[k] for k in size_keys if k in config})
+        generator_config = dict(config)
+        generator_config.update(
+            size.generator(generator_hidden_fraction, generator_layer_fraction).backbone_kwargs()
+        )
+        discriminator = ElectraBackbone(**config, name="discriminator")
+        generator = None
+        if kwargs.get("objective", "electra") in ("electra", "electric"):
+            embedding = (
+                discriminator.embeddings
+                if kwargs.get("embedding_sharing", "tied") == "tied" else None
+            )
+            if kwargs.get("objective") == "electric":
+                generator_config["attention_direction"] = "left_to_right"
+            generator = ElectraBackbone(
+                **generator_config, embedding_layer=embedding, name="generator"
+            )
+        return cls(discriminator, generator, **kwargs)
+
+    # --- Forward pass ---------------------------------------------------------
+
+    def _mask(self, inputs):
+        token_ids = ops.cast(inputs["token_ids"], "int32")
+        if "masked_lm_positions" in inputs:
+            positions = ops.cast(inputs["masked_lm_positions"], "int32")
+            targets = ops.cast(inputs["masked_lm_ids"], "int32")
+            weights = inputs.get("masked_lm_weights")
+            weights = ops.ones_like(targets, "float32") if weights is None else ops.cast(weights, "float32")
+            original, _ = scatter_positions(token_ids, positions, targets, weights)
+            return original, token_ids, positions, targets, weights
+        masked = self.masking(token_ids, inputs["padding_mask"])
+        return (
+            token_ids, masked["token_ids"], masked["masked_lm_positions"],
+            masked["masked_lm_ids"], masked["masked_lm_weights"],
+        )
+
+    def _backbone_inputs(self, token_ids, inputs):
+        return {
+            "token_ids": token_ids,
+            "segment_ids": ops.cast(inputs["segment_ids"], "int32"),
+            "padding_mask": ops.cast(inputs["padding_mask"], "int32"),
+        }
+
+    def cloze_logits(self, token_ids, inputs, training=False):
+        """Electric's two-tower cloze logits `[B, T, V]` on unmasked `token_ids`."""
+        backbone_inputs = self._backbone_inputs(token_ids, inputs)
+        ltr = self.generator(backbone_inputs, training=training)["sequence_output"]
+        rtl = self.reverse_generator(backbone_inputs, training=training)["sequence_output"]
+        # Position t sees ltr[t-1] and rtl[t+1], never token t itself.
+        left = ops.pad(ltr[:, :-1, :], [[0, 0], [1, 0], [0, 0]])
+        right = ops.pad(rtl[:, 1:, :], [[0, 0], [0, 1], [0, 0]])
+        return self.generator_head(ops.concatenate([left, right], axis=-1))
+
+    def call(self, inputs, training=False):
+        original, masked_ids, positions, targets, weights = self._mask(inputs)
+        padding_mask = ops.cast(inputs["padding_mask"], "float32")
+        outputs = {
+            "masked_lm_positions": positions,
+            "masked_lm_ids": targets,
+            "masked_lm_weights": weights,
+            "padding_mask": padding_mask,
+        }
+        if self.objective == "mlm":
+            hidden = self.discriminator(
+                self._backbone_inputs(masked_ids, inputs), training=training
+            )["sequence_output"]
+            outputs["lm_outputs"] = self.generator_head(hidden, positions)
+            return outputs
+
+        vocabulary_size = self.discriminator.vocabulary_size
+        if self.objective == "uniform":
+            lm_logits = ops.zeros(ops.shape(targets) + (vocabulary_size,), "float32")
+        elif self.objective == "electra":
+            hidden = self.generator(
+                self._backbone_inputs(masked_ids, inputs), training=training
+            )["sequence_output"]
+            lm_logits = self.generator_head(hidden, positions)
+        else:
+            cloze = self.cloze_logits(original, inputs, training=training)
+            cloze_log_probs = ops.log_softmax(ops.cast(cloze, "float32"), axis=-1)
+            lm_logits = gather_positions(cloze, positions)
+            candidates = self.masking.candidates(original, inputs["padding_mask"])
+            cloze_nll = -ops.squeeze(
+                ops.take_along_axis(cloze_log_probs, ops.expand_dims(original, -1), axis=-1), -1
+            )
+            outputs["cloze_loss"] = ops.sum(cloze_nll * candidates) / (ops.sum(candidates) + 1e-6)
+        outputs["lm_outputs"] = lm_logits
+
+        disallow = None
+        if self.disallow_correct:
+            disallow = ops.one_hot(targets, vocabulary_size)
+        sampled = sample_from_logits(lm_logits, self.sampling_seed, self.temperature, disallow)
+        fake_ids, written = scatter_positions(original, positions, sampled, weights)
+        if self.objective == "electric":
+            labels = written
+        else:
+            labels = written * ops.cast(ops.not_equal(fake_ids, original), "int32")
+        hidden = self.discriminator(
+            self._backbone_inputs(fake_ids, inputs), training=training
+        )["sequence_output"]
+        disc_logits = ops.cast(self.discriminator_head(hidden), "float32")
+        if self.objective == "electric":
+            log_q = ops.squeeze(
+                ops.take_along_axis(cloze_log_probs, ops.expand_dims(fake_ids, -1), axis=-1), -1
+            )
+            disc_logits = electric_logits(disc_logits, log_q, self.mask_probability)
+        outputs.update(
+            {
+                "sampled_ids": sampled,
+                "disc_input_ids": fake_ids,
+                "disc_logits": disc_logits,
+                "disc_label": labels,
+            }
+        )
+        return outputs
+
+    # --- Loss and metrics -----------------------------------------------------
+
+    @staticmethod
+    def _mlm_nll(outputs):
+        log_probs = ops.log_softmax(ops.cast(outputs["lm_outputs"], "float32"), axis=-1)
+        targets = ops.expand_dims(ops.cast(outputs["masked_lm_ids"], "int32"), -1)
+        return -ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1)
+
+    @staticmethod
+    def _disc_losses(outputs):
+        logits = outputs["disc_logits"]
+        labels = ops.cast(outputs["disc_label"], "float32")
+        return ops.maximum(logits, 0) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        weights = y_pred["masked_lm_weights"]
+        if self.objective == "electric":
+            mlm_loss = y_pred["cloze_loss"]
+        else:
+            nll = self._mlm_nll(y_pred)
+            mlm_loss = ops.sum(nll * weights) / (ops.sum(weights) + 1e-6)
+        if self.objective == "mlm":
+            total = mlm_loss
+        else:
+            total = self.generator_weight * mlm_loss
+            mask = y_pred["padding_mask"]
+            disc_loss = ops.sum(self._disc_losses(y_pred) * mask) / (ops.sum(mask) + 1e-6)
+            total = total + self.discriminator_weight * disc_loss
+        if self.losses:
+            total = total + ops.sum(self.losses)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        m = self._metric_trackers
+        weights = y_pred["masked_lm_weights"]
+        targets = ops.cast(y_pred["masked_lm_ids"], "int32")
+        predictions = ops.cast(ops.argmax(y_pred["lm_outputs"], axis=-1), "int32")
+        m["masked_lm_accuracy"].update_state(
+            ops.cast(ops.equal(predictions, targets), "float32"), sample_weight=weights
+        )
+        m["masked_lm_loss"].update_state(self._mlm_nll(y_pred), sample_weight=weights)
+        if self.objective != "mlm":
+            m["sampled_masked_lm_accuracy"].update_state(
+                ops.cast(ops.equal(y_pred["sampled_ids"], targets), "float32"),
+                sample_weight=weights,
+            )
+            mask = y_pred["padding_mask"]
+            labels = ops.cast(y_pred["disc_label"], "float32")
+            logits = y_pred["disc_logits"]
+            per_example = ops.sum(self._disc_losses(y_pred) * mask, axis=-1) / (
+                ops.sum(mask, axis=-1) + 1e-6
+            )
+            m["disc_loss"].update_state(per_example)
+            m["disc_auc"].update_state(labels, ops.sigmoid(logits), sample_weight=mask)
+            preds = ops.cast(logits > 0, "float32")
+            correct = ops.cast(ops.equal(preds, labels), "float32")
+            m["disc_accuracy"].update_state(correct, sample_weight=mask)
+            m["disc_precision"].update_state(correct, sample_weight=preds * mask)
+            m["disc_recall"].update_state(correct, sample_weight=labels * mask)
+        return self.get_metrics_result()
+
+    # --- Export ---------------------------------------------------------------
+
+    def export_discriminator(self):
+        """The discriminator as a standalone `ElectraBackbone` (GDES materialised)."""
+        source = self.discriminator
+        plain = _rebuild(source, name="discriminator")
+        if self.embedding_sharing == "gdes" and self.objective in ("electra", "electric"):
+            table = ops.convert_to_numpy(source.embeddings.token_embedding.embeddings)
+            plain.embeddings.token_embedding.embeddings.assign(table)
+            for name in ("position_embedding", "segment_embedding", "layer_norm"):
+                getattr(plain.embeddings, name).set_weights(
+                    getattr(source.embeddings, name).get_weights()
+                )
+            if source.embeddings_projection is not None:
+                plain.embeddings_projection.set_weights(source.embeddings_projection.get_weights())
+            for mine, theirs in zip(plain.transformer_layers, source.transformer_layers):
+                mine.set_weights(theirs.get_weights())
+        else:
+            plain.set_weights(source.get_weights())
+        return plain
+
+    def export_presets(self, discriminator_dir=None, generator_dir=None, scorer_dir=None, preprocessor=None):
+        """Saves the trained parts as presets.
+
+        Args:
+            discriminator_dir: where to save the discriminator backbone preset.
+            generator_dir: where to save the generator as an `ElectraMaskedLM`
+                task preset (`electra` objective only).
+            scorer_dir: where to save an `ElectricScorer` task preset
+                (`electric` objective only).
+            preprocessor: optional preprocessor saved with each preset.
+        """
+        if discriminator_dir:
+            self.export_discriminator().save_to_preset(discriminator_dir)
+            if preprocessor is not None:
+                preprocessor.save_to_preset(discriminator_dir)
+        if generator_dir:
+            if self.objective != "electra":
+                raise ValueError(
+                    "Only the 'electra' objective has a masked-LM generator to export; "
+                    f"this pretrainer's objective is {self.objective!r}."
+                )
+            from keras_electra.models.masked_lm import ElectraMaskedLM
+
+            generator = _rebuild(self.generator, name="generator")
+            generator.set_weights(self.generator.get_weights())
+            task = ElectraMaskedLM(generator, preprocessor=preprocessor)
+            task.masked_lm_head.set_weights(self.generator_head.get_weights())
+            task.save_to_preset(generator_dir)
+        if scorer_dir:
+            if self.objective != "electric":
+                raise ValueError(
+                    "`scorer_dir` needs the 'electric' objective; this pretrainer's "
+                    f"objective is {self.objective!r}."
+                )
+            from keras_electra.models.electric_scorer import ElectricScorer
+
+            scorer = ElectricScorer(self.export_discriminator(), preprocessor=preprocessor)
+            scorer.discriminator_head.set_weights(self.discriminator_head.get_weights())
+            scorer.save_to_preset(scorer_dir)
+
+    # --- Serialization --------------------------------------------------------
+
+    def get_config(self):
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "generator": (
+                None if self.generator is None
+                else keras.saving.serialize_keras_object(self.generator)
+            ),
+            "reverse_generator": (
+                None if self.reverse_generator is None
+                else keras.saving.serialize_keras_object(self.reverse_generator)
+            ),
+        }
+        for key in (
+            "objective", "embedding_sharing", "mask_token_id", "cls_token_id",
+            "sep_token_id", "pad_token_id", "mask_probability", "max_predictions", "mask_token_rate",
+            "random_token_rate", "generator_weight", "discriminator_weight",
+            "temperature", "disallow_correct", "seed",
+        ):
+            config[key] = getattr(self, key)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("discriminator", "generator", "reverse_generator"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def electric_logits(scores, log_q, mask_probability):
+    """Electric's discriminator logit: `s + stop_gradient(log q(x)) + log(p / (1 - p))`.
+
+    `scores` are the discriminator head outputs `s_t`, `log_q` the cloze
+    model's log-probability of the token at each position.
+    """
+    prior = math.log(mask_probability / (1.0 - mask_probability))
+    return scores + ops.stop_gradient(log_q) + prior

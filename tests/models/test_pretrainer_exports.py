@@ -1,0 +1,53 @@
+import json
+import os
+
+import keras
+import numpy as np
+
+from keras_electra.cli.main import main
+from keras_electra.models import ElectraBackbone
+from keras_electra.models import ElectraMaskedLM
+from keras_electra.models import ElectricScorer
+from tests.models.test_pretrainer import batch
+from tests.models.test_pretrainer import make
+
+
+def test_export_discriminator_and_generator_presets(tmp_path):
+    model = make()
+    x = batch()
+    model(x)
+    model.export_presets(discriminator_dir=str(tmp_path / "disc"), generator_dir=str(tmp_path / "gen"))
+    disc = ElectraBackbone.from_preset(str(tmp_path / "disc"))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(disc(x)["sequence_output"]),
+        keras.ops.convert_to_numpy(model.discriminator(x)["sequence_output"]), atol=1e-5)
+    masked_lm = ElectraMaskedLM.from_preset(str(tmp_path / "gen"))
+    positions = np.array([[1, 2]] * 8, "int32")
+    logits = masked_lm.predict_on_batch({"token_ids": x["token_ids"], "padding_mask": x["padding_mask"],
+                                         "mask_positions": positions})
+    hidden = model.generator(x)["sequence_output"]
+    expected = keras.ops.convert_to_numpy(model.generator_head(hidden, positions))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), expected, atol=1e-4)
+    filled = masked_lm.fill_mask({"token_ids": np.array([[2, 4, 9, 3]]), "padding_mask": np.ones((1, 4))},
+                                 top_k=3, mask_token_id=4)
+    assert len(filled[0]) == 1 and len(filled[0][0]) == 3
+
+
+def test_electric_scorer_preset_and_cli(tmp_path, capsys):
+    model = make(objective="electric")
+    x = batch()
+    model(x)
+    model.export_presets(scorer_dir=str(tmp_path / "scorer"))
+    scorer = ElectricScorer.from_preset(str(tmp_path / "scorer"), cls_token_id=2, sep_token_id=3)
+    result = scorer.score(x)
+    hidden = model.discriminator(x)["sequence_output"]
+    s = keras.ops.convert_to_numpy(model.discriminator_head(hidden))
+    real = (x["padding_mask"] == 1) & ~np.isin(x["token_ids"], [2, 3])
+    np.testing.assert_allclose(result["scores"], -(s * real).sum(-1), atol=1e-4)
+    normalized = scorer.score(x, normalize=True)["scores"]
+    np.testing.assert_allclose(normalized, result["scores"] / real.sum(-1), atol=1e-4)
+    try:
+        main(["score", "--help"])
+    except SystemExit:
+        pass
+    assert "nbest.jsonl" in capsys.readouterr().out
