@@ -1,5 +1,9 @@
 """transformers `ElectraFor*` task heads to keras-electra task models, and back.
 
+Sequence classification, token classification, multiple choice and
+question answering (the "hf" heads of the text classifier and the question
+answerer).
+
 Each supported architecture is one entry of `TASKS`: the keras-electra task
 class it becomes and a head table, transformers prefix -> the task's dense
 layer holding it (torch `Linear` weights are `[out, in]`, transposed here).
@@ -20,6 +24,7 @@ logger = logging.getLogger("keras_electra.convert")
 
 def _task_classes():
     from keras_electra.tasks import ElectraMultipleChoice
+    from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraTextClassifier
     from keras_electra.tasks import ElectraTokenClassifier
 
@@ -27,6 +32,7 @@ def _task_classes():
         "ElectraForSequenceClassification": ElectraTextClassifier,
         "ElectraForTokenClassification": ElectraTokenClassifier,
         "ElectraForMultipleChoice": ElectraMultipleChoice,
+        "ElectraForQuestionAnswering": ElectraQuestionAnswerer,
     }
 
 
@@ -34,6 +40,7 @@ TASK_ARCHITECTURES = (
     "ElectraForSequenceClassification",
     "ElectraForTokenClassification",
     "ElectraForMultipleChoice",
+    "ElectraForQuestionAnswering",
 )
 
 
@@ -64,6 +71,14 @@ def head_table(task):
         return {"classifier": task.classifier}
     if name == "ElectraMultipleChoice":
         return {"sequence_summary.summary": task.sequence_summary, "classifier": task.classifier}
+    if name == "ElectraQuestionAnswerer":
+        if task.head != "hf":
+            raise ConversionError(
+                "Only ElectraQuestionAnswerer(head='hf') has the layout of "
+                "ElectraForQuestionAnswering (one qa_outputs layer); this model "
+                f"has head={task.head!r} (the original joint span head)."
+            )
+        return {"qa_outputs": task.qa_outputs}
     raise ConversionError(f"No transformers head layout for {name}.")
 
 
@@ -113,6 +128,13 @@ def build_task(architecture, config, backbone, preprocessor=None, num_choices=2)
     if architecture == "ElectraForTokenClassification":
         return cls(backbone, num_classes=int(num_labels), preprocessor=preprocessor,
                    dropout=classifier_dropout(config))
+    if architecture == "ElectraForQuestionAnswering":
+        if int(num_labels) != 2:
+            raise ConversionError(
+                f"ElectraForQuestionAnswering with num_labels={num_labels}: "
+                "ElectraQuestionAnswerer(head='hf') has 2 outputs (start, end)."
+            )
+        return cls(backbone, preprocessor=preprocessor, head="hf")
     _check_summary_config(config)
     return cls(backbone, num_choices=num_choices, preprocessor=preprocessor,
                dropout=float(config.get("summary_last_dropout", 0.1)))
@@ -177,6 +199,9 @@ def task_config_fields(task):
     if architecture == "ElectraForMultipleChoice":
         fields.update(summary_type="first", summary_use_proj=True, summary_activation="gelu",
                       summary_last_dropout=task.dropout)
+        return fields
+    if architecture == "ElectraForQuestionAnswering":
+        fields["num_labels"] = 2
         return fields
     num_labels = task.num_classes
     fields["id2label"] = {str(i): f"LABEL_{i}" for i in range(num_labels)}

@@ -555,6 +555,7 @@ PREPROCESSOR_LENGTHS = {
     "ElectraForSequenceClassification": 512,
     "ElectraForTokenClassification": 128,
     "ElectraForMultipleChoice": 128,
+    "ElectraForQuestionAnswering": 384,
 }
 
 
@@ -562,8 +563,9 @@ def load_task(preset, load_weights=True, num_choices=2, sequence_length=None, **
     """Builds the keras-electra task model of a transformers `ElectraFor*` checkpoint.
 
     `ElectraForSequenceClassification` becomes `ElectraTextClassifier(head="hf")`,
-    `ElectraForTokenClassification` an `ElectraTokenClassifier` and
-    `ElectraForMultipleChoice` an `ElectraMultipleChoice`. Backbone and head
+    `ElectraForTokenClassification` an `ElectraTokenClassifier`,
+    `ElectraForMultipleChoice` an `ElectraMultipleChoice` and
+    `ElectraForQuestionAnswering` an `ElectraQuestionAnswerer(head="hf")`. Backbone and head
     are loaded strictly: every tensor is consumed, errors list the names.
     With a `vocab.txt` the model gets its task preprocessor.
 
@@ -626,6 +628,15 @@ def _task_preprocessor(architecture, tokenizer, sequence_length, num_choices):
         from keras_electra.tasks import ElectraTokenClassifierPreprocessor
 
         return ElectraTokenClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    if architecture == "ElectraForQuestionAnswering":
+        from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
+
+        # SQuAD defaults (query 64, stride 128), shrunk to fit short sequences.
+        return ElectraQuestionAnswererPreprocessor(
+            tokenizer, sequence_length=sequence_length,
+            max_query_length=min(64, sequence_length // 2),
+            doc_stride=min(128, sequence_length // 2),
+        )
     from keras_electra.tasks import ElectraMultipleChoicePreprocessor
 
     return ElectraMultipleChoicePreprocessor(
@@ -641,7 +652,7 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     with its RTD head alongside (`discriminator_head.safetensors`, read by
     `keras_electra.convert.load_discriminator_head`); `ElectraForMaskedLM`
     an `ElectraMaskedLM` task preset. A task checkpoint (`ElectraForSequenceClassification`,
-    `...ForTokenClassification`, `...ForMultipleChoice`) gives a task preset
+    `...ForTokenClassification`, `...ForMultipleChoice`, `...ForQuestionAnswering`) gives a task preset
     (`task.json`) that the matching task's `from_preset` loads whole. When
     `vocab.txt` is present the tokenizer (and a task's preprocessor) is
     written too.

@@ -163,12 +163,30 @@ def test_tf1_discriminator_generator_and_full_pretrainer(tmp_path):
     gen = pretrainer.generator(x)["sequence_output"]
     h.assert_close_on_tokens(keras.ops.convert_to_numpy(pretrainer.generator_head(gen)),
                              expected_mlm, x["padding_mask"])
+    for ours, theirs in zip(pretrainer.weights, load_pretrainer(os.path.join(out, "pretrainer")).weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours), keras.ops.convert_to_numpy(theirs))
+
+
+@requires_tf
+@pytest.mark.slow
+def test_tf1_pretrainer_continues_pretraining(tmp_path):
+    from tests.convert.test_convert_tf1 import original_variables
+    from tests.convert.test_convert_tf1 import write_checkpoint
+
+    prefix = write_checkpoint(original_variables(np.random.default_rng(0)), str(tmp_path / "model.ckpt"))
+    with open(str(tmp_path / "vocab.txt"), "w") as f:
+        f.write("\n".join(VOCAB) + "\n")
+    tf1.convert_checkpoint(prefix, str(tmp_path / "out"), num_heads=2)
+    pretrainer = load_pretrainer(str(tmp_path / "out" / "pretrainer"))
+    before = keras.ops.convert_to_numpy(pretrainer.discriminator_head.dense.kernel)
     pretrainer.compile(optimizer=keras.optimizers.Adam(1e-3))
     ids = np.random.default_rng(1).integers(5, h.VOCAB_SIZE, (4, 16)).astype("int32")
     ids[:, 0], ids[:, -1] = 2, 3
     batch = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": np.ones_like(ids)}
-    history = pretrainer.fit(batch, batch_size=4, epochs=1, verbose=0)
+    history = pretrainer.fit(batch, batch_size=4, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+    after = keras.ops.convert_to_numpy(pretrainer.discriminator_head.dense.kernel)
+    assert not np.allclose(before, after)  # the converted weights are what trains
 
 
 @requires_tf

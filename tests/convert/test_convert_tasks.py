@@ -1,4 +1,5 @@
-"""transformers ElectraFor{SequenceClassification,TokenClassification,MultipleChoice} <-> task presets."""
+"""transformers ElectraFor{SequenceClassification,TokenClassification,MultipleChoice,QuestionAnswering}
+<-> task presets."""
 
 import os
 
@@ -16,6 +17,7 @@ from keras_electra.convert import transformers as hf  # noqa: E402
 from keras_electra.convert.safetensors_io import read_safetensors  # noqa: E402
 from keras_electra.convert.safetensors_io import write_safetensors  # noqa: E402
 from keras_electra.tasks import ElectraMultipleChoice  # noqa: E402
+from keras_electra.tasks import ElectraQuestionAnswerer  # noqa: E402
 from keras_electra.tasks import ElectraTextClassifier  # noqa: E402
 from keras_electra.tasks import ElectraTokenClassifier  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
@@ -25,6 +27,7 @@ CASES = {
     "ElectraForSequenceClassification": (ElectraTextClassifier, dict(num_labels=3)),
     "ElectraForTokenClassification": (ElectraTokenClassifier, dict(num_labels=5)),
     "ElectraForMultipleChoice": (ElectraMultipleChoice, {}),
+    "ElectraForQuestionAnswering": (ElectraQuestionAnswerer, {}),
 }
 NUM_CHOICES = 3
 
@@ -50,15 +53,21 @@ def task_inputs(architecture):
 
 def reference_logits(model, x):
     with torch.no_grad():
-        return model(**h.torch_inputs(x)).logits.numpy()
+        out = model(**h.torch_inputs(x))
+    if isinstance(model, transformers.ElectraForQuestionAnswering):
+        return np.stack([out.start_logits.numpy(), out.end_logits.numpy()], -1)
+    return out.logits.numpy()
 
 
 def logits(task, x):
-    return keras.ops.convert_to_numpy(task(x))
+    out = task(x)
+    if isinstance(out, dict):  # the question answerer: start and end logits per token
+        out = keras.ops.stack([out["start_logits"], out["end_logits"]], -1)
+    return keras.ops.convert_to_numpy(out)
 
 
 def assert_logits_close(architecture, ours, theirs, x):
-    if architecture == "ElectraForTokenClassification":
+    if architecture in ("ElectraForTokenClassification", "ElectraForQuestionAnswering"):
         h.assert_close_on_tokens(ours, theirs, x["padding_mask"])
     else:
         np.testing.assert_allclose(ours, theirs, atol=1e-4, rtol=0)
@@ -119,7 +128,7 @@ def test_missing_and_unexpected_head_tensors_are_named(tmp_path):
         hf.load_task(path)
 
 
-def test_unsupported_summary_and_original_head_are_rejected(tmp_path):
+def test_unsupported_summary_and_original_heads_are_rejected(tmp_path):
     torch.manual_seed(0)
     model = transformers.ElectraForMultipleChoice(h.electra_config(summary_type="mean"))
     model.save_pretrained(str(tmp_path / "mc"))
@@ -130,6 +139,13 @@ def test_unsupported_summary_and_original_head_are_rejected(tmp_path):
     backbone = ElectraBackbone(**hf.config_to_backbone_kwargs(h.electra_config().to_dict()))
     with pytest.raises(ConversionError, match="head='hf'"):
         export_to_transformers(ElectraTextClassifier(backbone, num_classes=2), str(tmp_path / "o"))
+    with pytest.raises(ConversionError, match="head='hf'"):
+        export_to_transformers(ElectraQuestionAnswerer(backbone, head="original"), str(tmp_path / "o"))
+    torch.manual_seed(0)
+    model = transformers.ElectraForQuestionAnswering(h.electra_config(num_labels=3))
+    model.save_pretrained(str(tmp_path / "qa3"))
+    with pytest.raises(ConversionError, match="num_labels=3"):
+        hf.load_task(str(tmp_path / "qa3"))
 
 
 def test_cli_task_round_trip(tmp_path, capsys):
