@@ -21,21 +21,28 @@ def add_parser(subparsers):
             "Converts a checkpoint into a keras-electra preset directory "
             "(backbone, plus the tokenizer when a vocab.txt is present), or "
             "exports a keras-electra preset to transformers (config.json + "
-            "model.safetensors). Loading is strict: missing, unexpected or "
-            "misshapen weights stop the conversion with their names."
+            "model.safetensors). transformers task checkpoints "
+            "(ElectraFor{SequenceClassification,TokenClassification,MultipleChoice,"
+            "QuestionAnswering}) become task presets, ElectraForMaskedLM an "
+            "ElectraMaskedLM preset, ElectraForPreTraining a backbone preset with "
+            "discriminator_head.safetensors; TF1 pretraining checkpoints give "
+            "discriminator, generator and a full pretrainer. Loading is strict: "
+            "missing, unexpected or misshapen weights stop the conversion with their names."
         ),
         examples=[
             "keras-electra convert --from transformers ./electra-small-discriminator --out ./small_keras",
             "keras-electra convert --from transformers hf://google/electra-small-discriminator --out ./small_keras",
             "keras-electra convert --from transformers ./bert-base-uncased --out ./bert_as_electra",
             "keras-electra convert --from tf1 ./electra_small/electra_small --out ./small_tf1 "
-            "--num-heads 4 --generator-num-heads 1   # writes ./small_tf1/{discriminator,generator}",
+            "--num-heads 4 --generator-num-heads 1   # writes ./small_tf1/{discriminator,generator,pretrainer}",
             "keras-electra convert --from keras-hub ./electra_small_discriminator_uncased_en --out ./small_keras",
             "keras-electra convert --from keras ./small_keras --to transformers --out ./small_hf",
             "keras-electra convert --from transformers ./electra-sst2 --out ./sst2_keras   "
             "# ElectraForSequenceClassification -> ElectraTextClassifier(head='hf') task preset",
             "keras-electra convert --from transformers ./electra-swag --out ./swag_keras --num-choices 4 "
             "--sequence-length 128   # ElectraForMultipleChoice",
+            "keras-electra convert --from transformers ./electra-squad --out ./squad_keras   "
+            "# ElectraForQuestionAnswering -> ElectraQuestionAnswerer(head='hf')",
             "keras-electra convert --from keras ./sst2_keras --to transformers --out ./sst2_hf   "
             "# task preset -> ElectraForSequenceClassification",
             "keras-electra convert --from transformers ./electra-small-generator --out ./gen_keras   "
@@ -62,7 +69,7 @@ def add_parser(subparsers):
     parser.add_argument("--num-choices", type=int, default=2,
                         help="transformers ElectraForMultipleChoice only: choices per example (default: 2)")
     parser.add_argument("--sequence-length", type=int, default=None,
-                        help="transformers task checkpoints only: preprocessor sequence length "
+                        help="transformers task/masked-LM checkpoints only: preprocessor sequence length "
                              "(default: the task's default, at most max_position_embeddings)")
     parser.add_argument("--vocabulary", default=None,
                         help="TF1 only: vocab.txt (default: vocab.txt next to the checkpoint)")
