@@ -163,8 +163,6 @@ def test_tf1_discriminator_generator_and_full_pretrainer(tmp_path):
     gen = pretrainer.generator(x)["sequence_output"]
     h.assert_close_on_tokens(keras.ops.convert_to_numpy(pretrainer.generator_head(gen)),
                              expected_mlm, x["padding_mask"])
-    for ours, theirs in zip(pretrainer.weights, load_pretrainer(os.path.join(out, "pretrainer")).weights):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours), keras.ops.convert_to_numpy(theirs))
 
 
 @requires_tf
