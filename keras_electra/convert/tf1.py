@@ -325,6 +325,8 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
     else:
         logger.info("No vocab.txt next to %s: presets have no tokenizer", prefix)
     has = {h: any(n in variables for n, _ in t.values()) for h, t in HEAD_TABLES.items()}
+    # Strict before anything is written: a partly present head names what is missing.
+    heads = {h: extract_head_weights(variables, h) for h in HEAD_TABLES if has[h]}
     source = f"The TF1 checkpoint {prefix}"
     generator = models.get("generator")
     for role, backbone in list(models.items()):
@@ -333,8 +335,7 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
             preprocessor = None
             if tokenizer is not None:
                 preprocessor = masked_lm_preprocessor(tokenizer, min(512, backbone.max_sequence_length))
-            task = build_masked_lm(backbone, extract_head_weights(variables, "generator_predictions"),
-                                   preprocessor, source=source)
+            task = build_masked_lm(backbone, heads["generator_predictions"], preprocessor, source=source)
             logger.info("Writing ElectraMaskedLM task preset %s", path)
             task.save_to_preset(path)
             models[role] = task
@@ -345,7 +346,7 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
             backbone.save_to_preset(path)
         if role == "discriminator" and has["discriminator_predictions"]:
             head = build_discriminator_head(backbone)
-            set_head_weights(head, extract_head_weights(variables, "discriminator_predictions"), source)
+            set_head_weights(head, heads["discriminator_predictions"], source)
             save_discriminator_head(head, path)
         if tokenizer is not None:
             tokenizer.save_to_preset(path)

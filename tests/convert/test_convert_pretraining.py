@@ -197,3 +197,4 @@ def test_tf1_partial_head_is_named(tmp_path):
     prefix = write_checkpoint(variables, str(tmp_path / "model.ckpt"))
     with pytest.raises(ConversionError, match="discriminator_predictions/dense_1/bias"):
         tf1.convert_checkpoint(prefix, str(tmp_path / "out"), num_heads=2)
+    assert not os.path.exists(str(tmp_path / "out"))  # nothing half-written
