@@ -4,6 +4,8 @@ import logging
 import os
 import sys
 
+import numpy as np
+
 from keras_electra.cli.common import add_subcommand
 
 SOURCES = ("transformers", "tf1", "keras-hub", "keras")
@@ -19,17 +21,36 @@ def add_parser(subparsers):
             "Converts a checkpoint into a keras-electra preset directory "
             "(backbone, plus the tokenizer when a vocab.txt is present), or "
             "exports a keras-electra preset to transformers (config.json + "
-            "model.safetensors). Loading is strict: missing, unexpected or "
-            "misshapen weights stop the conversion with their names."
+            "model.safetensors). transformers task checkpoints "
+            "(ElectraFor{SequenceClassification,TokenClassification,MultipleChoice,"
+            "QuestionAnswering}) become task presets, ElectraForMaskedLM an "
+            "ElectraMaskedLM preset, ElectraForPreTraining a backbone preset with "
+            "discriminator_head.safetensors; TF1 pretraining checkpoints give "
+            "discriminator, generator and a full pretrainer. Loading is strict: "
+            "missing, unexpected or misshapen weights stop the conversion with their names."
         ),
         examples=[
             "keras-electra convert --from transformers ./electra-small-discriminator --out ./small_keras",
             "keras-electra convert --from transformers hf://google/electra-small-discriminator --out ./small_keras",
             "keras-electra convert --from transformers ./bert-base-uncased --out ./bert_as_electra",
             "keras-electra convert --from tf1 ./electra_small/electra_small --out ./small_tf1 "
-            "--num-heads 4 --generator-num-heads 1   # writes ./small_tf1/{discriminator,generator}",
+            "--num-heads 4 --generator-num-heads 1   # writes ./small_tf1/{discriminator,generator,pretrainer}",
             "keras-electra convert --from keras-hub ./electra_small_discriminator_uncased_en --out ./small_keras",
             "keras-electra convert --from keras ./small_keras --to transformers --out ./small_hf",
+            "keras-electra convert --from transformers ./electra-sst2 --out ./sst2_keras   "
+            "# ElectraForSequenceClassification -> ElectraTextClassifier(head='hf') task preset",
+            "keras-electra convert --from transformers ./electra-swag --out ./swag_keras --num-choices 4 "
+            "--sequence-length 128   # ElectraForMultipleChoice",
+            "keras-electra convert --from transformers ./electra-squad --out ./squad_keras   "
+            "# ElectraForQuestionAnswering -> ElectraQuestionAnswerer(head='hf')",
+            "keras-electra convert --from keras ./sst2_keras --to transformers --out ./sst2_hf   "
+            "# task preset -> ElectraForSequenceClassification",
+            "keras-electra convert --from transformers ./electra-small-generator --out ./gen_keras   "
+            "# ElectraForMaskedLM -> ElectraMaskedLM task preset",
+            "keras-electra convert --from transformers ./electra-small-discriminator --out ./disc_keras   "
+            "# ElectraForPreTraining -> backbone preset + discriminator_head.safetensors",
+            "keras-electra convert --from keras ./disc_keras --to transformers --out ./disc_hf   "
+            "# -> ElectraForPreTraining (ElectraModel when the preset has no RTD head)",
         ],
         run=run,
     )
@@ -45,6 +66,11 @@ def add_parser(subparsers):
                         help="TF1 only: generator attention heads (default: max(1, hidden // 64))")
     parser.add_argument("--role", choices=("discriminator", "generator"), default=None,
                         help="transformers only: which model of a combined discriminator+generator checkpoint")
+    parser.add_argument("--num-choices", type=int, default=2,
+                        help="transformers ElectraForMultipleChoice only: choices per example (default: 2)")
+    parser.add_argument("--sequence-length", type=int, default=None,
+                        help="transformers task/masked-LM checkpoints only: preprocessor sequence length "
+                             "(default: the task's default, at most max_position_embeddings)")
     parser.add_argument("--vocabulary", default=None,
                         help="TF1 only: vocab.txt (default: vocab.txt next to the checkpoint)")
     return parser
@@ -82,8 +108,10 @@ def _run(args, log):
         if args.source_format == "transformers":
             from keras_electra.convert.transformers import convert_checkpoint
 
-            backbone = convert_checkpoint(args.source, args.out, role=args.role)
-            models = {"": backbone}
+            model = convert_checkpoint(args.source, args.out, role=args.role,
+                                       num_choices=args.num_choices,
+                                       sequence_length=args.sequence_length)
+            models = {"": model}
         elif args.source_format == "tf1":
             from keras_electra.convert.tf1 import convert_checkpoint
 
@@ -97,9 +125,13 @@ def _run(args, log):
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    for role, backbone in models.items():
+    for role, model in models.items():
         path = os.path.join(args.out, role) if role else args.out
-        log.info("Done: %s (%s parameters)", path, f"{backbone.count_params():,}")
+        try:
+            size = f"{model.count_params():,} parameters"
+        except ValueError:  # a subclassed model (the pretrainer) not yet called
+            size = f"{sum(int(np.prod(v.shape)) for v in model.weights):,} weights"
+        log.info("Done: %s, %s (%s)", path, type(model).__name__, size)
     return 0
 
 
@@ -108,15 +140,49 @@ def _export(args, log):
         print("error: --to transformers needs --from keras (a keras-electra preset)", file=sys.stderr)
         return 2
     from keras_electra.convert.export import export_to_transformers
-    from keras_electra.models import ElectraBackbone
 
     log.info("Loading preset %s", args.source)
-    backbone = ElectraBackbone.from_preset(args.source)
+    model, tokenizer = load_keras_preset(args.source)
+    head = None
+    if not hasattr(model, "backbone") and os.path.isfile(
+        os.path.join(args.source, "discriminator_head.safetensors")
+    ):
+        from keras_electra.convert.pretraining import load_discriminator_head
+
+        head = load_discriminator_head(args.source, model)
+    export_to_transformers(model, args.out, tokenizer=tokenizer, discriminator_head=head)
+    log.info("Done: %s loads with transformers.%s.from_pretrained", args.out,
+             "ElectraForPreTraining" if head is not None else _architecture(model))
+    return 0
+
+
+def load_keras_preset(path):
+    """A preset's task model when it has `task.json`, else its backbone; plus its tokenizer."""
+    from keras_hub.src.utils.preset_utils import check_config_class
+    from keras_hub.src.utils.preset_utils import load_json
+
+    from keras_electra.models import ElectraBackbone
+
     tokenizer = None
-    if os.path.isfile(os.path.join(args.source, "tokenizer.json")):
+    if os.path.isfile(os.path.join(path, "tokenizer.json")):
         from keras_electra.preprocessing import ElectraTokenizer
 
-        tokenizer = ElectraTokenizer.from_preset(args.source)
-    export_to_transformers(backbone, args.out, tokenizer=tokenizer)
-    log.info("Done: %s loads with transformers.ElectraModel.from_pretrained", args.out)
-    return 0
+        tokenizer = ElectraTokenizer.from_preset(path)
+    if os.path.isfile(os.path.join(path, "task.json")):
+        import keras_electra  # noqa: F401  (registers the task classes)
+
+        cls = check_config_class(load_json(path, "task.json"))
+        return cls.from_preset(path), tokenizer
+    return ElectraBackbone.from_preset(path), tokenizer
+
+
+def _architecture(model):
+    from keras_hub.models import Task
+
+    if type(model).__name__ == "ElectraMaskedLM":
+        return "ElectraForMaskedLM"
+    if isinstance(model, Task):
+        from keras_electra.convert.task_heads import architecture_of
+
+        return architecture_of(model)
+    return "ElectraModel"

@@ -66,14 +66,36 @@ def backbone_to_transformers_weights(backbone, prefix=""):
     return out
 
 
-def export_to_transformers(backbone, out, tokenizer=None):
-    """Writes a backbone as a transformers `ElectraModel` checkpoint.
+def pretraining_head_to_transformers(head_weights, head):
+    """Canonical head weights -> transformers names (torch layout)."""
+    from keras_electra.convert.transformers import HEAD_TABLES
+
+    out = {}
+    for ours, (theirs, fn) in HEAD_TABLES[head].items():
+        value = np.asarray(head_weights[ours], "float32")
+        out[theirs] = np.ascontiguousarray(fn(value) if fn is not None else value)
+    return out
+
+
+def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
+    """Writes a backbone, a masked LM or a task model as a transformers checkpoint.
+
+    - `ElectraBackbone` -> `ElectraModel`; with `discriminator_head` (an
+      `ElectraDiscriminatorHead`, e.g. from `load_discriminator_head`) ->
+      `ElectraForPreTraining`.
+    - `ElectraMaskedLM` -> `ElectraForMaskedLM` (tied decoder).
+    - `ElectraTextClassifier(head="hf")` -> `ElectraForSequenceClassification`,
+      `ElectraTokenClassifier` -> `ElectraForTokenClassification`,
+      `ElectraMultipleChoice` -> `ElectraForMultipleChoice`.
 
     Args:
-        backbone: an `ElectraBackbone` (bidirectional).
+        model: an `ElectraBackbone` (bidirectional), `ElectraMaskedLM` or
+            task model.
         out: output directory; created if needed.
         tokenizer: optional `ElectraTokenizer`; its vocabulary is written as
-            `vocab.txt` with a matching `tokenizer_config.json`.
+            `vocab.txt` with a matching `tokenizer_config.json`. Defaults to
+            a task model's preprocessor tokenizer.
+        discriminator_head: optional RTD head for a backbone.
 
     Example:
     ```python
@@ -82,13 +104,46 @@ def export_to_transformers(backbone, out, tokenizer=None):
     model = transformers.ElectraModel.from_pretrained("./electra_hf")
     ```
     """
-    config = backbone_to_transformers_config(backbone)
+    from keras_hub.models import Task
+
+    if isinstance(model, Task):
+        backbone = model.backbone
+        config = backbone_to_transformers_config(backbone)
+        tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
+        if type(model).__name__ == "ElectraMaskedLM":
+            from keras_electra.convert.pretraining import get_head_weights
+
+            config["architectures"] = ["ElectraForMaskedLM"]
+            config["tie_word_embeddings"] = True
+            tensors.update(pretraining_head_to_transformers(
+                get_head_weights(model.masked_lm_head), "generator_predictions"))
+            tensors["generator_lm_head.weight"] = tensors["electra.embeddings.word_embeddings.weight"]
+        else:
+            from keras_electra.convert.task_heads import head_to_transformers_weights
+            from keras_electra.convert.task_heads import task_config_fields
+
+            config.update(task_config_fields(model))
+            tensors.update(head_to_transformers_weights(model))
+        if tokenizer is None and getattr(model, "preprocessor", None) is not None:
+            tokenizer = getattr(model.preprocessor, "tokenizer", None)
+    else:
+        backbone = model
+        config = backbone_to_transformers_config(backbone)
+        if discriminator_head is None:
+            tensors = backbone_to_transformers_weights(backbone)
+        else:
+            from keras_electra.convert.pretraining import get_head_weights
+
+            config["architectures"] = ["ElectraForPreTraining"]
+            tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
+            tensors.update(pretraining_head_to_transformers(
+                get_head_weights(discriminator_head), "discriminator_predictions"))
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
-    tensors = backbone_to_transformers_weights(backbone)
     write_safetensors(os.path.join(out, "model.safetensors"), tensors)
-    logger.info("Wrote %d tensors to %s", len(tensors), os.path.join(out, "model.safetensors"))
+    logger.info("Wrote %s: %d tensors to %s", config["architectures"][0], len(tensors),
+                os.path.join(out, "model.safetensors"))
     if tokenizer is not None:
         with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
             f.write("\n".join(tokenizer.get_vocabulary()) + "\n")

@@ -222,17 +222,82 @@ def load_backbones(prefix, num_heads=None, generator_num_heads=None, variables=N
     found = [h for h, t in HEAD_TABLES.items() if any(n in variables for n, _ in t.values())]
     if found:
         logger.info(
-            "Heads in the checkpoint, not part of the backbones: %s "
-            "(read them with extract_head_weights)", ", ".join(found)
+            "Heads in the checkpoint (not part of the backbones): %s", ", ".join(found)
         )
     return models
 
 
+def load_pretrainer_from_tf1(prefix, num_heads=None, generator_num_heads=None, variables=None,
+                             tokenizer=None, models=None):
+    """The full `ElectraPretrainer` of a TF1 pretraining checkpoint, ready to continue.
+
+    Discriminator, generator (sharing the discriminator's embeddings, as the
+    original does, unless the checkpoint has `generator/embeddings`) and both
+    heads are loaded strictly. Special token ids come from `tokenizer` when
+    given, else the original uncased vocabulary's.
+
+    Example:
+    ```python
+    pretrainer = load_pretrainer_from_tf1("electra_small/electra_small",
+                                          num_heads=4, generator_num_heads=1)
+    ```
+    """
+    from keras_electra.convert.pretraining import assemble_pretrainer
+    from keras_electra.models.backbone import ElectraBackbone
+
+    if variables is None:
+        variables = read_checkpoint(prefix)
+    if models is None:
+        models = load_backbones(prefix, num_heads, generator_num_heads, variables=variables)
+    if "generator" not in models:
+        raise ConversionError(f"The TF1 checkpoint {prefix} has no generator/ scope.")
+    tied = not any(f"{GENERATOR_SCOPE}/{n}" in variables for n in EMBEDDING_NAMES)
+
+    def rebuild(backbone, name, embedding_layer=None):
+        config = backbone.get_config()
+        config.pop("name", None)
+        config.pop("trainable", None)
+        return ElectraBackbone(**config, embedding_layer=embedding_layer, name=name)
+
+    discriminator = rebuild(models["discriminator"], "discriminator")
+    generator = rebuild(models["generator"], "generator",
+                        discriminator.embeddings if tied else None)
+    for scope, backbone in ((DISCRIMINATOR_SCOPE, discriminator), (GENERATOR_SCOPE, generator)):
+        set_backbone_weights(backbone, backbone_weights(variables, scope),
+                             source=f"The TF1 checkpoint {prefix} (scope {scope}/)")
+    kwargs = {}
+    if tokenizer is None:
+        from keras_electra.models.pretrainer import ORIGINAL_SPECIAL_IDS
+
+        if not _special_ids_known(tokenizer, discriminator):
+            raise ConversionError(
+                f"Without a vocabulary the pretrainer uses the original uncased "
+                f"special token ids {ORIGINAL_SPECIAL_IDS}, which do not fit this "
+                f"vocabulary of {discriminator.vocabulary_size}; pass the vocab.txt."
+            )
+    else:
+        kwargs = dict(mask_token_id=tokenizer.mask_token_id, cls_token_id=tokenizer.cls_token_id,
+                      sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id)
+    return assemble_pretrainer(
+        discriminator, generator,
+        extract_head_weights(variables, "discriminator_predictions"),
+        extract_head_weights(variables, "generator_predictions"),
+        embedding_sharing="tied" if tied else "untied",
+        **kwargs,
+    )
+
+
 def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vocabulary=None,
                        lowercase=True):
-    """Converts a TF1 checkpoint to Keras presets `out/discriminator` and `out/generator`.
+    """Converts a TF1 checkpoint to Keras presets under `out`.
 
-    The tokenizer vocabulary is `vocabulary`, or `vocab.txt` next to the
+    Writes `out/discriminator` (backbone preset, with the RTD head alongside
+    as `discriminator_head.safetensors` when the checkpoint has it),
+    `out/generator` (an `ElectraMaskedLM` task preset when the checkpoint has
+    the generator head, else a backbone preset) and, when both heads and the
+    generator are present, `out/pretrainer`: the full `ElectraPretrainer`
+    (`keras_electra.convert.load_pretrainer`) to continue pretraining. The
+    tokenizer vocabulary is `vocabulary`, or `vocab.txt` next to the
     checkpoint when present.
 
     Example:
@@ -240,7 +305,15 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
     convert_checkpoint("electra_small/electra_small", "./electra_small_keras")
     ```
     """
-    models = load_backbones(prefix, num_heads, generator_num_heads)
+    from keras_electra.convert.pretraining import build_discriminator_head
+    from keras_electra.convert.pretraining import build_masked_lm
+    from keras_electra.convert.pretraining import masked_lm_preprocessor
+    from keras_electra.convert.pretraining import save_discriminator_head
+    from keras_electra.convert.pretraining import save_pretrainer
+    from keras_electra.convert.pretraining import set_head_weights
+
+    variables = read_checkpoint(prefix)
+    models = load_backbones(prefix, num_heads, generator_num_heads, variables=variables)
     if vocabulary is None:
         candidate = os.path.join(os.path.dirname(prefix) or ".", "vocab.txt")
         vocabulary = candidate if os.path.isfile(candidate) else None
@@ -251,10 +324,46 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
     else:
         logger.info("No vocab.txt next to %s: presets have no tokenizer", prefix)
-    for role, backbone in models.items():
+    has = {h: any(n in variables for n, _ in t.values()) for h, t in HEAD_TABLES.items()}
+    # Strict before anything is written: a partly present head names what is missing.
+    heads = {h: extract_head_weights(variables, h) for h in HEAD_TABLES if has[h]}
+    source = f"The TF1 checkpoint {prefix}"
+    generator = models.get("generator")
+    for role, backbone in list(models.items()):
         path = os.path.join(out, role)
-        logger.info("Writing preset %s", path)
-        backbone.save_to_preset(path)
+        if role == "generator" and has["generator_predictions"]:
+            preprocessor = None
+            if tokenizer is not None:
+                preprocessor = masked_lm_preprocessor(tokenizer, min(512, backbone.max_sequence_length))
+            task = build_masked_lm(backbone, heads["generator_predictions"], preprocessor, source=source)
+            logger.info("Writing ElectraMaskedLM task preset %s", path)
+            task.save_to_preset(path)
+            models[role] = task
+            if preprocessor is not None:
+                continue
+        else:
+            logger.info("Writing preset %s", path)
+            backbone.save_to_preset(path)
+        if role == "discriminator" and has["discriminator_predictions"]:
+            head = build_discriminator_head(backbone)
+            set_head_weights(head, heads["discriminator_predictions"], source)
+            save_discriminator_head(head, path)
         if tokenizer is not None:
             tokenizer.save_to_preset(path)
+    if "generator" in models and all(has.values()) and not _special_ids_known(tokenizer, generator):
+        logger.info("No pretrainer written: without vocab.txt its special token ids are unknown "
+                    "(the original uncased ids do not fit this vocabulary)")
+    elif "generator" in models and all(has.values()):
+        pretrainer = load_pretrainer_from_tf1(prefix, num_heads, generator_num_heads,
+                                              variables=variables, tokenizer=tokenizer,
+                                              models=dict(models, generator=generator))
+        save_pretrainer(pretrainer, os.path.join(out, "pretrainer"))
+        models["pretrainer"] = pretrainer
     return models
+
+
+def _special_ids_known(tokenizer, backbone):
+    """A tokenizer gives the special ids; else the original ids must fit the vocabulary."""
+    from keras_electra.models.pretrainer import ORIGINAL_SPECIAL_IDS
+
+    return tokenizer is not None or max(ORIGINAL_SPECIAL_IDS.values()) < backbone.vocabulary_size

@@ -19,6 +19,7 @@ from keras_electra.convert.safetensors_io import CheckpointFileError
 from keras_electra.convert.safetensors_io import read_safetensors
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import canonical_names
+from keras_electra.convert.weights import check_names
 from keras_electra.convert.weights import extract_named
 from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
@@ -449,10 +450,215 @@ def load_tokenizer(directory):
     return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
 
 
-def convert_checkpoint(preset, out, role=None):
+PRETRAINING_HEADS = {
+    "ElectraForPreTraining": "discriminator_predictions",
+    "ElectraForMaskedLM": "generator_predictions",
+}
+TIED_DECODER = "generator_lm_head.weight"
+
+
+def heads_to_canonical(heads, head, source="The checkpoint", word_embeddings=None):
+    """Maps the head tensors of a pretraining checkpoint to canonical names, strictly.
+
+    Every tensor in `heads` must belong to `head`; a stored tied MLM decoder
+    (`generator_lm_head.weight`) must equal the word embeddings, since
+    `ElectraMaskedLM` ties them.
+    """
+    heads = dict(heads)
+    if head == "generator_predictions" and TIED_DECODER in heads:
+        decoder = heads.pop(TIED_DECODER)
+        if word_embeddings is not None and not np.array_equal(decoder, word_embeddings):
+            raise ConversionError(
+                f"{source}: {TIED_DECODER} differs from the word embeddings. "
+                "ElectraMaskedLM ties its output matrix to the token "
+                "embeddings, so an untied decoder cannot be converted."
+            )
+    table = HEAD_TABLES[head]
+    check_names([theirs for theirs, _ in table.values()], heads, f"{source} ({head} head)")
+    return {ours: fn(heads[theirs]) if fn else heads[theirs] for ours, (theirs, fn) in table.items()}
+
+
+def _pretraining_architecture(config):
+    found = [a for a in config.get("architectures") or [] if a in PRETRAINING_HEADS]
+    return found[0] if found else None
+
+
+def _load_with_head(directory, architecture):
+    """`(backbone, canonical head weights)` of an ElectraForPreTraining / ForMaskedLM checkpoint."""
+    config = read_config(directory)
+    if _pretraining_architecture(config) != architecture:
+        raise ConversionError(
+            f"{os.path.join(directory, CONFIG_FILE)} is not an {architecture} checkpoint "
+            f"(architectures={config.get('architectures')})."
+        )
+    from keras_electra.models.backbone import ElectraBackbone
+
+    backbone = ElectraBackbone(**config_to_backbone_kwargs(config))
+    source = f"The checkpoint in {directory}"
+    weights, heads, _ = split_weights(config, read_weights(directory), source=source)
+    set_backbone_weights(backbone, weights, source=source)
+    head = heads_to_canonical(
+        heads, PRETRAINING_HEADS[architecture], source,
+        word_embeddings=weights["embeddings/word_embeddings"],
+    )
+    return backbone, head
+
+
+def load_discriminator(preset):
+    """The discriminator and its RTD head from an `ElectraForPreTraining` checkpoint.
+
+    Returns:
+        `(backbone, head)`: an `ElectraBackbone` and a built
+        `ElectraDiscriminatorHead`; `head(backbone(x)["sequence_output"])`
+        equals transformers' `ElectraForPreTraining(x).logits`.
+
+    Example:
+    ```python
+    backbone, head = load_discriminator("./electra-small-discriminator")
+    ```
+    """
+    from keras_electra.convert.pretraining import build_discriminator_head
+    from keras_electra.convert.pretraining import set_head_weights as set_pretraining_head
+
+    directory = resolve_directory(preset)
+    backbone, weights = _load_with_head(directory, "ElectraForPreTraining")
+    head = build_discriminator_head(backbone)
+    set_pretraining_head(head, weights, source=f"The checkpoint in {directory}")
+    return backbone, head
+
+
+def load_masked_lm(preset, sequence_length=None):
+    """An `ElectraMaskedLM` (generator + tied MLM head) from an `ElectraForMaskedLM` checkpoint.
+
+    With a `vocab.txt` it gets an `ElectraMaskedLMPreprocessor` (sequence
+    length: `sequence_length`, default `min(512, max_position_embeddings)`).
+
+    Example:
+    ```python
+    generator = load_masked_lm("./electra-small-generator")
+    ```
+    """
+    from keras_electra.convert.pretraining import build_masked_lm
+    from keras_electra.convert.pretraining import masked_lm_preprocessor
+
+    directory = resolve_directory(preset)
+    backbone, weights = _load_with_head(directory, "ElectraForMaskedLM")
+    preprocessor = None
+    tokenizer = load_tokenizer(directory)
+    if tokenizer is not None:
+        length = sequence_length or min(512, backbone.max_sequence_length)
+        preprocessor = masked_lm_preprocessor(tokenizer, length)
+    return build_masked_lm(backbone, weights, preprocessor, source=f"The checkpoint in {directory}")
+
+
+PREPROCESSOR_LENGTHS = {
+    "ElectraForSequenceClassification": 512,
+    "ElectraForTokenClassification": 128,
+    "ElectraForMultipleChoice": 128,
+    "ElectraForQuestionAnswering": 384,
+}
+
+
+def load_task(preset, load_weights=True, num_choices=2, sequence_length=None, **kwargs):
+    """Builds the keras-electra task model of a transformers `ElectraFor*` checkpoint.
+
+    `ElectraForSequenceClassification` becomes `ElectraTextClassifier(head="hf")`,
+    `ElectraForTokenClassification` an `ElectraTokenClassifier`,
+    `ElectraForMultipleChoice` an `ElectraMultipleChoice` and
+    `ElectraForQuestionAnswering` an `ElectraQuestionAnswerer(head="hf")`. Backbone and head
+    are loaded strictly: every tensor is consumed, errors list the names.
+    With a `vocab.txt` the model gets its task preprocessor.
+
+    Args:
+        preset: a local directory or an `hf://owner/name` handle.
+        load_weights: when False, only the architecture is built.
+        num_choices: choices per example (multiple choice only).
+        sequence_length: preprocessor length; default the task's default,
+            at most `max_position_embeddings`.
+        **kwargs: overrides for the backbone constructor (e.g. `dtype`).
+
+    Example:
+    ```python
+    classifier = load_task("./electra-finetuned-sst2")
+    classifier.predict(["a great film"])
+    ```
+    """
+    from keras_electra.convert.task_heads import build_task
+    from keras_electra.convert.task_heads import set_head_weights
+    from keras_electra.convert.task_heads import task_architecture
+    from keras_electra.models.backbone import ElectraBackbone
+
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    architecture = task_architecture(config)
+    if architecture is None:
+        raise ConversionError(
+            f"{os.path.join(directory, CONFIG_FILE)} is not a task checkpoint "
+            f"(architectures={config.get('architectures')}); load it as a backbone."
+        )
+    backbone_kwargs = config_to_backbone_kwargs(config)
+    backbone_kwargs.update(kwargs)
+    backbone = ElectraBackbone(**backbone_kwargs)
+    preprocessor = None
+    tokenizer = load_tokenizer(directory)
+    if tokenizer is not None:
+        length = sequence_length or min(
+            PREPROCESSOR_LENGTHS[architecture], backbone.max_sequence_length
+        )
+        preprocessor = _task_preprocessor(architecture, tokenizer, length, num_choices)
+    task = build_task(architecture, config, backbone, preprocessor, num_choices=num_choices)
+    if not load_weights:
+        return task
+    source = f"The checkpoint in {directory}"
+    weights, heads, ignored = split_weights(config, read_weights(directory), source=source)
+    set_backbone_weights(task.backbone, weights, source=source)
+    set_head_weights(task, heads, source=source)
+    logger.info("Loaded %s as %s (%d backbone tensors)", architecture, type(task).__name__, len(weights))
+    if ignored:
+        logger.info("Ignored (buffers): %s", ", ".join(sorted(ignored)))
+    return task
+
+
+def _task_preprocessor(architecture, tokenizer, sequence_length, num_choices):
+    if architecture == "ElectraForSequenceClassification":
+        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+
+        return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    if architecture == "ElectraForTokenClassification":
+        from keras_electra.tasks import ElectraTokenClassifierPreprocessor
+
+        return ElectraTokenClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    if architecture == "ElectraForQuestionAnswering":
+        from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
+
+        # SQuAD defaults (query 64, stride 128), shrunk to fit short sequences.
+        return ElectraQuestionAnswererPreprocessor(
+            tokenizer, sequence_length=sequence_length,
+            max_query_length=min(64, sequence_length // 2),
+            doc_stride=min(128, sequence_length // 2),
+        )
+    from keras_electra.tasks import ElectraMultipleChoicePreprocessor
+
+    return ElectraMultipleChoicePreprocessor(
+        tokenizer, num_choices=num_choices, sequence_length=sequence_length
+    )
+
+
+def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=None):
     """Converts a transformers checkpoint into a Keras preset directory.
 
-    Writes the backbone and, when `vocab.txt` is present, the tokenizer.
+    A backbone checkpoint (`ElectraModel`, `BertModel`, ...) gives a backbone
+    preset. `ElectraForPreTraining` gives the discriminator backbone preset
+    with its RTD head alongside (`discriminator_head.safetensors`, read by
+    `keras_electra.convert.load_discriminator_head`); `ElectraForMaskedLM`
+    an `ElectraMaskedLM` task preset. A task checkpoint (`ElectraForSequenceClassification`,
+    `...ForTokenClassification`, `...ForMultipleChoice`, `...ForQuestionAnswering`) gives a task preset
+    (`task.json`) that the matching task's `from_preset` loads whole. When
+    `vocab.txt` is present the tokenizer (and a task's preprocessor) is
+    written too.
+
+    Returns:
+        The converted backbone or task model.
 
     Example:
     ```python
@@ -460,7 +666,35 @@ def convert_checkpoint(preset, out, role=None):
     backbone = keras_electra.models.ElectraBackbone.from_preset("./electra_small_keras")
     ```
     """
+    from keras_electra.convert.task_heads import task_architecture
+
+    from keras_electra.convert.pretraining import save_discriminator_head
+
     directory = resolve_directory(preset)
+    config = read_config(directory)
+    pretraining = _pretraining_architecture(config) if role is None else None
+    if pretraining == "ElectraForMaskedLM":
+        task = load_masked_lm(directory, sequence_length=sequence_length)
+        logger.info("Writing ElectraMaskedLM task preset %s", out)
+        task.save_to_preset(out)
+        _write_tokenizer_if_missing(task, directory, out)
+        return task
+    if pretraining == "ElectraForPreTraining":
+        backbone, head = load_discriminator(directory)
+        logger.info("Writing discriminator preset %s (with its RTD head)", out)
+        backbone.save_to_preset(out)
+        save_discriminator_head(head, out)
+        _write_tokenizer_if_missing(None, directory, out)
+        return backbone
+    if task_architecture(config) is not None and role is None:
+        task = load_task(directory, num_choices=num_choices, sequence_length=sequence_length)
+        logger.info("Writing task preset %s", out)
+        task.save_to_preset(out)
+        if task.preprocessor is None:
+            logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
+        else:
+            logger.info("Wrote the %s and its tokenizer", type(task.preprocessor).__name__)
+        return task
     backbone = load_backbone(directory, role=role)
     logger.info("Writing preset %s", out)
     backbone.save_to_preset(out)
@@ -471,3 +705,13 @@ def convert_checkpoint(preset, out, role=None):
     else:
         logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
     return backbone
+
+
+def _write_tokenizer_if_missing(task, directory, out):
+    """Saves `vocab.txt` as the preset tokenizer unless a preprocessor already did."""
+    if task is not None and task.preprocessor is not None:
+        return
+    tokenizer = load_tokenizer(directory)
+    if tokenizer is not None:
+        tokenizer.save_to_preset(out)
+        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
