@@ -12,6 +12,7 @@ from keras_electra.data.glue import GLUE_TASKS
 
 INFO_FILE = "finetune.json"
 TASKS = {}
+_BUILTIN_REGISTERED = []
 
 
 class FinetuneTask:
@@ -74,13 +75,15 @@ def task_names():
 
 
 def _register_builtin():
-    if TASKS:
+    # A flag, not `if TASKS`: optional modules (SQuAD) may register on import first.
+    if _BUILTIN_REGISTERED:
         return
+    _BUILTIN_REGISTERED.append(True)
     from keras_electra.cli import finetune_tasks
 
     for name in GLUE_TASKS:
-        register_task(finetune_tasks.GlueTask(name))
-    register_task(finetune_tasks.ChunkTask())
+        TASKS.setdefault(name, finetune_tasks.GlueTask(name))
+    TASKS.setdefault("chunk", finetune_tasks.ChunkTask())
     _register_optional()
 
 
