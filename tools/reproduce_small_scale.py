@@ -33,6 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
 VARIANTS = ("electra", "mlm", "none")
 TASK_METRICS = {"sst2": "accuracy", "cola": "mcc", "chunk": "f1"}
+# How each metric is reported (chunk F1 follows conlleval, in percent).
+METRIC_LABELS = {"sst2": "accuracy", "cola": "MCC", "chunk": "chunk F1, %"}
 # task -> (train, dev, layout flags) of the shared copies (as tools/evaluate_shared.py).
 TASK_FILES = {
     "sst2": ("sst2/train.tsv", "sst2/dev.tsv", ["--text-columns", "1", "--label-column", "0", "--header", "no"]),
@@ -198,13 +200,7 @@ def markdown_table(results):
                 cells.append(f"{entry['mean']:.4f} ({spread})")
             else:
                 cells.append(f"{entry['mean']:.4f}")
-        lines.append(f"| {task} ({TASK_METRICS[task]}) | " + " | ".join(cells) + " |")
-    if summary:
-        means = []
-        for variant in variants:
-            values = [summary[t][variant]["mean"] for t in summary if variant in summary[t]]
-            means.append(f"{sum(values) / len(values):.4f}" if values else "-")
-        lines.append("| average | " + " | ".join(means) + " |")
+        lines.append(f"| {task} ({METRIC_LABELS[task]}) | " + " | ".join(cells) + " |")
     lines.append("| pretraining steps | " + " | ".join(str(p["steps"]) for p in results["pretraining"]) + " |")
     lines.append("| pretraining seconds | "
                  + " | ".join(str(p["pretrain_seconds"]) for p in results["pretraining"]) + " |")
