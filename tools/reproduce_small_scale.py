@@ -249,8 +249,40 @@ def build_parser():
     parser.add_argument("--learning-rate", type=float, help="fine-tuning peak LR (default: recipe 'tiny')")
     parser.add_argument("--max-train-examples", type=int, help="first N training examples per task")
     parser.add_argument("--max-eval-examples", type=int, help="first N dev examples per task")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse presets and finished runs of an earlier results.json in --out "
+                             "(same settings), e.g. to add seeds or tasks")
     parser.add_argument("--verbose", type=int, default=1, help="Keras progress bars for pretraining (0, 1, 2)")
     return parser
+
+
+def _previous_results(args):
+    """The earlier `results.json` in `--out` when `--resume` is given, else None."""
+    path = os.path.join(args.out, "results.json")
+    if not getattr(args, "resume", False):
+        return None
+    if not os.path.isfile(path):
+        print(f"--resume: no {path} yet, starting from scratch", flush=True)
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# Settings that must match for --resume to reuse earlier presets and runs.
+_RESUME_KEYS = ("pretrain_steps", "pretrain_batch_size", "pretrain_learning_rate", "generator_fraction",
+                "pretrain_seed", "epochs", "batch_size", "learning_rate", "max_train_examples",
+                "max_eval_examples")
+
+
+def _check_same_settings(previous, current):
+    keys = [k for k in _RESUME_KEYS if previous.get(k) != current.get(k)]
+    if previous["model"] != current["model"]:
+        keys.append("model")
+    if keys:
+        raise ValueError(
+            f"--resume: the earlier run in this --out used other settings ({', '.join(keys)}); "
+            "use the same options or another --out."
+        )
 
 
 def run(args):
@@ -269,9 +301,16 @@ def run(args):
         print(f"shared data folder {shared} not found: pretraining only, no fine-tuning", flush=True)
         tasks = []
     start = time.time()
-    files, vocab_path, vocabulary_size = prepare_corpus(
-        os.path.join(args.out, "corpus"), args.text_files, args.max_corpus_files, args.vocabulary_size
-    )
+    previous = _previous_results(args)
+    if previous:
+        files = previous["config"]["corpus"]
+        vocab_path = os.path.join(args.out, "corpus", "vocab.txt")
+        vocabulary_size = previous["config"]["model"]["vocabulary_size"]
+    else:
+        files, vocab_path, vocabulary_size = prepare_corpus(
+            os.path.join(args.out, "corpus"), args.text_files, args.max_corpus_files,
+            args.vocabulary_size,
+        )
     config = model_config(vocabulary_size, args.hidden_dim, args.num_layers, args.num_heads,
                           args.embedding_dim, args.sequence_length)
     results = {
@@ -285,20 +324,39 @@ def run(args):
                    "max_eval_examples": args.max_eval_examples},
         "versions": versions(), "pretraining": [], "finetuning": [],
     }
+    if previous:
+        _check_same_settings(previous["config"], results["config"])
+        results["config"]["tasks"] = sorted(set(tasks) | set(previous["config"]["tasks"]), key=list(TASK_FILES).index)
+        results["config"]["seeds"] = sorted(set(seeds) | set(previous["config"]["seeds"]))
+        done_pretraining = {p["variant"]: p for p in previous["pretraining"]}
+        done_finetuning = {(r["variant"], r["task"], r["seed"]): r for r in previous["finetuning"]}
+    else:
+        done_pretraining, done_finetuning = {}, {}
     total = len(variants) * (1 + len(tasks) * len(seeds))
     done = 0
     for variant in variants:
         preset = os.path.join(args.out, "presets", variant)
-        results["pretraining"].append(pretrain_variant(
-            variant, config, files, vocab_path, preset, steps=args.pretrain_steps,
-            batch_size=args.pretrain_batch_size, learning_rate=args.pretrain_learning_rate,
-            generator_hidden_fraction=args.generator_fraction, seed=args.pretrain_seed,
-            verbose=args.verbose,
-        ))
-        done += 1
-        print(f"[{done}/{total}] pretrained '{variant}' ({time.time() - start:.0f} s so far)", flush=True)
-        for task in tasks:
-            for seed in seeds:
+        if variant in done_pretraining and os.path.isfile(os.path.join(preset, "config.json")):
+            results["pretraining"].append(done_pretraining[variant])
+            done += 1
+            print(f"[{done}/{total}] reusing the '{variant}' preset of the earlier run", flush=True)
+        else:
+            results["pretraining"].append(pretrain_variant(
+                variant, config, files, vocab_path, preset, steps=args.pretrain_steps,
+                batch_size=args.pretrain_batch_size, learning_rate=args.pretrain_learning_rate,
+                generator_hidden_fraction=args.generator_fraction, seed=args.pretrain_seed,
+                verbose=args.verbose,
+            ))
+            done += 1
+            print(f"[{done}/{total}] pretrained '{variant}' ({time.time() - start:.0f} s so far)", flush=True)
+        for task in results["config"]["tasks"]:
+            for seed in results["config"]["seeds"]:
+                if (variant, task, seed) in done_finetuning:
+                    results["finetuning"].append(done_finetuning[(variant, task, seed)])
+                    done += task in tasks and seed in seeds
+                    continue
+                if task not in tasks or seed not in seeds:
+                    continue
                 metrics = finetune(
                     preset, task, shared, os.path.join(args.out, "finetuned", variant, f"{task}_{seed}"),
                     seed=seed, epochs=args.epochs, batch_size=args.batch_size,
@@ -313,7 +371,8 @@ def run(args):
                 print(f"[{done}/{total}] {variant} {task} seed {seed}: {TASK_METRICS[task]} "
                       f"{metrics['score']:.4f} ({time.time() - start:.0f} s so far)", flush=True)
     results["summary"] = summarize(results)
-    results["total_seconds"] = round(time.time() - start, 1)
+    # Wall time of all invocations (earlier ones too, with --resume).
+    results["total_seconds"] = round(time.time() - start + (previous or {}).get("total_seconds", 0), 1)
     results["table"] = markdown_table(results)
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)

@@ -77,6 +77,18 @@ def test_missing_shared_data_skips_finetuning(tmp_path, capsys):
     assert results["pretraining"][0]["steps"] == 0
     assert os.path.isfile(out / "presets" / "none" / "config.json")
     assert json.loads((out / "results.json").read_text())["table"] == results["table"]
+    # --resume reuses the preset, and refuses other settings.
+    again = tool.run(tool.build_parser().parse_args(
+        SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"), "--variants", "none",
+                 "--resume"]
+    ))
+    assert "reusing the 'none' preset" in capsys.readouterr().out
+    assert again["pretraining"] == results["pretraining"]
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        tool.run(tool.build_parser().parse_args(
+            SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"),
+                     "--variants", "none", "--resume", "--pretrain-steps", "7"]
+        ))
 
 
 def test_table_with_several_seeds():
