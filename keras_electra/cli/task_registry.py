@@ -12,8 +12,6 @@ from keras_electra.data.glue import GLUE_TASKS
 
 INFO_FILE = "finetune.json"
 TASKS = {}
-
-
 class FinetuneTask:
     """One task of the fine-tuning CLI. Subclasses fill in the methods.
 
@@ -85,8 +83,8 @@ def _register_builtin():
     from keras_electra.cli import finetune_tasks
 
     for name in GLUE_TASKS:
-        register_task(finetune_tasks.GlueTask(name))
-    register_task(finetune_tasks.ChunkTask())
+        TASKS.setdefault(name, finetune_tasks.GlueTask(name))
+    TASKS.setdefault("chunk", finetune_tasks.ChunkTask())
     _register_optional()
 
 

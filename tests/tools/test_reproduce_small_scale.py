@@ -1,0 +1,130 @@
+"""Smoke test of tools/reproduce_small_scale.py at minimal size (jax only, run once)."""
+
+import importlib.util
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+pytestmark = pytest.mark.skipif(
+    keras.config.backend() != "jax", reason="backend-independent tool; run once, on jax"
+)
+
+
+def _tool():
+    path = os.path.join(ROOT, "tools", "reproduce_small_scale.py")
+    spec = importlib.util.spec_from_file_location("reproduce_small_scale", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SMALL = ["--max-corpus-files", "3", "--vocabulary-size", "300", "--hidden-dim", "16",
+         "--num-layers", "1", "--num-heads", "1", "--sequence-length", "16",
+         "--pretrain-batch-size", "4", "--verbose", "0"]
+
+
+def test_variants_share_initial_weights(tmp_path):
+    tool = _tool()
+    files, vocab, size = tool.prepare_corpus(str(tmp_path / "corpus"), max_files=3, vocabulary_size=300)
+    config = tool.model_config(size, hidden_dim=16, num_layers=1, num_heads=1, sequence_length=16)
+    from keras_electra.models import ElectraBackbone
+
+    weights = {}
+    for variant in ("electra", "none"):  # "mlm" builds its discriminator as "none" does
+        tool.pretrain_variant(variant, config, files, vocab, str(tmp_path / variant), steps=0)
+        weights[variant] = ElectraBackbone.from_preset(str(tmp_path / variant)).get_weights()
+    assert len(weights["electra"]) == len(weights["none"])
+    for mine, theirs in zip(weights["electra"], weights["none"]):
+        np.testing.assert_array_equal(mine, theirs)
+    with pytest.raises(ValueError, match="variant"):
+        tool.pretrain_variant("bert", config, files, vocab, str(tmp_path / "x"), steps=0)
+
+
+def test_finetune_one_task(shared_data, tmp_path, capsys):
+    tool = _tool()
+    out = tmp_path / "run"
+    assert tool.main(SMALL + ["--out", str(out), "--shared-data", shared_data,
+                              "--variants", "none", "--tasks", "cola",
+                              "--max-train-examples", "8", "--max-eval-examples", "8",
+                              "--epochs", "1", "--batch-size", "4", "--seeds", "3"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    (run,) = results["finetuning"]
+    assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("cola", "none", 3, 8)
+    assert -1.0 <= run["score"] <= 1.0 and run["score"] == run["mcc"]
+    assert results["summary"]["cola"]["none"]["scores"] == [run["score"]]
+    table = results["table"].splitlines()
+    assert table[0] == "| task (metric, dev) | none |"
+    assert table[2] == f"| cola (MCC) | {run['score']:.4f} |"
+    assert results["table"] in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_pretrain_and_finetune_one_task(shared_data, tmp_path, capsys):
+    tool = _tool()
+    out = tmp_path / "run"
+    assert tool.main(SMALL + ["--out", str(out), "--shared-data", shared_data,
+                              "--variants", "electra", "--tasks", "sst2", "--pretrain-steps", "2",
+                              "--max-train-examples", "8", "--max-eval-examples", "8",
+                              "--epochs", "1", "--batch-size", "4", "--seeds", "3"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    (pretrained,) = results["pretraining"]
+    assert pretrained["variant"] == "electra" and pretrained["steps"] == 2
+    assert "disc_loss" in pretrained["final_metrics"]
+    (run,) = results["finetuning"]
+    assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("sst2", "electra", 3, 8)
+    assert 0.0 <= run["score"] <= 1.0 and run["score"] == run["accuracy"]
+    assert results["summary"]["sst2"]["electra"]["scores"] == [run["score"]]
+    table = results["table"].splitlines()
+    assert table[0] == "| task (metric, dev) | electra |"
+    assert table[2] == f"| sst2 (accuracy) | {run['score']:.4f} |"
+    assert results["table"] in capsys.readouterr().out
+
+
+def test_missing_shared_data_skips_finetuning(tmp_path, capsys):
+    tool = _tool()
+    out = tmp_path / "run"
+    results = tool.run(tool.build_parser().parse_args(
+        SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"), "--variants", "none"]
+    ))
+    assert "not found" in capsys.readouterr().out
+    assert results["finetuning"] == [] and results["config"]["tasks"] == []
+    assert results["pretraining"][0]["steps"] == 0
+    assert os.path.isfile(out / "presets" / "none" / "config.json")
+    assert json.loads((out / "results.json").read_text())["table"] == results["table"]
+    # --resume reuses the preset, and refuses other settings.
+    again = tool.run(tool.build_parser().parse_args(
+        SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"), "--variants", "none",
+                 "--resume"]
+    ))
+    assert "reusing the 'none' preset" in capsys.readouterr().out
+    assert again["pretraining"] == results["pretraining"]
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        tool.run(tool.build_parser().parse_args(
+            SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"),
+                     "--variants", "none", "--resume", "--pretrain-steps", "7"]
+        ))
+
+
+def test_table_with_several_seeds():
+    tool = _tool()
+    results = {
+        "config": {"seeds": [0, 1]},
+        "pretraining": [{"variant": v, "steps": s, "pretrain_seconds": t}
+                        for v, s, t in (("electra", 5, 1.0), ("none", 0, 0.0))],
+        "finetuning": [
+            {"task": "cola", "variant": "electra", "score": 0.2},
+            {"task": "cola", "variant": "electra", "score": 0.4},
+            {"task": "cola", "variant": "none", "score": 0.1},
+            {"task": "cola", "variant": "none", "score": 0.0},
+        ],
+    }
+    lines = tool.markdown_table(results).splitlines()
+    assert lines[2] == "| cola (MCC) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
+    assert lines[3] == "| pretraining steps | 5 | 0 |"
+    with pytest.raises(ValueError, match="task"):
+        tool.run(tool.build_parser().parse_args(["--tasks", "squad"]))

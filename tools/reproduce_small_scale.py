@@ -1,0 +1,393 @@
+"""Checks ELECTRA's central claim at small scale: RTD beats MLM at equal steps.
+
+Pretrains the same tiny model for the same number of steps on the same corpus
+with the `electra` objective (replaced-token detection) and with `mlm` (the
+BERT baseline), keeps a third copy at its random initialization (`none`), then
+fine-tunes each of the three discriminators with identical settings and seeds
+on the shared evaluation tasks (SST-2 accuracy, CoLA MCC, CoNLL-2000 chunk F1)
+and prints a markdown table. All three variants start from the same initial
+discriminator weights (same seed, built first). Results go to
+`<out>/results.json`.
+
+The corpus defaults to the Python standard library's docstrings with a
+WordPiece vocabulary trained on them; pass --text-files to use your own text
+(one sentence per line, blank line between documents). Tasks whose files are
+missing under --shared-data are skipped with a message.
+
+Example:
+```
+PYTHONPATH=. KERAS_BACKEND=jax python3 tools/reproduce_small_scale.py \\
+    --pretrain-steps 300 --max-train-examples 2000 --max-eval-examples 500 \\
+    --seeds 0 --out /tmp/repro
+```
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared", "data")
+VARIANTS = ("electra", "mlm", "none")
+TASK_METRICS = {"sst2": "accuracy", "cola": "mcc", "chunk": "f1"}
+# How each metric is reported (chunk F1 follows conlleval, in percent).
+METRIC_LABELS = {"sst2": "accuracy", "cola": "MCC", "chunk": "chunk F1, %"}
+# task -> (train, dev, layout flags) of the shared copies (as tools/evaluate_shared.py).
+TASK_FILES = {
+    "sst2": ("sst2/train.tsv", "sst2/dev.tsv", ["--text-columns", "1", "--label-column", "0", "--header", "no"]),
+    "cola": ("cola/train.tsv", "cola/dev.tsv", ["--text-columns", "0", "--label-column", "1", "--header", "no"]),
+    "chunk": ("conll2000/train.txt", "conll2000/dev.txt", []),
+}
+
+
+def prepare_corpus(workdir, text_files=None, max_files=None, vocabulary_size=4000):
+    """Writes (or checks) the corpus and trains its WordPiece vocabulary.
+
+    Args:
+        workdir: folder for the corpus and `vocab.txt`.
+        text_files: list of text files, or None for the stdlib docstrings.
+        max_files: int or None. Stdlib source files read (None: all).
+        vocabulary_size: int. WordPiece vocabulary size.
+
+    Returns:
+        `(files, vocab_path, vocabulary_size)`; the size actually reached.
+    """
+    from keras_electra.data import stdlib_docstring_corpus
+    from keras_electra.data import train_vocabulary
+
+    os.makedirs(workdir, exist_ok=True)
+    if text_files:
+        missing = [f for f in text_files if not os.path.isfile(f)]
+        if missing:
+            raise ValueError(f"--text-files not found: {', '.join(missing)}")
+        files = list(text_files)
+    else:
+        files = [stdlib_docstring_corpus(os.path.join(workdir, "corpus.txt"), max_files=max_files)]
+    vocab_path = os.path.join(workdir, "vocab.txt")
+    tokens = train_vocabulary(files, vocabulary_size, out=vocab_path)
+    return files, vocab_path, len(tokens)
+
+
+def model_config(vocabulary_size, hidden_dim=64, num_layers=2, num_heads=2,
+                 embedding_dim=None, sequence_length=64):
+    """`ElectraBackbone` arguments of the discriminator (the `tiny` shape by default)."""
+    return dict(
+        vocabulary_size=vocabulary_size, hidden_dim=hidden_dim, num_layers=num_layers,
+        num_heads=num_heads, intermediate_dim=4 * hidden_dim,
+        embedding_dim=embedding_dim or hidden_dim, max_sequence_length=sequence_length,
+    )
+
+
+def _preprocessor(vocab_path, sequence_length):
+    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+    from keras_electra.preprocessing import ElectraTokenizer
+
+    tokenizer = ElectraTokenizer(vocabulary=vocab_path)
+    return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+
+
+def pretrain_variant(variant, config, files, vocab_path, preset_dir, steps=300, batch_size=16,
+                     learning_rate=1e-3, generator_hidden_fraction=0.25, seed=0, verbose=1):
+    """Pretrains one variant and saves its discriminator as a backbone preset.
+
+    `variant` is `"electra"`, `"mlm"` or `"none"` (no training: the random
+    initial weights, which are the same for every variant given `seed`).
+
+    Returns:
+        A dict with the preset path, steps, seconds and the last losses.
+    """
+    import keras
+
+    from keras_electra.data import text_dataset
+    from keras_electra.models import ElectraPretrainer
+    from keras_electra.training import get_pretraining_recipe
+
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown variant {variant!r}; expected one of {VARIANTS}.")
+    keras.utils.set_random_seed(seed)
+    pretrainer = ElectraPretrainer.from_size(
+        config, generator_hidden_fraction=generator_hidden_fraction,
+        objective="mlm" if variant == "none" else variant,
+        mask_token_id=4, cls_token_id=2, sep_token_id=3, pad_token_id=0, seed=seed,
+    )
+    result = {"variant": variant, "preset": preset_dir, "steps": 0, "pretrain_seconds": 0.0,
+              "parameters": pretrainer.discriminator.count_params()}
+    if variant != "none" and steps > 0:
+        recipe = dataclasses.replace(
+            get_pretraining_recipe("tiny"), learning_rate=learning_rate,
+            num_train_steps=steps, warmup_steps=max(1, steps // 10),
+        )
+        pretrainer.compile(optimizer=recipe.create_optimizer())
+        data = text_dataset(files, vocab_path, batch_size=batch_size,
+                            seq_len=config["max_sequence_length"], seed=seed)
+        print(f"pretraining '{variant}': {steps} steps of batch {batch_size} x "
+              f"{config['max_sequence_length']} tokens", flush=True)
+        start = time.time()
+        history = pretrainer.fit(data, steps_per_epoch=steps, epochs=1, verbose=verbose)
+        result["pretrain_seconds"] = round(time.time() - start, 1)
+        result["steps"] = steps
+        result["final_metrics"] = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
+    pretrainer.export_presets(
+        discriminator_dir=preset_dir,
+        preprocessor=_preprocessor(vocab_path, config["max_sequence_length"]),
+    )
+    keras.backend.clear_session()
+    return result
+
+
+def finetune(preset_dir, task, shared_data, out_dir, seed=0, epochs=3.0, batch_size=32,
+             sequence_length=64, max_train_examples=None, max_eval_examples=None,
+             learning_rate=None):
+    """Fine-tunes `preset_dir` on one shared task with `keras-electra finetune`.
+
+    Returns:
+        The `metrics.json` dict of the run, or None when the task's files are
+        missing under `shared_data`.
+    """
+    import keras
+
+    from keras_electra.cli.main import main as cli
+
+    train, dev, layout = TASK_FILES[task]
+    train, dev = os.path.join(shared_data, train), os.path.join(shared_data, dev)
+    if not (os.path.isfile(train) and os.path.isfile(dev)):
+        print(f"skipping {task}: {train} or {dev} not found", flush=True)
+        return None
+    command = ["finetune", "--preset", preset_dir, "--task", task, "--train", train,
+               "--eval", dev, "--out", out_dir, "--seed", str(seed), "--epochs", str(epochs),
+               "--batch-size", str(batch_size), "--sequence-length", str(sequence_length)] + layout
+    for flag, value in (("--max-train-examples", max_train_examples),
+                        ("--max-eval-examples", max_eval_examples),
+                        ("--learning-rate", learning_rate)):
+        if value is not None:
+            command += [flag, str(value)]
+    cli(command)
+    keras.backend.clear_session()
+    with open(os.path.join(out_dir, "metrics.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def summarize(results):
+    """Mean and per-seed scores: `{task: {variant: {"mean", "scores"}}}`."""
+    summary = {}
+    for run in results["finetuning"]:
+        entry = summary.setdefault(run["task"], {}).setdefault(run["variant"], {"scores": []})
+        entry["scores"].append(run["score"])
+    for task in summary.values():
+        for entry in task.values():
+            entry["mean"] = sum(entry["scores"]) / len(entry["scores"])
+    return summary
+
+
+def markdown_table(results):
+    """The results as a markdown table: one row per task, one column per variant."""
+    variants = [p["variant"] for p in results["pretraining"]]
+    summary = summarize(results)
+    seeds = results["config"]["seeds"]
+    lines = ["| task (metric, dev) | " + " | ".join(variants) + " |",
+             "|---|" + "---|" * len(variants)]
+    for task, per_variant in summary.items():
+        cells = []
+        for variant in variants:
+            entry = per_variant.get(variant)
+            if entry is None:
+                cells.append("-")
+            elif len(entry["scores"]) > 1:
+                spread = ", ".join(f"{s:.3f}" for s in entry["scores"])
+                cells.append(f"{entry['mean']:.4f} ({spread})")
+            else:
+                cells.append(f"{entry['mean']:.4f}")
+        lines.append(f"| {task} ({METRIC_LABELS[task]}) | " + " | ".join(cells) + " |")
+    lines.append("| pretraining steps | " + " | ".join(str(p["steps"]) for p in results["pretraining"]) + " |")
+    lines.append("| pretraining seconds | "
+                 + " | ".join(str(p["pretrain_seconds"]) for p in results["pretraining"]) + " |")
+    lines.append(f"\n(fine-tuning seeds: {', '.join(map(str, seeds))}; "
+                 "several seeds show the mean then each score)")
+    return "\n".join(lines)
+
+
+def versions():
+    import platform
+
+    import keras
+    import keras_hub
+
+    info = {"python": platform.python_version(), "keras": keras.__version__,
+            "keras_hub": keras_hub.__version__, "backend": keras.config.backend()}
+    backend = keras.config.backend()
+    if backend in ("jax", "tensorflow", "torch"):
+        module = __import__(backend)
+        info[backend] = module.__version__
+    return info
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="reproduce_small_scale", help="output folder (presets, results.json)")
+    parser.add_argument("--shared-data", default=SHARED, help="shared evaluation data folder")
+    parser.add_argument("--tasks", default="sst2,cola,chunk", help="comma-separated: sst2, cola, chunk")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: electra, mlm, none")
+    parser.add_argument("--text-files", nargs="+", help="pretraining text files (default: stdlib docstrings)")
+    parser.add_argument("--max-corpus-files", type=int, help="stdlib source files read for the corpus")
+    parser.add_argument("--vocabulary-size", type=int, default=4000)
+    parser.add_argument("--hidden-dim", type=int, default=64)
+    parser.add_argument("--num-layers", type=int, default=2)
+    parser.add_argument("--num-heads", type=int, default=2)
+    parser.add_argument("--embedding-dim", type=int, help="default: hidden dim")
+    parser.add_argument("--sequence-length", type=int, default=64, help="pretraining and fine-tuning length")
+    parser.add_argument("--generator-fraction", type=float, default=0.25, help="generator width / discriminator")
+    parser.add_argument("--pretrain-steps", type=int, default=300)
+    parser.add_argument("--pretrain-batch-size", type=int, default=16)
+    parser.add_argument("--pretrain-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--pretrain-seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated fine-tuning seeds")
+    parser.add_argument("--epochs", type=float, default=3.0, help="fine-tuning epochs")
+    parser.add_argument("--batch-size", type=int, default=32, help="fine-tuning batch size")
+    parser.add_argument("--learning-rate", type=float, help="fine-tuning peak LR (default: recipe 'tiny')")
+    parser.add_argument("--max-train-examples", type=int, help="first N training examples per task")
+    parser.add_argument("--max-eval-examples", type=int, help="first N dev examples per task")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse presets and finished runs of an earlier results.json in --out "
+                             "(same settings), e.g. to add seeds or tasks")
+    parser.add_argument("--verbose", type=int, default=1, help="Keras progress bars for pretraining (0, 1, 2)")
+    return parser
+
+
+def _previous_results(args):
+    """The earlier `results.json` in `--out` when `--resume` is given, else None."""
+    path = os.path.join(args.out, "results.json")
+    if not getattr(args, "resume", False):
+        return None
+    if not os.path.isfile(path):
+        print(f"--resume: no {path} yet, starting from scratch", flush=True)
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# Settings that must match for --resume to reuse earlier presets and runs.
+_RESUME_KEYS = ("pretrain_steps", "pretrain_batch_size", "pretrain_learning_rate", "generator_fraction",
+                "pretrain_seed", "epochs", "batch_size", "learning_rate", "max_train_examples",
+                "max_eval_examples")
+
+
+def _check_same_settings(previous, current):
+    keys = [k for k in _RESUME_KEYS if previous.get(k) != current.get(k)]
+    if previous["model"] != current["model"]:
+        keys.append("model")
+    if keys:
+        raise ValueError(
+            f"--resume: the earlier run in this --out used other settings ({', '.join(keys)}); "
+            "use the same options or another --out."
+        )
+
+
+def run(args):
+    """Runs the whole comparison; returns the results dict (also written to JSON)."""
+    tasks = [t for t in args.tasks.split(",") if t]
+    variants = [v for v in args.variants.split(",") if v]
+    for task in tasks:
+        if task not in TASK_FILES:
+            raise ValueError(f"Unknown task {task!r}; expected some of {sorted(TASK_FILES)}.")
+    for variant in variants:
+        if variant not in VARIANTS:
+            raise ValueError(f"Unknown variant {variant!r}; expected some of {VARIANTS}.")
+    seeds = [int(s) for s in args.seeds.split(",") if s != ""]
+    shared = os.path.abspath(args.shared_data)
+    if not os.path.isdir(shared):
+        print(f"shared data folder {shared} not found: pretraining only, no fine-tuning", flush=True)
+        tasks = []
+    start = time.time()
+    previous = _previous_results(args)
+    if previous:
+        files = previous["config"]["corpus"]
+        vocab_path = os.path.join(args.out, "corpus", "vocab.txt")
+        vocabulary_size = previous["config"]["model"]["vocabulary_size"]
+    else:
+        files, vocab_path, vocabulary_size = prepare_corpus(
+            os.path.join(args.out, "corpus"), args.text_files, args.max_corpus_files,
+            args.vocabulary_size,
+        )
+    config = model_config(vocabulary_size, args.hidden_dim, args.num_layers, args.num_heads,
+                          args.embedding_dim, args.sequence_length)
+    results = {
+        "config": {"model": config, "corpus": files, "pretrain_steps": args.pretrain_steps,
+                   "pretrain_batch_size": args.pretrain_batch_size,
+                   "pretrain_learning_rate": args.pretrain_learning_rate,
+                   "generator_fraction": args.generator_fraction, "pretrain_seed": args.pretrain_seed,
+                   "tasks": tasks, "seeds": seeds, "epochs": args.epochs,
+                   "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+                   "max_train_examples": args.max_train_examples,
+                   "max_eval_examples": args.max_eval_examples},
+        "versions": versions(), "pretraining": [], "finetuning": [],
+    }
+    if previous:
+        _check_same_settings(previous["config"], results["config"])
+        results["config"]["tasks"] = sorted(set(tasks) | set(previous["config"]["tasks"]), key=list(TASK_FILES).index)
+        results["config"]["seeds"] = sorted(set(seeds) | set(previous["config"]["seeds"]))
+        done_pretraining = {p["variant"]: p for p in previous["pretraining"]}
+        done_finetuning = {(r["variant"], r["task"], r["seed"]): r for r in previous["finetuning"]}
+    else:
+        done_pretraining, done_finetuning = {}, {}
+    total = len(variants) * (1 + len(tasks) * len(seeds))
+    done = 0
+    for variant in variants:
+        preset = os.path.join(args.out, "presets", variant)
+        if variant in done_pretraining and os.path.isfile(os.path.join(preset, "config.json")):
+            results["pretraining"].append(done_pretraining[variant])
+            done += 1
+            print(f"[{done}/{total}] reusing the '{variant}' preset of the earlier run", flush=True)
+        else:
+            results["pretraining"].append(pretrain_variant(
+                variant, config, files, vocab_path, preset, steps=args.pretrain_steps,
+                batch_size=args.pretrain_batch_size, learning_rate=args.pretrain_learning_rate,
+                generator_hidden_fraction=args.generator_fraction, seed=args.pretrain_seed,
+                verbose=args.verbose,
+            ))
+            done += 1
+            print(f"[{done}/{total}] pretrained '{variant}' ({time.time() - start:.0f} s so far)", flush=True)
+        for task in results["config"]["tasks"]:
+            for seed in results["config"]["seeds"]:
+                if (variant, task, seed) in done_finetuning:
+                    results["finetuning"].append(done_finetuning[(variant, task, seed)])
+                    done += task in tasks and seed in seeds
+                    continue
+                if task not in tasks or seed not in seeds:
+                    continue
+                metrics = finetune(
+                    preset, task, shared, os.path.join(args.out, "finetuned", variant, f"{task}_{seed}"),
+                    seed=seed, epochs=args.epochs, batch_size=args.batch_size,
+                    sequence_length=args.sequence_length, max_train_examples=args.max_train_examples,
+                    max_eval_examples=args.max_eval_examples, learning_rate=args.learning_rate,
+                )
+                done += 1
+                if metrics is None:
+                    continue
+                metrics.update(variant=variant, seed=seed, score=float(metrics[TASK_METRICS[task]]))
+                results["finetuning"].append(metrics)
+                print(f"[{done}/{total}] {variant} {task} seed {seed}: {TASK_METRICS[task]} "
+                      f"{metrics['score']:.4f} ({time.time() - start:.0f} s so far)", flush=True)
+    results["summary"] = summarize(results)
+    # Wall time of all invocations (earlier ones too, with --resume).
+    results["total_seconds"] = round(time.time() - start + (previous or {}).get("total_seconds", 0), 1)
+    results["table"] = markdown_table(results)
+    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    return results
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    results = run(args)
+    print()
+    print(results["table"])
+    print(f"\ntotal {results['total_seconds']} s; wrote {os.path.join(args.out, 'results.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, ROOT)
+    sys.exit(main())
