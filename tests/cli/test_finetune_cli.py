@@ -109,8 +109,9 @@ def test_shared_data_end_to_end(shared_data, tmp_path, task):
 
 
 @requires_tf
-@pytest.mark.skipif(__import__("keras").config.backend() == "torch",
-                    reason="torch distributes through torchrun, not --distribution")
+@pytest.mark.skipif(__import__("keras").config.backend() != "jax",
+                    reason="DataParallel through keras.distribution: run on jax "
+                    "(tf.distribute is tested in tests/distribution)")
 def test_finetune_with_data_distribution(tmp_path):
     """`--distribution data` builds, compiles and trains in one distribution scope."""
     data = tmp_path / "sst.tsv"

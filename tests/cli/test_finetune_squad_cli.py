@@ -3,6 +3,9 @@
 import json
 import os
 
+import keras
+import pytest
+
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
 from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
@@ -31,6 +34,8 @@ def squad_file(path):
 
 
 @requires_tf
+@pytest.mark.skipif(keras.config.backend() != "torch",
+                    reason="end-to-end CLI run; once per suite (the QA models run on every backend)")
 def test_squad2_finetune_evaluate_predict(tmp_path, capsys):
     data = squad_file(tmp_path / "train.json")
     vocabulary = demo_vocabulary([CONTEXT] + [q[1] for q in QUESTIONS])
