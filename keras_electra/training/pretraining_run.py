@@ -124,8 +124,11 @@ def load_model_config(path):
     return config
 
 
-def prepare_corpus(settings, out):
+def prepare_corpus(settings, out, reuse_vocab=False):
     """Resolves the data; writes the stdlib docstring corpus and the vocabulary when needed.
+
+    Args:
+        reuse_vocab: bool. Keep the `out/vocab.txt` of a resumed run.
 
     Returns:
         `(kind, paths)` with kind "text" or "tfrecord"; `out/vocab.txt` exists after.
@@ -162,7 +165,7 @@ def prepare_corpus(settings, out):
         read_vocabulary(settings["vocab"])  # checks the file and its special tokens
         if os.path.abspath(settings["vocab"]) != os.path.abspath(vocab_out):
             shutil.copyfile(settings["vocab"], vocab_out)
-    elif not os.path.exists(vocab_out):
+    elif not (reuse_vocab and os.path.exists(vocab_out)):
         if kind == "tfrecord":
             raise ValueError("TFRecord shards hold token ids: pass the --vocab they were built with.")
         print(f"training a {settings['vocab_size']}-token WordPiece vocabulary on the corpus")
@@ -283,18 +286,18 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
 
     os.makedirs(out, exist_ok=True)
     settings = resolve_settings(out, resume=resume, **options)
-    kind, paths = prepare_corpus(settings, out)
-    vocab_path = os.path.join(out, "vocab.txt")
-    vocabulary = read_vocabulary(vocab_path)
-    _write_json(os.path.join(out, "run_config.json"),
-                {k: v for k, v in settings.items() if k != "recipe"} | {"recipe": settings["recipe"]})
-
     checkpoint_dir = os.path.join(out, "checkpoints")
     found = latest_checkpoint(checkpoint_dir) if resume else None
     if not resume and found is None and latest_checkpoint(checkpoint_dir) is not None:
         raise ValueError(f"{out} already holds checkpoints: pass --resume to continue that "
                          "run, or choose a new --out.")
     initial_step = found[0] if found else 0
+    # Written only once the run is known not to clobber an earlier one.
+    _write_json(os.path.join(out, "run_config.json"), settings)
+    kind, paths = prepare_corpus(settings, out, reuse_vocab=resume)
+    vocab_path = os.path.join(out, "vocab.txt")
+    vocabulary = read_vocabulary(vocab_path)
+
     total = settings["steps"]
     if initial_step > total:
         raise ValueError(f"The checkpoint in {checkpoint_dir} is at step {initial_step}, past "
