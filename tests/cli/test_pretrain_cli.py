@@ -158,13 +158,20 @@ def _cli(args):
 @pytest.mark.slow
 @pytest.mark.skipif(keras.config.backend() != "jax", reason="run in the jax pass only (CI time)")
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
+    from keras_electra.data.vocabulary import train_vocabulary
+
     steps = 8
-    reference = _cli(common_args(tmp_path, tmp_path / "reference", steps))
+    # One vocabulary for both runs: the `tokenizers` trainer breaks ties
+    # differently from run to run.
+    vocab = str(tmp_path / "vocab.txt")
+    train_vocabulary([write_corpus(tmp_path / "corpus.txt")], 60, out=vocab)
+    args = lambda out: common_args(tmp_path, out, steps) + ["--vocab", vocab]  # noqa: E731
+    reference = _cli(args(tmp_path / "reference"))
     output, _ = reference.communicate(timeout=300)
     assert reference.returncode == 0, output
 
     out = tmp_path / "killed"
-    victim = _cli(common_args(tmp_path, out, steps) + ["--step-delay", "0.5"])
+    victim = _cli(args(out) + ["--step-delay", "0.5"])
     latest = out / "checkpoints" / "latest.json"
     deadline = time.time() + 300
     while not latest.exists() and time.time() < deadline and victim.poll() is None:
@@ -175,7 +182,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert 2 <= killed_at < steps and victim.returncode == -signal.SIGKILL
     assert not (out / "summary.json").exists()
 
-    resumed = _cli(common_args(tmp_path, out, steps) + ["--resume"])
+    resumed = _cli(args(out) + ["--resume"])
     output, _ = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, output
     summary = json.loads((out / "summary.json").read_text())
