@@ -84,7 +84,7 @@ def verify_shards(data):
 
 
 def tfrecord_dataset(data, batch_size, seq_len=None, shuffle=True, seed=0, repeat=True,
-                     shuffle_buffer=10000):
+                     shuffle_buffer=10000, deterministic=False):
     """Batches of pretraining examples from the TFRecords of `build-data`.
 
     Args:
@@ -98,6 +98,8 @@ def tfrecord_dataset(data, batch_size, seq_len=None, shuffle=True, seed=0, repea
         seed: int. Shuffling seed.
         repeat: bool. Repeat forever (for `model.fit(..., steps_per_epoch=N)`).
         shuffle_buffer: int. Size of the example shuffle buffer.
+        deterministic: bool. With shuffling, read shards in a fixed order, so
+            the same seed gives the same batches (needed to resume a run).
 
     Returns:
         A `tf.data.Dataset` of dicts `{token_ids, segment_ids, padding_mask}`,
@@ -122,7 +124,7 @@ def tfrecord_dataset(data, batch_size, seq_len=None, shuffle=True, seed=0, repea
         files = files.repeat()
     if shuffle:
         ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(paths),
-                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     else:  # one record per shard in turn: build-data's order
         ds = files.interleave(tf.data.TFRecordDataset, cycle_length=len(paths), block_length=1)
     if shuffle:

@@ -181,5 +181,9 @@ class CheckpointCallback(keras.callbacks.Callback):
             self._save()
 
     def _save(self):
+        # On JAX, fit keeps the newest state outside the model's variables
+        # until the epoch ends: write it back first, or the save is stale.
+        if hasattr(self.model, "jax_state_sync"):
+            self.model.jax_state_sync()
         save_checkpoint(self.model, self.directory, self.step, keep=self.keep)
         self.last_saved = self.step

@@ -1,0 +1,86 @@
+"""`keras-electra pretrain`: pretrain ELECTRA from raw text or TFRecord shards, resumable."""
+
+import argparse
+import sys
+
+from keras_electra.cli.common import add_subcommand
+
+EXAMPLES = [
+    "# quickstart: tiny model on the Python standard library's docstrings (no download)",
+    "keras-electra pretrain --out ./electra_tiny --steps 300",
+    "# your corpus (one sentence per line, blank line between documents)",
+    "keras-electra pretrain --data 'corpus/*.txt' --vocab vocab.txt --model small \\",
+    "    --steps 100000 --out ./electra_small --mixed-precision",
+    "# shards of `keras-electra build-data`, Electric objective",
+    "keras-electra pretrain --data shards/ --vocab vocab.txt --objective electric --out ./electric",
+    "# continue after a crash or kill, from the newest checkpoint",
+    "keras-electra pretrain --out ./electra_small --resume",
+]
+
+
+def add_parser(subparsers):
+    from keras_electra.cli.distribution_args import add_distribution_arguments
+
+    parser = add_subcommand(
+        subparsers,
+        "pretrain",
+        help="pretrain an ELECTRA discriminator and generator from text",
+        description=(
+            "Pretrains ELECTRA with the original recipe of the chosen size, shows "
+            "a progress bar with the pretrainer metrics, writes TensorBoard logs and "
+            "atomic checkpoints, and at the end writes the discriminator and "
+            "generator presets (with tokenizer), summary.json and a plot of the "
+            "loss and disc_auc into --out. Without --data it pretrains the tiny "
+            "model on the standard library's docstrings. The backend comes from "
+            "KERAS_BACKEND. With --resume, settings not given are those of the run."
+        ),
+        examples=EXAMPLES,
+        run=run,
+    )
+    parser.add_argument("--data", nargs="+",
+                        help="text files or globs, or TFRecord shard folders/files from build-data "
+                             "(default: the Python standard library's docstrings)")
+    parser.add_argument("--vocab", help="vocab.txt (default: train one on the text corpus)")
+    parser.add_argument("--vocab-size", type=int, help="size of the trained vocabulary (default 4000)")
+    parser.add_argument("--cased", dest="lowercase", action="store_const", const=False,
+                        help="keep case (the vocabulary must be cased too)")
+    parser.add_argument("--model", help="tiny|small|base|large or a JSON file of ElectraBackbone "
+                                        "arguments (default tiny)")
+    parser.add_argument("--objective", choices=("electra", "electric", "mlm", "uniform"),
+                        help="pretraining objective (default electra)")
+    parser.add_argument("--steps", type=int, help="total training steps (default: the recipe's)")
+    parser.add_argument("--batch-size", type=int, help="global batch size (default: the recipe's)")
+    parser.add_argument("--seq-len", type=int, help="tokens per example (default: the recipe's)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--mixed-precision", nargs="?", const="bfloat16", choices=("bfloat16", "float16"),
+                        help="mixed precision compute (bfloat16 when given without a value)")
+    parser.add_argument("--seed", type=int, help="seed of data order, masking and init (default 0)")
+    parser.add_argument("--checkpoint-every", type=int,
+                        help="steps between checkpoints, also the logging interval (default 1000)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    # Fault-injection tests slow the run down to kill it mid-way.
+    parser.add_argument("--step-delay", type=float, default=0.0, help=argparse.SUPPRESS)
+    add_distribution_arguments(parser)
+    return parser
+
+
+def run(args):
+    from keras_electra.cli.distribution_args import apply_distribution
+    from keras_electra.training.pretraining_run import run_pretraining
+
+    try:
+        run_pretraining(
+            args.out, resume=args.resume, verbose=0 if args.quiet else 1,
+            distribution_scope=apply_distribution(args), step_delay=args.step_delay,
+            data=args.data, vocab=args.vocab, model=args.model, objective=args.objective,
+            steps=args.steps, batch_size=args.batch_size, seq_len=args.seq_len, seed=args.seed,
+            checkpoint_every=args.checkpoint_every, learning_rate=args.learning_rate,
+            mixed_precision=args.mixed_precision, lowercase=args.lowercase,
+            vocab_size=args.vocab_size,
+        )
+    except (ValueError, OSError) as e:
+        print(f"keras-electra pretrain: error: {e}", file=sys.stderr)
+        return 1
+    return 0
