@@ -129,9 +129,12 @@ class ElectraMaskedLM(MaskedLM):
         for row, mask in enumerate(is_mask):
             found = np.flatnonzero(mask)
             positions[row, : len(found)] = found
-        logits = self.predict_on_batch(
+        # Call the model itself: `predict_on_batch` would run the preprocessor
+        # again on these already-encoded inputs.
+        logits = self(
             {"token_ids": token_ids, "padding_mask": np.asarray(inputs["padding_mask"], "int32"),
-             "mask_positions": positions}
+             "mask_positions": positions},
+            training=False,
         )
         probs = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
         results = []

@@ -10,6 +10,7 @@ from keras_electra.models import ElectraMaskedLM
 from keras_electra.models import ElectricScorer
 from tests.models.test_pretrainer import batch
 from tests.models.test_pretrainer import make
+from tests.conftest import requires_tf
 
 
 def test_export_discriminator_and_generator_presets(tmp_path):
@@ -51,3 +52,22 @@ def test_electric_scorer_preset_and_cli(tmp_path, capsys):
     except SystemExit:
         pass
     assert "nbest.jsonl" in capsys.readouterr().out
+
+
+@requires_tf
+def test_fill_mask_on_strings_with_a_preprocessor():
+    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
+    from keras_electra.preprocessing import ElectraTokenizer
+    from tests.helpers import VOCAB
+
+    backbone = ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2,
+                               hidden_dim=16, intermediate_dim=32, embedding_dim=8,
+                               max_sequence_length=16)
+    preprocessor = ElectraMaskedLMPreprocessor(ElectraTokenizer(vocabulary=VOCAB), sequence_length=16)
+    masked_lm = ElectraMaskedLM(backbone, preprocessor=preprocessor)
+    filled = masked_lm.fill_mask(["the quick [MASK] fox .", "a [MASK] sat on the [MASK] ."], top_k=2)
+    assert [len(row) for row in filled] == [1, 2]
+    assert all(len(slot) == 2 and isinstance(slot[0][0], str) for row in filled for slot in row)
+    # The same ids given directly give the same candidates.
+    encoded = masked_lm._encode(["the quick [MASK] fox ."], preprocessor.tokenizer)
+    assert masked_lm.fill_mask(encoded, top_k=2)[0] == filled[0]
