@@ -10,10 +10,11 @@ from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectricScorer(Task):
+class ElectricScorer(DenseSparseGradients, Task):
     """Scores text with an Electric-trained discriminator in one forward pass.
 
     Electric (Clark et al. 2020b) trains the discriminator output `s_t` as an

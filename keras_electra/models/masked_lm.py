@@ -9,6 +9,7 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -43,7 +44,7 @@ class ElectraMaskedLMPreprocessor(MaskedLMPreprocessor):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMaskedLM(MaskedLM):
+class ElectraMaskedLM(DenseSparseGradients, MaskedLM):
     """An ELECTRA generator: `ElectraBackbone` plus the tied masked-LM head.
 
     Inputs: `token_ids`, `padding_mask` and `mask_positions` (`[B, P]`);

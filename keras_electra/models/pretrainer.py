@@ -14,6 +14,8 @@ from keras_electra.layers.masking import gather_positions
 from keras_electra.layers.masking import sample_from_logits
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.utils.torch_parameters import UniqueTorchParameters
 
 OBJECTIVES = ("electra", "mlm", "uniform", "electric")
 EMBEDDING_SHARING = ("tied", "untied", "gdes")
@@ -48,7 +50,7 @@ def _embedding_like(backbone, token_embedding):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraPretrainer(keras.Model):
+class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model):
     """ELECTRA pretraining: generator + discriminator, trained with `model.fit`.
 
     Faithful to google-research/electra `run_pretraining.py` and TF Model

@@ -10,6 +10,7 @@ from keras_electra.tasks.labels import check_class_labels
 from keras_electra.tasks.multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -42,7 +43,7 @@ class ChoiceUnflatten(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoice(Task):
+class ElectraMultipleChoice(DenseSparseGradients, Task):
     """Multiple choice with transformers' `ElectraForMultipleChoice` head.
 
     Every (context, choice) pair goes through the backbone; the

@@ -11,13 +11,14 @@ from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.tasks.question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 HEADS = ("original", "hf")
 LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswerer(Task):
+class ElectraQuestionAnswerer(DenseSparseGradients, Task):
     """An ELECTRA backbone with a span-extraction head.
 
     Heads:

@@ -9,12 +9,13 @@ from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.tasks.labels import check_class_labels
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 HEAD_TYPES = ("original", "hf")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTextClassifier(TextClassifier):
+class ElectraTextClassifier(DenseSparseGradients, TextClassifier):
     """An ELECTRA discriminator with a classification or regression head on [CLS].
 
     Two heads:

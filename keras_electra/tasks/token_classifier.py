@@ -10,10 +10,11 @@ from keras_electra.tasks.labels import check_class_labels
 from keras_electra.tasks.token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
+from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifier(Task):
+class ElectraTokenClassifier(DenseSparseGradients, Task):
     """An ELECTRA discriminator with a per-token classification head (tagging).
 
     As google-research/electra's tagging tasks (chunking, NER): a dense layer
