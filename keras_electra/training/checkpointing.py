@@ -30,7 +30,7 @@ def seed_generator_states(model):
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
-def _global_rng_states():
+def global_rng_states():
     """Backend RNG state outside SeedGenerators: torch's unseeded dropout uses it."""
     if keras.config.backend() != "torch":
         return {}
@@ -43,7 +43,8 @@ def _global_rng_states():
     return states
 
 
-def _set_global_rng_states(saved):
+def set_global_rng_states(saved):
+    """Sets the backend RNG state saved by `global_rng_states` (an `np.load` result)."""
     if keras.config.backend() != "torch" or "torch_cpu_rng" not in saved.files:
         return
     import torch
@@ -76,7 +77,7 @@ def save_checkpoint(model, directory, step, keep=2, extra=None):
     # Temporary names keep the suffix, which keras and numpy insist on.
     _atomic_write(weights, model.save_weights)
     states = [keras.ops.convert_to_numpy(v) for v in seed_generator_states(model)]
-    extra_states = _global_rng_states()
+    extra_states = global_rng_states()
     _atomic_write(rng, lambda tmp: np.savez(tmp, *states, **extra_states))
     record = {"step": int(step), "weights": os.path.basename(weights), "rng": os.path.basename(rng)}
     record.update(extra or {})
@@ -138,7 +139,7 @@ def restore_checkpoint(model, weights_path):
             )
         for i, variable in enumerate(states):
             variable.assign(saved[f"arr_{i}"])
-        _set_global_rng_states(saved)
+        set_global_rng_states(saved)
 
 
 class CheckpointCallback(keras.callbacks.Callback):
@@ -168,7 +169,7 @@ class CheckpointCallback(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self.resumed_from is not None:
             with np.load(self.resumed_from.replace(".weights.h5", ".rng.npz")) as saved:
-                _set_global_rng_states(saved)
+                set_global_rng_states(saved)
             self.resumed_from = None
 
     def on_train_batch_end(self, batch, logs=None):
