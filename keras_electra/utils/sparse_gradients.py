@@ -16,9 +16,10 @@ import keras
 def densify_sparse_gradients(optimizer):
     """Makes `optimizer` sum repeated rows of sparse gradients before updating.
 
-    Only changes anything on the TensorFlow backend. Our models call it from
-    `compile()`; call it yourself when you compile your own Keras model
-    around an `ElectraBackbone` on TensorFlow.
+    Only changes anything on the TensorFlow backend. Our models apply it to
+    whatever optimizer `compile()` sets (`DenseSparseGradients`); call it
+    yourself when you compile your own Keras model around an
+    `ElectraBackbone` on TensorFlow.
 
     Args:
         optimizer: a `keras.optimizers.Optimizer`.

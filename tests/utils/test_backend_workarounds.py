@@ -20,6 +20,10 @@ def pretrainer(**kwargs):
     return ElectraPretrainer.from_size(tiny_backbone_kwargs(), seed=1, **SPECIAL_IDS, **kwargs)
 
 
+def classifier():
+    return ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2, preprocessor=None)
+
+
 PRETRAINERS = {
     "electra-tied": lambda: pretrainer(),
     "electra-untied": lambda: pretrainer(embedding_sharing="untied"),
@@ -38,7 +42,7 @@ def test_every_trainable_variable_is_a_torch_parameter(name):
     if name in PRETRAINERS:
         model = PRETRAINERS[name]()
     else:
-        model = ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2, preprocessor=None)
+        model = classifier()
         y = np.zeros((8,), "int32")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=None if y is None else "sparse_categorical_crossentropy")
     model.train_on_batch(x, y)
@@ -75,7 +79,7 @@ def test_first_adam_step_moves_no_pretrainer_weight_more_than_the_learning_rate(
 
 
 def test_first_adam_step_moves_no_classifier_weight_more_than_the_learning_rate():
-    model = ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2, preprocessor=None)
+    model = classifier()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     assert first_adam_step(model, repeated_token_batch(), np.zeros((8,), "int32")) <= 1.0 + 1e-3
 
@@ -90,7 +94,7 @@ def test_the_optimizer_is_still_saved_as_optimizer(tmp_path):
 
     import h5py
 
-    model = ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2, preprocessor=None)
+    model = classifier()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     model.train_on_batch(repeated_token_batch(), np.zeros((8,), "int32"))
     model.save(tmp_path / "model.keras")
