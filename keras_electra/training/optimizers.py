@@ -5,6 +5,8 @@ import re
 import keras
 from keras import ops
 
+from keras_electra.training import torch_foreach
+
 # Keras names LayerNormalization weights `gamma`/`beta` and every bias `bias`;
 # the original excluded "LayerNorm", "layer_norm" and "bias" from its TF1 paths.
 DEFAULT_WEIGHT_DECAY_EXCLUSIONS = ("gamma", "beta", "bias")
@@ -109,6 +111,23 @@ class ElectraAdamWeightDecay(keras.optimizers.AdamW):
                 ) from error
         super().exclude_from_weight_decay(var_list=var_list, var_names=names)
         self.weight_decay_exclusions = tuple(names)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if keras.config.backend() == "torch":
+            return torch_foreach.adam_update(
+                self, grads, trainable_variables, learning_rate
+            )
+        return super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+    def _clip_gradients(self, grads):
+        if (
+            keras.config.backend() == "torch"
+            and not self.clipnorm
+            and self.global_clipnorm
+            and self.global_clipnorm > 0
+        ):
+            return torch_foreach.clip_by_global_norm(grads, self.global_clipnorm)
+        return super()._clip_gradients(grads)
 
     def update_step(self, gradient, variable, learning_rate):
         if self.bias_correction:

@@ -123,6 +123,35 @@ def test_gumbel_sampling_matches_softmax_and_disallow():
     assert (sampled == 1).mean() > 0.98
 
 
+def test_two_level_sampling_is_the_softmax_distribution():
+    # 300 ids: three blocks of 128, the last one two-thirds padding.
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(300, 0.3)).astype("float32")
+    probs[[0, 127, 128, 299]] += 0.05  # block edges and the last real id
+    probs /= probs.sum()
+    logits = np.tile(np.log(probs + 1e-12), (40, 500, 1))  # [B, P, V]
+    sampled = keras.ops.convert_to_numpy(
+        sample_from_logits(logits, keras.random.SeedGenerator(1))
+    )
+    assert sampled.shape == (40, 500) and sampled.dtype == np.int32
+    assert sampled.min() >= 0 and sampled.max() < 300
+    freq = np.bincount(sampled.ravel(), minlength=300) / sampled.size
+    # 20,000 draws: 4 standard errors of the most likely id at most.
+    np.testing.assert_allclose(freq, probs, atol=4 * np.sqrt(probs.max() / sampled.size))
+    for edge in (0, 127, 128, 299):
+        assert abs(freq[edge] - probs[edge]) < 0.01
+    hot = np.zeros_like(logits)
+    hot[..., 299] = 1
+    disallowed = keras.ops.convert_to_numpy(
+        sample_from_logits(logits, keras.random.SeedGenerator(2), disallow=hot)
+    )
+    assert not (disallowed == 299).any()
+    cold = keras.ops.convert_to_numpy(
+        sample_from_logits(logits, keras.random.SeedGenerator(3), temperature=0.01)
+    )
+    assert (cold == np.argmax(probs)).mean() > 0.99
+
+
 def test_scatter_positions_ignores_unused_slots():
     ids = np.array([[2, 5, 6, 7, 3]], "int32")
     updated, written = scatter_positions(ids, np.array([[1, 3, 0]]), np.array([[9, 8, 7]]),
