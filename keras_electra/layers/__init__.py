@@ -1,5 +1,6 @@
 from keras_electra.layers.attention_mask import DirectionalAttentionMask
 from keras_electra.layers.embedding import ElectraEmbedding
+from keras_electra.layers.encoder_layer import ElectraEncoderLayer
 from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.layers.heads import ElectraMaskedLMHead

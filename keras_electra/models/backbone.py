@@ -1,13 +1,13 @@
 """ElectraBackbone: the ELECTRA encoder, faithful to google-research/electra."""
 
 import keras
-from keras_hub.layers import TransformerEncoder
 from keras_hub.models import Backbone
 
 from keras_electra.layers.attention_mask import ATTENTION_DIRECTIONS
 from keras_electra.layers.attention_mask import DirectionalAttentionMask
 from keras_electra.layers.embedding import ElectraEmbedding
 from keras_electra.layers.embedding import electra_kernel_initializer
+from keras_electra.layers.encoder_layer import ElectraEncoderLayer
 from keras_electra.utils.input_validation import check_backbone_inputs
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -128,7 +128,7 @@ class ElectraBackbone(Backbone):
         self.transformer_layers = []
         for i in range(num_layers):
             self.transformer_layers.append(
-                TransformerEncoder(
+                ElectraEncoderLayer(
                     num_heads=num_heads,
                     intermediate_dim=intermediate_dim,
                     activation="gelu",

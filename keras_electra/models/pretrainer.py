@@ -437,6 +437,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 self._backbone_inputs(masked_ids, inputs), training=training
             )["sequence_output"]
             outputs["lm_outputs"] = self.generator_head(hidden, positions)
+            outputs["masked_lm_nll"], _ = masked_lm_nll(outputs["lm_outputs"], targets)
             return outputs
 
         vocabulary_size = self.discriminator.vocabulary_size
@@ -457,11 +458,13 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             )
             outputs["cloze_loss"] = ops.sum(cloze_nll * candidates) / (ops.sum(candidates) + 1e-6)
         outputs["lm_outputs"] = lm_logits
+        outputs["masked_lm_nll"], lm_log_probs = masked_lm_nll(lm_logits, targets)
 
         disallow = None
         if self.disallow_correct:
             disallow = ops.one_hot(targets, vocabulary_size)
-        sampled = sample_from_logits(lm_logits, self.sampling_seed, self.temperature, disallow)
+        # The log-probabilities are the logits shifted per row: same samples' law.
+        sampled = sample_from_logits(lm_log_probs, self.sampling_seed, self.temperature, disallow)
         fake_ids, written = scatter_positions(original, positions, sampled, weights)
         if self.objective == "electric":
             labels = written
@@ -489,12 +492,6 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     # --- Loss and metrics -----------------------------------------------------
 
     @staticmethod
-    def _mlm_nll(outputs):
-        log_probs = ops.log_softmax(ops.cast(outputs["lm_outputs"], "float32"), axis=-1)
-        targets = ops.expand_dims(ops.cast(outputs["masked_lm_ids"], "int32"), -1)
-        return -ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1)
-
-    @staticmethod
     def _disc_losses(outputs):
         logits = outputs["disc_logits"]
         labels = ops.cast(outputs["disc_label"], "float32")
@@ -505,8 +502,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         if self.objective == "electric":
             mlm_loss = y_pred["cloze_loss"]
         else:
-            nll = self._mlm_nll(y_pred)
-            mlm_loss = ops.sum(nll * weights) / (ops.sum(weights) + 1e-6)
+            mlm_loss = ops.sum(y_pred["masked_lm_nll"] * weights) / (ops.sum(weights) + 1e-6)
         if self.objective == "mlm":
             total = mlm_loss
         else:
@@ -526,7 +522,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         m["masked_lm_accuracy"].update_state(
             ops.cast(ops.equal(predictions, targets), "float32"), sample_weight=weights
         )
-        m["masked_lm_loss"].update_state(self._mlm_nll(y_pred), sample_weight=weights)
+        m["masked_lm_loss"].update_state(y_pred["masked_lm_nll"], sample_weight=weights)
         if self.objective != "mlm":
             m["sampled_masked_lm_accuracy"].update_state(
                 ops.cast(ops.equal(y_pred["sampled_ids"], targets), "float32"),
@@ -640,6 +636,17 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def masked_lm_nll(lm_logits, targets):
+    """Per-slot negative log-likelihood of `targets` `[B, P]`, and the log-probs.
+
+    Computed once in `call`, so the loss, the metrics and the sampler share
+    one vocabulary-sized `log_softmax`.
+    """
+    log_probs = ops.log_softmax(ops.cast(lm_logits, "float32"), axis=-1)
+    targets = ops.expand_dims(ops.cast(targets, "int32"), -1)
+    return -ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1), log_probs
 
 
 def electric_logits(scores, log_q, mask_probability):

@@ -44,15 +44,16 @@ def global_rng_states():
 
 
 def set_global_rng_states(saved):
-    """Sets the backend RNG state saved by `global_rng_states` (an `np.load` result)."""
-    if keras.config.backend() != "torch" or "torch_cpu_rng" not in saved.files:
+    """Sets the state `global_rng_states` returned (that dict or an `np.load` of it)."""
+    names = getattr(saved, "files", saved)
+    if keras.config.backend() != "torch" or "torch_cpu_rng" not in names:
         return
     import torch
 
     torch.set_rng_state(torch.from_numpy(saved["torch_cpu_rng"]))
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
-            if f"torch_cuda_rng_{i}" in saved.files:
+            if f"torch_cuda_rng_{i}" in names:
                 torch.cuda.set_rng_state(torch.from_numpy(saved[f"torch_cuda_rng_{i}"]), i)
 
 

@@ -1,0 +1,129 @@
+"""ElectraEncoderLayer: keras-hub's TransformerEncoder with a lean forward pass."""
+
+import keras
+from keras import ops
+from keras_hub.layers import TransformerEncoder
+from keras_hub.src.layers.modeling.transformer_layer_utils import (
+    merge_padding_and_attention_mask,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class ElectraEncoderLayer(TransformerEncoder):
+    """A post-LayerNorm Transformer layer: keras-hub's `TransformerEncoder`, run leaner.
+
+    Same sublayers, variables, config and results as
+    `keras_hub.layers.TransformerEncoder` (so checkpoints, layouts and
+    converters are unchanged); only `call` differs:
+
+    - It runs the sublayers' `call` directly instead of their `__call__`. A
+      Keras `__call__` does argument binding, dtype conversion, masking and
+      scope bookkeeping; with about 15 sublayers per Transformer layer that
+      host overhead was larger than the arithmetic of a small model on the
+      torch backend, which executes eagerly. (Compiled backends trace it once.)
+    - Without attention dropout (inference, or `dropout=0`) attention goes
+      through `keras.ops.dot_product_attention`, which uses the fused kernel
+      of the backend (torch SDPA, cuDNN/flash where available). Keras'
+      `MultiHeadAttention` takes its unfused path whenever the layer has a
+      dropout rate, even at inference. Padding is an additive `-1e9` bias;
+      a query with no real key to attend gets a zero context, as in Keras'
+      masked softmax.
+
+    Quantized or rematerialized sublayers, `normalize_first=True` and
+    `return_attention_scores=True` use the parent's `call`.
+
+    Args:
+        Those of `keras_hub.layers.TransformerEncoder`.
+
+    Example:
+    ```python
+    import numpy as np
+    layer = ElectraEncoderLayer(num_heads=2, intermediate_dim=32, activation="gelu")
+    outputs = layer(np.random.rand(1, 5, 16).astype("float32"),
+                    padding_mask=np.array([[1, 1, 1, 0, 0]]))
+    outputs.shape  # (1, 5, 16)
+    ```
+    """
+
+    def call(
+        self,
+        inputs,
+        padding_mask=None,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+    ):
+        if return_attention_scores or not self._lean_call_applies():
+            return super().call(
+                inputs,
+                padding_mask=padding_mask,
+                attention_mask=attention_mask,
+                training=training,
+                return_attention_scores=return_attention_scores,
+            )
+        mask = merge_padding_and_attention_mask(inputs, padding_mask, attention_mask)
+        if mask is not None:
+            mask = ops.expand_dims(ops.cast(mask, "bool"), 1)  # [B, 1, 1|T, S]
+
+        residual = inputs
+        x = self._attention(inputs, mask, training)
+        x = self._self_attention_dropout.call(x, training=training)
+        x = self._self_attention_layer_norm.call(x + residual)
+
+        residual = x
+        x = self._feedforward_intermediate_dense.call(x)
+        x = self._feedforward_output_dense.call(x)
+        x = self._feedforward_dropout.call(x, training=training)
+        return self._feedforward_layer_norm.call(x + residual)
+
+    def _attention(self, x, mask, training):
+        attention = self._self_attention_layer
+        query = attention._query_dense.call(x)  # [B, T, N, H]
+        key = attention._key_dense.call(x)
+        value = attention._value_dense.call(x)
+        if training and attention._dropout > 0.0:
+            # MultiHeadAttention's own unfused path: softmax, dropout, combine.
+            query = query * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
+            scores = ops.einsum(attention._dot_product_equation, key, query)
+            scores = attention._softmax.call(scores, mask=mask)
+            scores = attention._dropout_layer.call(scores, training=training)
+            context = ops.einsum(attention._combine_equation, scores, value)
+        else:
+            bias = None
+            if mask is not None:
+                dtype = keras.backend.standardize_dtype(query.dtype)
+                negative = -3e4 if dtype == "float16" else -1e9
+                bias = ops.cast(ops.logical_not(mask), query.dtype) * negative
+            context = ops.dot_product_attention(
+                query,
+                key,
+                value,
+                bias=bias,
+                scale=attention._inverse_sqrt_key_dim,
+                flash_attention=attention._flash_attention,
+            )
+            if mask is not None:
+                # As Keras' masked softmax: a query with no key to attend gets 0.
+                has_key = ops.moveaxis(ops.any(mask, axis=-1), 1, -1)  # [B, 1|T, 1]
+                context = context * ops.cast(has_key[..., None], context.dtype)
+        return attention._output_dense.call(context)
+
+    def _lean_call_applies(self):
+        attention = self._self_attention_layer
+        if self.normalize_first or attention._use_gate:
+            return False
+        if getattr(attention, "_sliding_window", None) is not None:
+            return False
+        sublayers = (
+            attention._query_dense,
+            attention._key_dense,
+            attention._value_dense,
+            attention._output_dense,
+            self._feedforward_intermediate_dense,
+            self._feedforward_output_dense,
+        )
+        return all(
+            layer.dtype_policy.quantization_mode is None
+            and getattr(layer, "_remat_mode", None) is None
+            for layer in sublayers
+        )
