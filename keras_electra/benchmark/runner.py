@@ -185,20 +185,23 @@ def markdown(report):
         + (f"{report['matmul_peak_flops_per_s'] / 1e12:.3f} TFLOP/s"
            if report["matmul_peak_flops_per_s"] else "n/a"),
         "",
-        "| workload | run | step time (ms) | tokens/s | peak memory (MiB) | TFLOP/s | MFU | vs transformers eager |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | run | step time (ms) | tokens/s | peak memory (MiB) | TFLOP/s | MFU "
+        "| vs transformers eager | call overhead (ms) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r['label']} | {r['error']} | | | | | |")
+            lines.append(f"| {r['workload']} | {r['label']} | {r['error']} | | | | | | |")
             continue
         mfu = f"{r['mfu'] * 100:.1f}%" if r.get("mfu") else "n/a"
         ratio = r.get("speedup_vs_transformers_eager")
+        overhead = r.get("call_overhead_s")
         lines.append(
             f"| {r['workload']} | {r['label']} | {r['step_time_s'] * 1e3:.1f} | "
             f"{r['tokens_per_s']:,.0f} | {r['peak_memory_bytes'] / 2**20:,.0f} | "
             f"{r['achieved_flops_per_s'] / 1e12:.3f} | {mfu} | "
-            + (f"{ratio:.2f}×" if ratio else "n/a") + " |"
+            + (f"{ratio:.2f}×" if ratio else "n/a") + " | "
+            + ("—" if overhead is None else f"{overhead * 1e3:.0f}") + " |"
         )
     return "\n".join(lines) + "\n"
 

@@ -19,6 +19,8 @@ multiplied by `decay ** (top - d)`:
 import keras
 from keras import ops
 
+from keras_electra.training import torch_foreach
+
 
 def _find_backbone(model):
     for candidate in (model, getattr(model, "backbone", None)):
@@ -207,12 +209,20 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
             multipliers = [self._multiplier_of(v) for v in trainable_variables]
 
         scaled = [
-            (variable, multiplier, ops.copy(variable.value))
+            (variable, multiplier)
             for variable, multiplier in zip(scaled_variables, multipliers)
             if multiplier != 1.0
         ]
+        if keras.config.backend() == "torch":  # one kernel per multiplier
+            olds = torch_foreach.snapshot([variable for variable, _ in scaled])
+            self.inner_optimizer.apply(grads, trainable_variables)
+            torch_foreach.interpolate(
+                [variable for variable, _ in scaled], olds, [m for _, m in scaled]
+            )
+            return
+        olds = [ops.copy(variable.value) for variable, _ in scaled]
         self.inner_optimizer.apply(grads, trainable_variables)
-        for variable, multiplier, old in scaled:
+        for (variable, multiplier), old in zip(scaled, olds):
             new = variable.value
             variable.assign(
                 old + ops.cast(multiplier, variable.dtype) * (new - old)

@@ -1,12 +1,13 @@
-"""The torch fast path of `ElectraAdamWeightDecay`: one foreach kernel per op.
+"""The torch fast path of our optimizers: one foreach kernel per op.
 
 Keras gives its own `AdamW` a multi-tensor (`torch._foreach_*`) update on the
 torch backend, but only to that exact class; a subclass falls back to the
 generic per-variable `update_step`, about ten Python-dispatched ops per
 variable per step. On a small model that was half of the torch training step.
-These functions apply the same arithmetic to all variables at once. They are
-the only torch-specific code of the optimizer and are tested against the
-generic path (`tests/training/test_torch_foreach.py`).
+These functions apply the same arithmetic to all variables at once, for
+`ElectraAdamWeightDecay` and for `LayerwiseDecayOptimizer`'s rescaling. They
+are the only torch-specific optimizer code and are tested against the generic
+path (`tests/training/test_training_torch_foreach.py`).
 """
 
 from keras import ops
@@ -61,3 +62,28 @@ def clip_by_global_norm(grads, clip_norm):
         scale = scale + (norm - norm)
         scaled = iter(torch._foreach_mul(present, scale))
     return [None if g is None else next(scaled) for g in grads]
+
+
+def snapshot(variables):
+    """Copies of the variables' values, in one kernel."""
+    import torch
+
+    if not variables:
+        return []
+    with torch.no_grad():
+        return torch._foreach_mul([variable.value for variable in variables], 1.0)
+
+
+def interpolate(variables, olds, multipliers):
+    """Sets each variable `w` to `old + multiplier * (w - old)`, grouped by multiplier."""
+    import torch
+
+    groups = {}
+    for variable, old, multiplier in zip(variables, olds, multipliers):
+        groups.setdefault(multiplier, ([], []))
+        groups[multiplier][0].append(variable.value)
+        groups[multiplier][1].append(old)
+    with torch.no_grad():
+        for multiplier, (values, group_olds) in groups.items():
+            torch._foreach_lerp_(group_olds, values, float(multiplier))
+            torch._foreach_copy_(values, group_olds)

@@ -118,3 +118,25 @@ def test_backbone_fit_matches_generic_path():
         weights.append([to_numpy(v) for v in model.trainable_variables])
     for fast, generic in zip(*weights):
         np.testing.assert_allclose(fast, generic, rtol=1e-5, atol=1e-6)
+
+
+def test_layerwise_decay_rescales_with_foreach(monkeypatch):
+    from keras_electra.training import LayerwiseDecayOptimizer
+
+    calls = []
+    original = torch_foreach.interpolate
+    monkeypatch.setattr(
+        torch_foreach, "interpolate", lambda *args: calls.append(args) or original(*args)
+    )
+    initial, grads = variables_and_grads(4, num_steps=1)
+    variables = [keras.Variable(v, name=n) for n, v in initial.items()]
+    multipliers = dict(zip([v.path for v in variables], [0.5, 1.0, 0.25, 0.0]))
+    optimizer = LayerwiseDecayOptimizer(keras.optimizers.SGD(0.1), multipliers)
+    optimizer.apply([keras.ops.convert_to_tensor(g) for g in grads[0]], variables)
+    assert len(calls) == 1 and len(calls[0][0]) == 3  # the multiplier-1 variable is skipped
+    for variable, start, grad, multiplier in zip(
+        variables, initial.values(), grads[0], multipliers.values()
+    ):
+        np.testing.assert_allclose(
+            to_numpy(variable), start - multiplier * 0.1 * grad, rtol=1e-5, atol=1e-6
+        )
