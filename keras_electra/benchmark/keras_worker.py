@@ -3,7 +3,8 @@
 Training steps run through `model.fit` and inference through `model.predict`,
 as users run them. One untimed call compiles and warms up. The timed call runs
 `warmup_steps + steps` batches; a callback notes when the first timed batch
-begins, and the step time is the rest of the call divided by `steps`. So the
+begins, and the step time is the rest of the call divided by `steps`
+(the median over `repeats` such calls). So the
 steady-state step includes Keras' per-step loop work, and the fixed cost of
 starting a `fit`/`predict` call (data adapter, callbacks; about 50 ms on
 TensorFlow) is reported separately as `call_overhead_s`, as transformers' loop
@@ -11,6 +12,7 @@ has no such cost.
 """
 
 import os
+import statistics
 import time
 
 import numpy as np
@@ -69,11 +71,13 @@ def run(spec, discriminator, generator, mask_probability):
                                     discriminator.vocabulary_size)
     workload = spec["workload"]
     jit = {"auto": "auto", "on": True, "off": False}[spec["mode"]]
+    steps_per_execution = spec.get("steps_per_execution", 1)
 
     optimizer = create_optimizer(learning_rate=1e-4, weight_decay=0.01, global_clipnorm=1.0)
     if workload == "pretrain":
         model = _pretrainer(discriminator, generator, mask_probability, spec["sequence_length"])
-        model.compile(optimizer=optimizer, jit_compile=jit)
+        model.compile(optimizer=optimizer, jit_compile=jit,
+                      steps_per_execution=steps_per_execution)
         target = None
     else:
         model = _classifier(keras, discriminator)
@@ -81,6 +85,7 @@ def run(spec, discriminator, generator, mask_probability):
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             jit_compile=jit,
+            steps_per_execution=steps_per_execution,
         )
         target = labels
 
@@ -93,23 +98,33 @@ def run(spec, discriminator, generator, mask_probability):
         model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
                   callbacks=list(callbacks))
 
-    warmup = max(1, spec["warmup_steps"])
+    # Whole executions: with steps_per_execution N, batches begin every N steps.
+    warmup = _round_up(max(1, spec["warmup_steps"]), steps_per_execution)
+    steps = _round_up(steps, steps_per_execution)
     call(warmup)
-    timer = WarmupTimer(keras, warmup)
-    start = time.perf_counter()
-    call(warmup + steps, [timer])
-    end = time.perf_counter()
-    step_time = (end - timer.warm) / steps
+    step_times, overheads = [], []
+    for _ in range(spec.get("repeats", 1)):
+        timer = WarmupTimer(keras, warmup)
+        start = time.perf_counter()
+        call(warmup + steps, [timer])
+        end = time.perf_counter()
+        step_times.append((end - timer.warm) / steps)
+        overheads.append(max(0.0, (end - start) - (warmup + steps) * step_times[-1]))
     return {
-        "step_time_s": step_time,
-        "call_overhead_s": max(0.0, (end - start) - (warmup + steps) * step_time),
+        "step_time_s": statistics.median(step_times),
+        "step_times_s": step_times,
+        "call_overhead_s": statistics.median(overheads),
         "peak_memory_bytes": keras_peak_memory(backend),
         "device": _device_name(backend),
     }
 
 
+def _round_up(value, multiple):
+    return -(-value // multiple) * multiple
+
+
 def WarmupTimer(keras, warmup):
-    """A callback noting when batch `warmup` (the first timed one) begins.
+    """A callback noting when the first timed batch (index `warmup`) begins.
 
     Batch-begin hooks take no logs, so they do not make Keras wait for the
     device each step as a batch-end hook would.
@@ -121,7 +136,7 @@ def WarmupTimer(keras, warmup):
             self.warm = None
 
         def _batch_begin(self, batch):
-            if batch == warmup:
+            if self.warm is None and batch >= warmup:
                 self.warm = time.perf_counter()
 
         def on_train_batch_begin(self, batch, logs=None):

@@ -63,6 +63,7 @@ def plan(args):
         "size": args.size, "batch_size": args.batch_size,
         "sequence_length": args.sequence_length, "steps": args.steps,
         "warmup_steps": args.warmup_steps, "precision": args.precision,
+        "repeats": args.repeats, "steps_per_execution": args.steps_per_execution,
     }
     for workload in args.workloads:
         for mode in args.transformers_modes:
@@ -213,6 +214,8 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=20, help="timed steps per run")
     parser.add_argument("--warmup-steps", type=int, default=3,
                         help="untimed steps first (compilation, warm-up)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed repetitions per run; the median is reported (default 3)")
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
@@ -221,6 +224,10 @@ def add_arguments(parser):
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
                         help="Keras jit_compile: auto (XLA on jax/tensorflow, eager torch), "
                         "on (torch.compile on torch) or off")
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="Keras `steps_per_execution` for the keras-electra runs (default "
+                        "1, Keras' default): on jax/tensorflow N steps run in one compiled "
+                        "call, which amortises the per-step loop overhead")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per run")
     parser.add_argument("--out", help="folder for results.json and results.md")
 

@@ -7,6 +7,7 @@ positions only, Gumbel-max sampling under no-grad, 1·MLM + 50·RTD loss and
 AdamW. Run eager or under `torch.compile`.
 """
 
+import statistics
 import time
 
 from keras_electra.benchmark.inputs import num_predictions
@@ -177,14 +178,17 @@ def run(spec, discriminator, generator, mask_probability):
     sync()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(spec["steps"]):
-        out = step()
-    float(out.float().sum())  # forces completion of the last step
-    sync()
-    elapsed = time.perf_counter() - start
+    step_times = []
+    for _ in range(spec.get("repeats", 1)):
+        start = time.perf_counter()
+        for _ in range(spec["steps"]):
+            out = step()
+        float(out.float().sum())  # forces completion of the last step
+        sync()
+        step_times.append((time.perf_counter() - start) / spec["steps"])
     return {
-        "step_time_s": elapsed / spec["steps"],
+        "step_time_s": statistics.median(step_times),
+        "step_times_s": step_times,
         "peak_memory_bytes": torch_peak_memory(torch),
         "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
     }

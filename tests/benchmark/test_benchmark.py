@@ -53,6 +53,7 @@ def test_benchmark_runs_tiny_on_cpu(tmp_path):
     runner.add_arguments(parser)
     args = parser.parse_args([
         "--batch-size", "2", "--seq-len", "16", "--steps", "1", "--warmup-steps", "1",
+        "--steps-per-execution", "2", "--repeats", "2",
         "--workloads", "finetune", "--backends", "jax", "--transformers-modes", "eager",
     ])
     report = runner.run_all(args, log=lambda *_: None)
