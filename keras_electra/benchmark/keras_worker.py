@@ -1,14 +1,13 @@
 """The keras-electra side of the benchmark, on the backend of this process.
 
 Training steps run through `model.fit` and inference through `model.predict`,
-as users run them. One untimed call compiles and warms up. The timed call runs
-`warmup_steps + steps` batches; a callback notes when the first timed batch
-begins, and the step time is the rest of the call divided by `steps`
-(the median over `repeats` such calls). So the
-steady-state step includes Keras' per-step loop work, and the fixed cost of
-starting a `fit`/`predict` call (data adapter, callbacks; about 50 ms on
-TensorFlow) is reported separately as `call_overhead_s`, as transformers' loop
-has no such cost.
+as users run them. One untimed call compiles and warms up. Each timed call
+runs `warmup_steps + steps` batches; a callback notes when the first timed
+batch begins, and the step time is the rest of the call divided by `steps`
+(the median over `repeats` calls). So the steady-state step includes Keras'
+per-step loop work, while the fixed cost of starting a `fit`/`predict` call
+(data adapter, callbacks; 30-60 ms on TensorFlow) is reported apart as
+`call_overhead_s`: transformers' bare loop has no such cost.
 """
 
 import os
@@ -104,7 +103,7 @@ def run(spec, discriminator, generator, mask_probability):
     call(warmup)
     step_times, overheads = [], []
     for _ in range(spec.get("repeats", 1)):
-        timer = WarmupTimer(keras, warmup)
+        timer = warmup_timer(keras, warmup)
         start = time.perf_counter()
         call(warmup + steps, [timer])
         end = time.perf_counter()
@@ -123,7 +122,7 @@ def _round_up(value, multiple):
     return -(-value // multiple) * multiple
 
 
-def WarmupTimer(keras, warmup):
+def warmup_timer(keras, warmup):
     """A callback noting when the first timed batch (index `warmup`) begins.
 
     Batch-begin hooks take no logs, so they do not make Keras wait for the

@@ -211,10 +211,10 @@ def add_arguments(parser):
     parser.add_argument("--size", choices=SIZES, default="tiny", help="model size (default tiny)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seq-len", dest="sequence_length", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=20, help="timed steps per run")
+    parser.add_argument("--steps", type=_positive_int, default=20, help="timed steps per run")
     parser.add_argument("--warmup-steps", type=int, default=3,
                         help="untimed steps first (compilation, warm-up)")
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--repeats", type=_positive_int, default=3,
                         help="timed repetitions per run; the median is reported (default 3)")
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
@@ -222,14 +222,24 @@ def add_arguments(parser):
     parser.add_argument("--transformers-modes", nargs="*", choices=TRANSFORMERS_MODES,
                         default=list(TRANSFORMERS_MODES))
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
-                        help="Keras jit_compile: auto (XLA on jax/tensorflow, eager torch), "
-                        "on (torch.compile on torch) or off")
-    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="Keras jit_compile: auto (Keras' choice: XLA on jax, and on "
+                        "tensorflow when a GPU/TPU is present; eager torch), on (also "
+                        "torch.compile on torch) or off")
+    parser.add_argument("--steps-per-execution", type=_positive_int, default=1,
                         help="Keras `steps_per_execution` for the keras-electra runs (default "
                         "1, Keras' default): on jax/tensorflow N steps run in one compiled "
                         "call, which amortises the per-step loop overhead")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per run")
     parser.add_argument("--out", help="folder for results.json and results.md")
+
+
+def _positive_int(text):
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def write(report, out):

@@ -16,8 +16,9 @@ def add_parser(subparsers):
             "in its own process) and for transformers in PyTorch (eager and "
             "torch.compile), with the same shapes, precision and data. Reports step "
             "time, tokens/s, peak memory, model FLOPs utilisation against a measured "
-            "matmul peak, and the ratio to transformers eager. Backends that are not "
-            "installed are skipped."
+            "matmul peak, and the ratio to transformers eager; for Keras also the "
+            "one-off cost of starting a fit/predict call. Step times are the median "
+            "of --repeats timed calls. Backends that are not installed are skipped."
         ),
         examples=[
             "keras-electra benchmark                       # tiny, CPU-friendly defaults",
@@ -25,6 +26,8 @@ def add_parser(subparsers):
             "--precision bfloat16 --out bench/small",
             "keras-electra benchmark --workloads finetune --backends jax torch "
             "--transformers-modes eager",
+            "keras-electra benchmark --backends jax tensorflow --steps-per-execution 10 "
+            "--warmup-steps 10",
         ],
         run=run,
     )
