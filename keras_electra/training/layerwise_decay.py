@@ -102,6 +102,25 @@ def layerwise_decay_multipliers(model, decay, original_off_by_one=False):
     return multipliers
 
 
+def _snapshot(variables):
+    """Copies of the variables' values (one foreach kernel on torch)."""
+    if keras.config.backend() == "torch":
+        return torch_foreach.snapshot(variables)
+    return [ops.copy(variable.value) for variable in variables]
+
+
+def _interpolate(scaled, olds):
+    """Sets each `(variable, multiplier)` to `old + multiplier * (new - old)`."""
+    if keras.config.backend() == "torch":  # one kernel per distinct multiplier
+        torch_foreach.interpolate(
+            [variable for variable, _ in scaled], olds, [m for _, m in scaled]
+        )
+        return
+    for (variable, multiplier), old in zip(scaled, olds):
+        new = variable.value
+        variable.assign(old + ops.cast(multiplier, variable.dtype) * (new - old))
+
+
 @keras.saving.register_keras_serializable(package="keras_electra")
 class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
     """Wraps any Keras optimizer and scales each variable's update by a multiplier.
@@ -213,20 +232,9 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
             for variable, multiplier in zip(scaled_variables, multipliers)
             if multiplier != 1.0
         ]
-        if keras.config.backend() == "torch":  # one kernel per multiplier
-            olds = torch_foreach.snapshot([variable for variable, _ in scaled])
-            self.inner_optimizer.apply(grads, trainable_variables)
-            torch_foreach.interpolate(
-                [variable for variable, _ in scaled], olds, [m for _, m in scaled]
-            )
-            return
-        olds = [ops.copy(variable.value) for variable, _ in scaled]
+        olds = _snapshot([variable for variable, _ in scaled])
         self.inner_optimizer.apply(grads, trainable_variables)
-        for (variable, multiplier), old in zip(scaled, olds):
-            new = variable.value
-            variable.assign(
-                old + ops.cast(multiplier, variable.dtype) * (new - old)
-            )
+        _interpolate(scaled, olds)
 
     def _multiplier_of(self, variable):
         if variable.path not in self.multipliers:

@@ -31,8 +31,8 @@ def adam_update(optimizer, grads, variables, learning_rate):
         alpha = ops.cast(learning_rate, dtype)
         if optimizer.bias_correction:
             step = ops.cast(optimizer.iterations + 1, dtype)
-            beta_1_power = torch.pow(torch.tensor(beta_1, dtype=dtype), step)
-            beta_2_power = torch.pow(torch.tensor(beta_2, dtype=dtype), step)
+            beta_1_power = torch.pow(beta_1, step)
+            beta_2_power = torch.pow(beta_2, step)
             alpha = alpha * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         # m += (g - m) * (1 - beta_1); v += (g^2 - v) * (1 - beta_2), as Keras.
         torch._foreach_lerp_(momentums, grads, 1 - beta_1)
@@ -58,7 +58,7 @@ def clip_by_global_norm(grads, clip_norm):
     with torch.no_grad():
         norms = [n.float() for n in torch._foreach_norm(present)]
         norm = torch.linalg.vector_norm(torch.stack(norms))
-        scale = clip_norm * torch.minimum(1.0 / norm, torch.tensor(1.0 / clip_norm))
+        scale = clip_norm * torch.clamp(1.0 / norm, max=1.0 / clip_norm)
         scale = scale + (norm - norm)
         scaled = iter(torch._foreach_mul(present, scale))
     return [None if g is None else next(scaled) for g in grads]
