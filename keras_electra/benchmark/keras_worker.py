@@ -21,15 +21,12 @@ from keras_electra.benchmark.inputs import synthetic_batch
 from keras_electra.benchmark.memory import keras_peak_memory
 
 
-def _classifier(keras, size):
+def _classifier(size):
     from keras_electra.models import ElectraBackbone
+    from keras_electra.tasks import ElectraTextClassifier
 
     backbone = ElectraBackbone(**size.backbone_kwargs(), name="backbone")
-    inputs = backbone.input
-    pooled = backbone(inputs)["pooled_output"]
-    pooled = keras.layers.Dropout(0.1, name="classifier_dropout")(pooled)
-    logits = keras.layers.Dense(2, name="classifier", dtype="float32")(pooled)
-    return keras.Model(inputs, logits, name="classifier_model")
+    return ElectraTextClassifier(backbone, num_classes=2, dropout=0.1, compile=False)
 
 
 def _pretrainer(size, generator, mask_probability, sequence_length):
@@ -79,10 +76,12 @@ def run(spec, discriminator, generator, mask_probability):
                       steps_per_execution=steps_per_execution)
         target = None
     else:
-        model = _classifier(keras, discriminator)
+        model = _classifier(discriminator)
+        # No metrics: transformers' loop computes only the loss.
         model.compile(
             optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[],
             jit_compile=jit,
             steps_per_execution=steps_per_execution,
         )

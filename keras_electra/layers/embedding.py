@@ -4,6 +4,8 @@ import keras
 from keras.layers import ReversibleEmbedding
 from keras_hub.layers import PositionEmbedding
 
+from keras_electra.layers.direct_calls import can_call_directly
+
 
 def electra_kernel_initializer(stddev=0.02):
     """The initializer of every ELECTRA kernel and embedding table."""
@@ -103,12 +105,24 @@ class ElectraEmbedding(keras.layers.Layer):
         self.built = True
 
     def call(self, token_ids, segment_ids=None, training=None):
-        x = self.token_embedding(token_ids)
-        x = x + self.position_embedding(x)
+        # The sublayers' `call` directly where that is exact (see direct_calls).
+        sublayers = (
+            self.token_embedding,
+            self.position_embedding,
+            self.segment_embedding,
+            self.layer_norm,
+            self.dropout_layer,
+        )
+        direct = can_call_directly(*sublayers)
+        token_embedding, position_embedding, segment_embedding, layer_norm, dropout = (
+            layer.call if direct else layer for layer in sublayers
+        )
+        x = token_embedding(token_ids)
+        x = x + position_embedding(x)
         if segment_ids is not None:
-            x = x + self.segment_embedding(segment_ids)
-        x = self.layer_norm(x)
-        return self.dropout_layer(x, training=training)
+            x = x + segment_embedding(segment_ids)
+        x = layer_norm(x)
+        return dropout(x, training=training)
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.embedding_dim,)

@@ -7,6 +7,8 @@ from keras_hub.src.layers.modeling.transformer_layer_utils import (
     merge_padding_and_attention_mask,
 )
 
+from keras_electra.layers.direct_calls import can_call_directly
+
 
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraEncoderLayer(TransformerEncoder):
@@ -29,8 +31,9 @@ class ElectraEncoderLayer(TransformerEncoder):
       a query with no real key to attend gets a zero context, as in Keras'
       masked softmax.
 
-    Quantized or rematerialized sublayers, `normalize_first=True` and
-    `return_attention_scores=True` use the parent's `call`.
+    Quantized or rematerialized sublayers, a distribution that re-lays out
+    layer outputs (see `direct_calls.can_call_directly`), `normalize_first=True`
+    and `return_attention_scores=True` use the parent's `call`.
 
     Args:
         Those of `keras_hub.layers.TransformerEncoder`.
@@ -114,16 +117,14 @@ class ElectraEncoderLayer(TransformerEncoder):
             return False
         if getattr(attention, "_sliding_window", None) is not None:
             return False
-        sublayers = (
+        return can_call_directly(
+            attention,
+            self._self_attention_layer_norm,
+            self._feedforward_layer_norm,
             attention._query_dense,
             attention._key_dense,
             attention._value_dense,
             attention._output_dense,
             self._feedforward_intermediate_dense,
             self._feedforward_output_dense,
-        )
-        return all(
-            layer.dtype_policy.quantization_mode is None
-            and getattr(layer, "_remat_mode", None) is None
-            for layer in sublayers
         )

@@ -8,10 +8,11 @@ from keras_electra.layers.attention_mask import DirectionalAttentionMask
 from keras_electra.layers.embedding import ElectraEmbedding
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.layers.encoder_layer import ElectraEncoderLayer
+from keras_electra.models.direct_functional import DirectFunctional
 from keras_electra.utils.input_validation import check_backbone_inputs
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraBackbone(Backbone):
+class ElectraBackbone(DirectFunctional, Backbone):
     """The ELECTRA encoder (discriminator or generator body).
 
     Faithful to google-research/electra and transformers' `ElectraModel`: a
@@ -193,13 +194,21 @@ class ElectraBackbone(Backbone):
         self.attention_direction = attention_direction
 
     def __call__(self, inputs, *args, **kwargs):
+        self._check_inputs(inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        # Also here: a task model may run this `call` directly.
+        self._check_inputs(inputs)
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def _check_inputs(self, inputs):
         check_backbone_inputs(
             inputs,
             vocabulary_size=self.vocabulary_size,
             max_sequence_length=self.max_sequence_length,
             num_segments=self.num_segments,
         )
-        return super().__call__(inputs, *args, **kwargs)
 
     @property
     def token_embedding(self):
