@@ -36,3 +36,25 @@ def tiny_inputs(batch_size=2, sequence_length=8, vocabulary_size=len(VOCAB), see
         "segment_ids": segment_ids,
         "padding_mask": padding_mask,
     }
+
+
+def use_keras_dropout(monkeypatch):
+    """Make the lean call paths draw dropout masks with Keras' own `Dropout.call`.
+
+    `apply_dropout` draws different masks on torch than Keras for the same
+    seed; tests that compare a lean path with Keras' path mask-for-mask use
+    this.
+    """
+    import keras_electra.layers.embedding
+    import keras_electra.layers.encoder_layer
+    import keras_electra.models.direct_functional
+
+    def keras_dropout(layer, inputs, training=None):
+        return layer.call(inputs, training=training)
+
+    for module in (
+        keras_electra.layers.embedding,
+        keras_electra.layers.encoder_layer,
+        keras_electra.models.direct_functional,
+    ):
+        monkeypatch.setattr(module, "apply_dropout", keras_dropout)

@@ -5,6 +5,7 @@ from keras.layers import ReversibleEmbedding
 from keras_hub.layers import PositionEmbedding
 
 from keras_electra.layers.direct_calls import can_call_directly
+from keras_electra.layers.dropout import apply_dropout
 
 
 def electra_kernel_initializer(stddev=0.02):
@@ -113,16 +114,18 @@ class ElectraEmbedding(keras.layers.Layer):
             self.layer_norm,
             self.dropout_layer,
         )
-        direct = can_call_directly(*sublayers)
-        token_embedding, position_embedding, segment_embedding, layer_norm, dropout = (
-            layer.call if direct else layer for layer in sublayers
-        )
-        x = token_embedding(token_ids)
-        x = x + position_embedding(x)
+        if not can_call_directly(*sublayers):
+            x = self.token_embedding(token_ids)
+            x = x + self.position_embedding(x)
+            if segment_ids is not None:
+                x = x + self.segment_embedding(segment_ids)
+            return self.dropout_layer(self.layer_norm(x), training=training)
+        x = self.token_embedding.call(token_ids)
+        x = x + self.position_embedding.call(x)
         if segment_ids is not None:
-            x = x + segment_embedding(segment_ids)
-        x = layer_norm(x)
-        return dropout(x, training=training)
+            x = x + self.segment_embedding.call(segment_ids)
+        x = self.layer_norm.call(x)
+        return apply_dropout(self.dropout_layer, x, training)
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.embedding_dim,)

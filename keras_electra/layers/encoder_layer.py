@@ -8,6 +8,7 @@ from keras_hub.src.layers.modeling.transformer_layer_utils import (
 )
 
 from keras_electra.layers.direct_calls import can_call_directly
+from keras_electra.layers.dropout import apply_dropout
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -30,6 +31,10 @@ class ElectraEncoderLayer(TransformerEncoder):
       dropout rate, even at inference. Padding is an additive `-1e9` bias;
       a query with no real key to attend gets a zero context, as in Keras'
       masked softmax.
+
+    - Dropout masks are drawn as `uniform < 1 - rate` (see
+      `keras_electra.layers.dropout.apply_dropout`): same distribution and
+      seed generators, cheaper on torch.
 
     Quantized or rematerialized sublayers, a distribution that re-lays out
     layer outputs (see `direct_calls.can_call_directly`), `normalize_first=True`
@@ -70,13 +75,13 @@ class ElectraEncoderLayer(TransformerEncoder):
 
         residual = inputs
         x = self._attention(inputs, mask, training)
-        x = self._self_attention_dropout.call(x, training=training)
+        x = apply_dropout(self._self_attention_dropout, x, training)
         x = self._self_attention_layer_norm.call(x + residual)
 
         residual = x
         x = self._feedforward_intermediate_dense.call(x)
         x = self._feedforward_output_dense.call(x)
-        x = self._feedforward_dropout.call(x, training=training)
+        x = apply_dropout(self._feedforward_dropout, x, training)
         return self._feedforward_layer_norm.call(x + residual)
 
     def _attention(self, x, mask, training):
@@ -89,7 +94,7 @@ class ElectraEncoderLayer(TransformerEncoder):
             query = query * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
             scores = ops.einsum(attention._dot_product_equation, key, query)
             scores = attention._softmax.call(scores, mask=mask)
-            scores = attention._dropout_layer.call(scores, training=training)
+            scores = apply_dropout(attention._dropout_layer, scores, training)
             context = ops.einsum(attention._combine_equation, scores, value)
         else:
             bias = None

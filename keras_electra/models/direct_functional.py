@@ -8,6 +8,7 @@ from keras.src.models.functional import operation_fn as keras_operation_fn
 
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.direct_calls import is_symbolic
+from keras_electra.layers.dropout import apply_dropout
 
 
 class DirectFunctional:
@@ -108,6 +109,8 @@ def _direct_call(operation, training, args, kwargs):
     ):
         if training is not None and operation._call_has_training_arg:
             kwargs["training"] = training
+        if type(operation) is keras.layers.Dropout and len(args) == 1:
+            return apply_dropout(operation, args[0], kwargs.get("training"))
         return operation.call(*args, **kwargs)
     return keras_operation_fn(operation, training=training)(*args, **kwargs)
 

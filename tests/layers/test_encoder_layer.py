@@ -9,6 +9,7 @@ from keras_electra.layers import DirectionalAttentionMask
 from keras_electra.layers import ElectraEncoderLayer
 from keras_electra.training.checkpointing import global_rng_states
 from keras_electra.training.checkpointing import set_global_rng_states
+from tests.helpers import use_keras_dropout
 
 
 def to_numpy(x):
@@ -36,6 +37,7 @@ def inputs(batch=3):
 
 def call_both(layer, monkeypatch, **kwargs):
     """(lean, keras-hub) outputs of the same layer on the same inputs and RNG."""
+    use_keras_dropout(monkeypatch)  # mask-for-mask equality
     states = [keras.ops.convert_to_numpy(v) for v in layer.non_trainable_variables]
     rng = global_rng_states()  # torch's dropout draws from its global RNG
     lean = layer(**kwargs)

@@ -11,6 +11,7 @@ from keras_electra.models.direct_functional import DirectFunctional
 from keras_electra.tasks import ElectraTextClassifier
 from keras_electra.training.checkpointing import global_rng_states
 from keras_electra.training.checkpointing import set_global_rng_states
+from tests.helpers import use_keras_dropout
 
 
 def to_numpy(x):
@@ -55,6 +56,7 @@ def call_with_spy(monkeypatch, model, *args, **kwargs):
 
 def graph_and_direct(model, monkeypatch, x, training):
     """(direct, Keras functional) outputs on the same inputs and RNG."""
+    use_keras_dropout(monkeypatch)  # mask-for-mask equality
     x = {k: keras.ops.convert_to_tensor(v) for k, v in x.items()}
     states = [keras.ops.convert_to_numpy(v) for v in model.non_trainable_variables]
     rng = global_rng_states()  # torch's dropout draws from its global RNG
