@@ -8,6 +8,7 @@ from keras_hub.models import Task
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
@@ -15,7 +16,7 @@ from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectricScorer(DirectFunctional, DenseSparseGradients, Task):
+class ElectricScorer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
     """Scores text with an Electric-trained discriminator in one forward pass.
 
     Electric (Clark et al. 2020b) trains the discriminator output `s_t` as an

@@ -9,6 +9,7 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
@@ -45,7 +46,7 @@ class ElectraMaskedLMPreprocessor(MaskedLMPreprocessor):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMaskedLM(DirectFunctional, DenseSparseGradients, MaskedLM):
+class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, MaskedLM):
     """An ELECTRA generator: `ElectraBackbone` plus the tied masked-LM head.
 
     Inputs: `token_ids`, `padding_mask` and `mask_positions` (`[B, P]`);

@@ -7,6 +7,7 @@ from keras_hub.models import Task
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.tasks.labels import check_class_labels
 from keras_electra.tasks.multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
@@ -44,7 +45,7 @@ class ChoiceUnflatten(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoice(DirectFunctional, DenseSparseGradients, Task):
+class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
     """Multiple choice with transformers' `ElectraForMultipleChoice` head.
 
     Every (context, choice) pair goes through the backbone; the

@@ -9,6 +9,7 @@ from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.layers.span_head import ElectraSpanHead
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.tasks.question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
@@ -19,7 +20,7 @@ LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswerer(DirectFunctional, DenseSparseGradients, Task):
+class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
     """An ELECTRA backbone with a span-extraction head.
 
     Heads:

@@ -6,6 +6,7 @@ from keras_hub.models import TextClassifier
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
@@ -16,7 +17,7 @@ HEAD_TYPES = ("original", "hf")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTextClassifier(DirectFunctional, DenseSparseGradients, TextClassifier):
+class ElectraTextClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients, TextClassifier):
     """An ELECTRA discriminator with a classification or regression head on [CLS].
 
     Two heads:

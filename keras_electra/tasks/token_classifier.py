@@ -7,6 +7,7 @@ from keras_hub.models import Task
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.tasks.labels import check_class_labels
 from keras_electra.tasks.token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
@@ -15,7 +16,7 @@ from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifier(DirectFunctional, DenseSparseGradients, Task):
+class ElectraTokenClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
     """An ELECTRA discriminator with a per-token classification head (tagging).
 
     As google-research/electra's tagging tasks (chunking, NER): a dense layer
