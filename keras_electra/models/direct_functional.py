@@ -5,6 +5,7 @@ from keras.src.backend import get_autocast_scope
 from keras.src.backend import get_keras_mask
 from keras.src.backend import is_float_dtype
 from keras.src.models.functional import operation_fn as keras_operation_fn
+from keras.src.models.functional import unpack_singleton
 
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.direct_calls import is_symbolic
@@ -43,7 +44,7 @@ class DirectFunctional:
                 for spec, x in zip(node.outputs, keras.tree.flatten(outputs)):
                     values[id(spec)] = x
         outputs = [values[id(spec)] for spec in self.outputs]
-        return keras.tree.pack_sequence_as(self._outputs_struct, outputs)
+        return unpack_singleton(keras.tree.pack_sequence_as(self._outputs_struct, outputs))
 
     def _input_values(self, inputs):
         """{id(input spec): tensor}, as `Functional._standardize_inputs` gives."""

@@ -188,3 +188,20 @@ def test_layer_with_its_own_dtype_goes_through_keras_call(monkeypatch):
     for name in ("hidden", "hidden_2", "logits"):
         expected = model.get_layer(name)(expected)
     np.testing.assert_allclose(to_numpy(output), to_numpy(expected), atol=1e-6)
+
+
+def test_output_structures_match_keras(monkeypatch):
+    class Model(DirectFunctional, keras.Model):
+        pass
+
+    inputs = keras.Input((4,))
+    dense = keras.layers.Dense(2)
+    x = keras.ops.ones((3, 4))
+    for outputs in ([dense(inputs)], (dense(inputs), dense(inputs)), {"a": dense(inputs)}):
+        model = Model(inputs, outputs)
+        direct = model(x)
+        with monkeypatch.context() as patch:
+            patch.setattr(keras.distribution, "distribution", lambda: object())
+            reference = model(x)
+        assert type(direct) is type(reference)
+        keras.tree.assert_same_structure(direct, reference)
