@@ -30,9 +30,3 @@ def can_call_directly(*layers):
         distribution, keras.distribution.DataParallel
     )
 
-
-def is_symbolic(structure):
-    """True when any leaf of `structure` is a `keras.KerasTensor`."""
-    return any(
-        isinstance(x, keras.KerasTensor) for x in keras.tree.flatten(structure)
-    )

@@ -107,25 +107,22 @@ class ElectraEmbedding(keras.layers.Layer):
 
     def call(self, token_ids, segment_ids=None, training=None):
         # The sublayers' `call` directly where that is exact (see direct_calls).
-        sublayers = (
+        direct = can_call_directly(
             self.token_embedding,
             self.position_embedding,
             self.segment_embedding,
             self.layer_norm,
             self.dropout_layer,
         )
-        if not can_call_directly(*sublayers):
-            x = self.token_embedding(token_ids)
-            x = x + self.position_embedding(x)
-            if segment_ids is not None:
-                x = x + self.segment_embedding(segment_ids)
-            return self.dropout_layer(self.layer_norm(x), training=training)
-        x = self.token_embedding.call(token_ids)
-        x = x + self.position_embedding.call(x)
+        run = (lambda layer: layer.call) if direct else (lambda layer: layer)
+        x = run(self.token_embedding)(token_ids)
+        x = x + run(self.position_embedding)(x)
         if segment_ids is not None:
-            x = x + self.segment_embedding.call(segment_ids)
-        x = self.layer_norm.call(x)
-        return apply_dropout(self.dropout_layer, x, training)
+            x = x + run(self.segment_embedding)(segment_ids)
+        x = run(self.layer_norm)(x)
+        if direct:
+            return apply_dropout(self.dropout_layer, x, training)
+        return self.dropout_layer(x, training=training)
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.embedding_dim,)

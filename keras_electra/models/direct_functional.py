@@ -8,7 +8,6 @@ from keras.src.models.functional import operation_fn as keras_operation_fn
 from keras.src.models.functional import unpack_singleton
 
 from keras_electra.layers.direct_calls import can_call_directly
-from keras_electra.layers.direct_calls import is_symbolic
 from keras_electra.layers.dropout import apply_dropout
 
 
@@ -31,8 +30,9 @@ class DirectFunctional:
     """
 
     def call(self, inputs, training=None, mask=None, **kwargs):
-        has_mask = any(m is not None for m in keras.tree.flatten(mask))
-        if has_mask or kwargs or is_symbolic(inputs) or not can_call_directly():
+        has_mask = any(m is not None for m in _leaves(mask))
+        symbolic = any(isinstance(x, keras.KerasTensor) for x in _leaves(inputs))
+        if has_mask or kwargs or symbolic or not can_call_directly():
             return super().call(inputs, training=training, mask=mask, **kwargs)
         values = self._input_values(inputs)
         for operation, node in self._direct_plan():
@@ -137,7 +137,8 @@ def _inputs_ready(layer, args, kwargs):
             return False  # e.g. numpy, which `__call__` would convert
         if get_keras_mask(x) is not None:
             return False
-        if _is_float(x.dtype) and _standard_dtype(x.dtype) != layer.compute_dtype:
+        dtype = _standard_dtype(x.dtype)
+        if is_float_dtype(dtype) and dtype != layer.compute_dtype:
             return False
     return True
 
@@ -161,7 +162,3 @@ def _standard_dtype(dtype):
     if name is None:
         name = _DTYPES[dtype] = keras.backend.standardize_dtype(dtype)
     return name
-
-
-def _is_float(dtype):
-    return is_float_dtype(_standard_dtype(dtype))
