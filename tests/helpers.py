@@ -45,16 +45,14 @@ def use_keras_dropout(monkeypatch):
     seed; tests that compare a lean path with Keras' path mask-for-mask use
     this.
     """
-    import keras_electra.layers.embedding
+    import keras_electra.layers.direct_calls
     import keras_electra.layers.encoder_layer
-    import keras_electra.models.direct_functional
 
     def keras_dropout(layer, inputs, training=None):
         return layer.call(inputs, training=training)
 
     for module in (
-        keras_electra.layers.embedding,
+        keras_electra.layers.direct_calls,
         keras_electra.layers.encoder_layer,
-        keras_electra.models.direct_functional,
     ):
         monkeypatch.setattr(module, "apply_dropout", keras_dropout)

@@ -9,6 +9,8 @@ Compiled backends trace either way once.
 
 import keras
 
+from keras_electra.layers.dropout import apply_dropout
+
 
 def can_call_directly(*layers):
     """True when `layer.call(...)` does what `layer(...)` would for each layer.
@@ -30,3 +32,41 @@ def can_call_directly(*layers):
         distribution, keras.distribution.DataParallel
     )
 
+
+
+def call_directly(layer, *args, **kwargs):
+    """What `layer.call(*args, **kwargs)` returns, by the cheapest exact route.
+
+    For a layer that passes `can_call_directly` and has its inputs in its
+    compute dtype. A `keras.layers.Dropout` draws its mask with
+    `apply_dropout`. On torch, `Dense`, `EinsumDense` and
+    `LayerNormalization` run as fused torch kernels (`torch_kernels`); on
+    TensorFlow, `Dense` and `EinsumDense` run as `MatMul` + `BiasAdd`, which
+    grappler fuses (`tensorflow_kernels`). Only these exact classes, not
+    subclasses, whose `call` may differ. Anything else runs `layer.call`.
+    """
+    kind = type(layer)
+    if kind is keras.layers.Dropout and len(args) == 1:
+        return apply_dropout(layer, args[0], kwargs.get("training"))
+    kernels = _fused_kernels()
+    if kernels and len(args) == 1 and set(kwargs) <= {"training"}:
+        kernel = kernels.get(kind)
+        if kernel is not None:
+            outputs = kernel(layer, args[0])
+            if outputs is not None:
+                return outputs
+    return layer.call(*args, **kwargs)
+
+
+def _fused_kernels():
+    """{layer class: fused kernel} of the current backend (see `call_directly`)."""
+    backend = keras.config.backend()
+    if backend == "torch":
+        from keras_electra.layers.torch_kernels import KERNELS
+
+        return KERNELS
+    if backend == "tensorflow":
+        from keras_electra.layers.tensorflow_kernels import KERNELS
+
+        return KERNELS
+    return None

@@ -4,8 +4,8 @@ import keras
 from keras.layers import ReversibleEmbedding
 from keras_hub.layers import PositionEmbedding
 
+from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
-from keras_electra.layers.dropout import apply_dropout
 
 
 def electra_kernel_initializer(stddev=0.02):
@@ -114,15 +114,18 @@ class ElectraEmbedding(keras.layers.Layer):
             self.layer_norm,
             self.dropout_layer,
         )
-        run = (lambda layer: layer.call) if direct else (lambda layer: layer)
-        x = run(self.token_embedding)(token_ids)
-        x = x + run(self.position_embedding)(x)
+
+        def run(layer, *args, **kwargs):
+            if direct:
+                return call_directly(layer, *args, **kwargs)
+            return layer(*args, **kwargs)
+
+        x = run(self.token_embedding, token_ids)
+        x = x + run(self.position_embedding, x)
         if segment_ids is not None:
-            x = x + run(self.segment_embedding)(segment_ids)
-        x = run(self.layer_norm)(x)
-        if direct:
-            return apply_dropout(self.dropout_layer, x, training)
-        return self.dropout_layer(x, training=training)
+            x = x + run(self.segment_embedding, segment_ids)
+        x = run(self.layer_norm, x)
+        return run(self.dropout_layer, x, training=training)
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.embedding_dim,)

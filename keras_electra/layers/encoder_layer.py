@@ -7,6 +7,7 @@ from keras_hub.src.layers.modeling.transformer_layer_utils import (
     merge_padding_and_attention_mask,
 )
 
+from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.dropout import apply_dropout
 
@@ -76,19 +77,19 @@ class ElectraEncoderLayer(TransformerEncoder):
         residual = inputs
         x = self._attention(inputs, mask, training)
         x = apply_dropout(self._self_attention_dropout, x, training)
-        x = self._self_attention_layer_norm.call(x + residual)
+        x = call_directly(self._self_attention_layer_norm, x + residual)
 
         residual = x
-        x = self._feedforward_intermediate_dense.call(x)
-        x = self._feedforward_output_dense.call(x)
+        x = call_directly(self._feedforward_intermediate_dense, x)
+        x = call_directly(self._feedforward_output_dense, x)
         x = apply_dropout(self._feedforward_dropout, x, training)
-        return self._feedforward_layer_norm.call(x + residual)
+        return call_directly(self._feedforward_layer_norm, x + residual)
 
     def _attention(self, x, mask, training):
         attention = self._self_attention_layer
-        query = attention._query_dense.call(x)  # [B, T, N, H]
-        key = attention._key_dense.call(x)
-        value = attention._value_dense.call(x)
+        query = call_directly(attention._query_dense, x)  # [B, T, N, H]
+        key = call_directly(attention._key_dense, x)
+        value = call_directly(attention._value_dense, x)
         if training and attention._dropout > 0.0:
             # MultiHeadAttention's own unfused path: softmax, dropout, combine.
             query = query * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
@@ -96,6 +97,12 @@ class ElectraEncoderLayer(TransformerEncoder):
             scores = attention._softmax.call(scores, mask=mask)
             scores = apply_dropout(attention._dropout_layer, scores, training)
             context = ops.einsum(attention._combine_equation, scores, value)
+        elif keras.config.backend() == "torch" and not attention._flash_attention:
+            from keras_electra.layers import torch_kernels
+
+            context = torch_kernels.masked_attention(
+                query, key, value, mask, attention._inverse_sqrt_key_dim
+            )
         else:
             bias = None
             if mask is not None:
@@ -114,7 +121,7 @@ class ElectraEncoderLayer(TransformerEncoder):
                 # As Keras' masked softmax: a query with no key to attend gets 0.
                 has_key = ops.moveaxis(ops.any(mask, axis=-1), 1, -1)  # [B, 1|T, 1]
                 context = context * ops.cast(has_key[..., None], context.dtype)
-        return attention._output_dense.call(context)
+        return call_directly(attention._output_dense, context)
 
     def _lean_call_applies(self):
         attention = self._self_attention_layer

@@ -7,8 +7,8 @@ from keras.src.backend import is_float_dtype
 from keras.src.models.functional import operation_fn as keras_operation_fn
 from keras.src.models.functional import unpack_singleton
 
+from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
-from keras_electra.layers.dropout import apply_dropout
 
 
 class DirectFunctional:
@@ -110,9 +110,7 @@ def _direct_call(operation, training, args, kwargs):
     ):
         if training is not None and operation._call_has_training_arg:
             kwargs["training"] = training
-        if type(operation) is keras.layers.Dropout and len(args) == 1:
-            return apply_dropout(operation, args[0], kwargs.get("training"))
-        return operation.call(*args, **kwargs)
+        return call_directly(operation, *args, **kwargs)
     return keras_operation_fn(operation, training=training)(*args, **kwargs)
 
 

@@ -1,0 +1,106 @@
+"""Fused torch forms of the encoder's hot sublayers, for the torch backend only.
+
+Eager torch pays some microseconds of host work per `keras.ops` call (tensor
+conversion, dtype rules). A Dense layer's `call` is a `matmul`, an `add` and
+an activation; Keras' torch attention transposes and copies query, key and
+value. These functions give what the layers' `call` gives, in fewer and fused
+torch kernels: `F.linear` (matmul and bias in one `addmm`), `F.layer_norm`,
+and SDPA on strided views. Each returns None where it would not be exact
+(other equations, dtypes, options), and the caller then uses `layer.call`.
+
+Only `direct_calls.call_directly` and `ElectraEncoderLayer` use this module,
+and only when `keras.config.backend() == "torch"`. The same computation in
+`keras.ops` is the path on every other backend, so tests compare the two.
+"""
+
+import math
+
+import keras
+import torch
+import torch.nn.functional as F
+
+from keras_electra.layers.matrix_projection import contracted_axes
+from keras_electra.layers.matrix_projection import kernel_value
+from keras_electra.layers.matrix_projection import variable_value
+
+
+def _activate(layer, x):
+    activation = layer.activation
+    if activation is None or activation is keras.activations.linear:
+        return x
+    if activation is keras.activations.gelu:
+        return F.gelu(x)  # keras.activations.gelu defaults to the exact form
+    return activation(x)
+
+
+def dense(layer, x):
+    """`keras.layers.Dense.call(x)` as one `F.linear`; None if not exact."""
+    kernel = kernel_value(layer)
+    if x.dtype != kernel.dtype:
+        return None
+    bias = None if layer.bias is None else variable_value(layer.bias)
+    return _activate(layer, F.linear(x, kernel.t(), bias))
+
+
+def einsum_dense(layer, x):
+    """`keras.layers.EinsumDense.call(x)` as one `F.linear`; None if not exact."""
+    contracted = contracted_axes(layer.equation)
+    if contracted is None:
+        return None
+    kernel = kernel_value(layer)
+    if x.dtype != kernel.dtype:
+        return None
+    outer = kernel.shape[contracted:]
+    bias = None
+    if layer.bias is not None:
+        bias = variable_value(layer.bias)
+        if tuple(bias.shape) != tuple(outer):
+            return None  # a bias over other axes broadcasts differently
+        bias = bias.reshape(-1)
+    features = math.prod(kernel.shape[:contracted])
+    batch = x.shape[: x.dim() - contracted]
+    y = F.linear(x.reshape(*batch, features), kernel.reshape(features, -1).t(), bias)
+    return _activate(layer, y.reshape(*batch, *outer))
+
+
+def layer_norm(layer, x):
+    """`keras.layers.LayerNormalization.call(x)` as `F.layer_norm`; None if not exact.
+
+    As Keras, half-precision inputs are normalized in float32.
+    """
+    axis = layer.axis
+    axis = axis if isinstance(axis, int) else (axis[0] if len(axis) == 1 else None)
+    if layer.rms_scaling or axis is None or axis not in (-1, x.dim() - 1):
+        return None
+    dtype = x.dtype
+    compute = x if dtype in (torch.float32, torch.float64) else x.float()
+    gamma = variable_value(layer.gamma).to(compute.dtype) if layer.scale else None
+    beta = variable_value(layer.beta).to(compute.dtype) if layer.center else None
+    y = F.layer_norm(compute, (x.shape[-1],), gamma, beta, layer.epsilon)
+    return y.to(dtype)
+
+
+def masked_attention(query, key, value, mask, scale):
+    """Scaled dot-product attention in Keras' `[batch, length, heads, dim]` layout.
+
+    `mask` is a boolean `[batch, 1, 1 or length, length]` (True: attend) or
+    None. Padding is an additive `-1e9` bias (`-3e4` in float16), and a query
+    with no key to attend gets a zero context, as Keras' masked softmax gives.
+    """
+    query, key, value = (t.transpose(1, 2) for t in (query, key, value))
+    bias = None
+    if mask is not None:
+        negative = -3e4 if query.dtype == torch.float16 else -1e9
+        bias = torch.zeros(mask.shape, dtype=query.dtype, device=query.device)
+        bias = bias.masked_fill(~mask, negative)
+    context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
+    if mask is not None:
+        context = context * mask.any(dim=-1, keepdim=True).to(context.dtype)
+    return context.transpose(1, 2)
+
+
+KERNELS = {
+    keras.layers.Dense: dense,
+    keras.layers.EinsumDense: einsum_dense,
+    keras.layers.LayerNormalization: layer_norm,
+}

@@ -1,0 +1,247 @@
+"""Fused kernels (torch_kernels, tensorflow_kernels) equal the Keras layers' own call."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_electra.layers import direct_calls
+from keras_electra.layers.matrix_projection import contracted_axes
+
+BACKEND = keras.config.backend()
+fused = pytest.mark.skipif(
+    BACKEND not in ("torch", "tensorflow"), reason="fused kernels exist for torch and tensorflow"
+)
+torch_only = pytest.mark.skipif(BACKEND != "torch", reason="a torch kernel")
+
+
+def kernels():
+    if BACKEND == "torch":
+        from keras_electra.layers import torch_kernels
+
+        return torch_kernels
+    from keras_electra.layers import tensorflow_kernels
+
+    return tensorflow_kernels
+
+
+def tensor(*shape, seed=0, dtype="float32"):
+    x = np.random.default_rng(seed).normal(size=shape).astype("float32")
+    return keras.ops.cast(keras.ops.convert_to_tensor(x), dtype)
+
+
+def numpy(x):
+    if BACKEND == "torch":
+        x = x.detach()
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(x, "float32")))
+
+
+def value_and_gradients(fn, x, variables):
+    """fn(x) and the gradients of a fixed weighted sum of it wrt x and variables."""
+    def loss(y):
+        weights = np.random.default_rng(1).normal(size=tuple(y.shape)).astype("float32")
+        return keras.ops.sum(keras.ops.cast(y, "float32") * keras.ops.convert_to_tensor(weights))
+
+    if BACKEND == "torch":
+        x = x.detach().clone().requires_grad_(True)
+        y = fn(x)
+        loss(y).backward()
+        grads = [x.grad] + [v.value.grad.clone() for v in variables]
+        for v in variables:
+            v.value.grad = None
+        return y, grads
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+        total = loss(y)
+    return y, tape.gradient(total, [x] + [v.value for v in variables])
+
+
+def assert_same_values_and_gradients(layer, kernel, x, atol=1e-6):
+    """kernel(layer, x) equals layer(x), and so do the gradients."""
+    expected, expected_grads = value_and_gradients(layer, x, layer.trainable_variables)
+    actual, actual_grads = value_and_gradients(
+        lambda t: kernel(layer, t), x, layer.trainable_variables
+    )
+    assert actual.dtype == expected.dtype and tuple(actual.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(numpy(actual), numpy(expected), atol=atol, rtol=1e-5)
+    for a, e in zip(actual_grads, expected_grads):
+        np.testing.assert_allclose(numpy(a), numpy(e), atol=atol, rtol=1e-5)
+
+
+@fused
+@pytest.mark.parametrize("activation", [None, "gelu", "relu"])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense(activation, use_bias):
+    layer = keras.layers.Dense(6, activation=activation, use_bias=use_bias)
+    layer.build((2, 5, 4))
+    if use_bias:
+        layer.bias.assign(np.linspace(-1, 1, 6))
+    assert_same_values_and_gradients(layer, kernels().dense, tensor(2, 5, 4))
+
+
+@fused
+def test_dense_with_lora_and_2d_inputs():
+    layer = keras.layers.Dense(6)
+    layer.build((None, 4))
+    layer.enable_lora(2)
+    layer.lora_kernel_b.assign(np.ones((2, 6)) * 0.1)
+    assert_same_values_and_gradients(layer, kernels().dense, tensor(3, 4))
+
+
+@fused
+def test_dense_in_mixed_bfloat16():
+    layer = keras.layers.Dense(6, activation="gelu", dtype="mixed_bfloat16")
+    layer.build((None, 5, 4))
+    x = tensor(2, 5, 4, dtype="bfloat16")
+    expected = layer(x)
+    # Under the layer's autocast scope, as its `__call__` would open.
+    with keras.src.backend.AutocastScope("bfloat16"):
+        actual = kernels().dense(layer, x)
+    assert keras.backend.standardize_dtype(actual.dtype) == "bfloat16"
+    np.testing.assert_allclose(numpy(actual), numpy(expected), atol=1e-2)
+
+
+@fused
+def test_dense_declines_other_dtypes():
+    layer = keras.layers.Dense(6)
+    layer.build((None, 4))
+    assert kernels().dense(layer, tensor(3, 4, dtype="float64")) is None
+
+
+@fused
+@pytest.mark.parametrize(
+    "equation, bias_axes, output_shape, x_shape",
+    [
+        ("abc,cde->abde", "de", (7, 3, 5), (2, 7, 4)),  # query/key/value
+        ("abcd,cde->abe", "e", (7, 6), (2, 7, 3, 5)),  # attention output
+        ("ab,bc->ac", "c", (6,), (2, 4)),
+        ("abc,cde->abde", None, (7, 3, 5), (2, 7, 4)),
+    ],
+)
+def test_einsum_dense(equation, bias_axes, output_shape, x_shape):
+    layer = keras.layers.EinsumDense(equation, output_shape, bias_axes=bias_axes)
+    layer.build(x_shape)
+    if bias_axes:
+        layer.bias.assign(np.random.default_rng(2).normal(size=layer.bias.shape))
+    assert_same_values_and_gradients(layer, kernels().einsum_dense, tensor(*x_shape))
+
+
+@fused
+def test_einsum_dense_declines_a_bias_over_other_axes_and_other_equations():
+    layer = keras.layers.EinsumDense("abc,cde->abde", output_shape=(7, 3, 5), bias_axes="e")
+    layer.build((2, 7, 4))
+    assert kernels().einsum_dense(layer, tensor(2, 7, 4)) is None
+    layer = keras.layers.EinsumDense("abc,cd->adb", output_shape=(5, 7))
+    layer.build((2, 7, 4))
+    assert kernels().einsum_dense(layer, tensor(2, 7, 4)) is None
+
+
+@pytest.mark.parametrize(
+    "equation, expected",
+    [
+        ("abc,cde->abde", 1),
+        ("abcd,cde->abe", 2),
+        ("ab,bc->ac", 1),
+        ("...b,bc->...c", None),  # ellipsis
+        ("abc,cd->dab", None),  # output axes reordered
+        ("abc,bcd->abd", None),  # a contracted axis kept in the output
+        ("abc,dce->abde", None),  # contraction not on the kernel's leading axes
+        ("aab,bc->aac", None),  # repeated axis
+    ],
+)
+def test_contracted_axes(equation, expected):
+    assert contracted_axes(equation) == expected
+
+
+@torch_only
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False)])
+def test_layer_norm(center, scale):
+    layer = keras.layers.LayerNormalization(epsilon=1e-12, center=center, scale=scale)
+    layer.build((2, 5, 8))
+    if scale:
+        layer.gamma.assign(np.linspace(0.5, 1.5, 8))
+    if center:
+        layer.beta.assign(np.linspace(-1, 1, 8))
+    assert_same_values_and_gradients(layer, kernels().layer_norm, tensor(2, 5, 8))
+
+
+@torch_only
+def test_layer_norm_in_bfloat16_normalizes_in_float32():
+    layer = keras.layers.LayerNormalization(dtype="mixed_bfloat16")
+    layer.build((2, 5, 8))
+    layer.gamma.assign(np.linspace(0.5, 1.5, 8))
+    x = tensor(2, 5, 8, dtype="bfloat16") * 3 + 1
+    expected = layer(x)
+    actual = kernels().layer_norm(layer, x)
+    assert keras.backend.standardize_dtype(actual.dtype) == "bfloat16"
+    np.testing.assert_array_equal(numpy(actual), numpy(expected))
+
+
+@torch_only
+def test_layer_norm_declines_other_axes_and_rms_scaling():
+    first_axis = keras.layers.LayerNormalization(axis=1)
+    first_axis.build((2, 5, 8))
+    assert kernels().layer_norm(first_axis, tensor(2, 5, 8)) is None
+    with pytest.warns(UserWarning):
+        rms = keras.layers.LayerNormalization(rms_scaling=True)
+    rms.build((2, 5, 8))
+    assert kernels().layer_norm(rms, tensor(2, 5, 8)) is None
+
+
+@torch_only
+@pytest.mark.parametrize("mask_rows", ["padding", "none", "empty row"])
+def test_masked_attention_equals_keras_masked_softmax(mask_rows):
+    query, key, value = (tensor(3, 6, 2, 4, seed=s) for s in range(3))
+    mask = None
+    if mask_rows != "none":
+        padding = np.ones((3, 6), bool)
+        padding[1, 4:] = False
+        if mask_rows == "empty row":
+            padding[2] = False
+        mask = keras.ops.convert_to_tensor(padding[:, None, None, :])  # [B, 1, 1, S]
+    actual = kernels().masked_attention(query, key, value, mask, 0.5)
+    # Keras' MultiHeadAttention arithmetic: scaled scores, masked softmax.
+    scores = keras.ops.einsum("aecd,abcd->acbe", key, query * 0.5)
+    probabilities = keras.layers.Softmax(axis=-1)(scores, mask=mask)
+    expected = keras.ops.einsum("acbe,aecd->abcd", probabilities, value)
+    np.testing.assert_allclose(numpy(actual), numpy(expected), atol=1e-6)
+    if mask_rows == "empty row":
+        np.testing.assert_array_equal(numpy(actual)[2], 0.0)
+
+
+@fused
+def test_call_directly_uses_the_kernel_for_exact_classes(monkeypatch):
+    calls = []
+
+    class LoggedDense(keras.layers.Dense):
+        def call(self, inputs, training=None):
+            calls.append(self.name)
+            return super().call(inputs) + 1.0
+
+    plain, subclass = keras.layers.Dense(3, name="plain"), LoggedDense(3, name="subclass")
+    for layer in (plain, subclass):
+        layer.build((None, 4))
+    x = tensor(2, 4)
+    expected = numpy(plain(x))
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.layers.Dense, "call", lambda *a, **k: pytest.fail("Dense.call ran"))
+        actual = direct_calls.call_directly(plain, x, training=False)
+    np.testing.assert_allclose(numpy(actual), expected, atol=1e-6)
+    subclass.set_weights(plain.get_weights())
+    np.testing.assert_allclose(numpy(direct_calls.call_directly(subclass, x)), expected + 1.0, atol=1e-6)
+    assert calls == ["subclass"]  # a subclass's own call is respected
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax has no fused kernels")
+def test_call_directly_runs_layer_call_on_jax(monkeypatch):
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    calls = []
+    original = keras.layers.Dense.call
+    monkeypatch.setattr(
+        keras.layers.Dense, "call", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+    )
+    direct_calls.call_directly(layer, tensor(2, 4))
+    assert calls == [1]
