@@ -56,3 +56,7 @@ def use_keras_dropout(monkeypatch):
         keras_electra.layers.encoder_layer,
     ):
         monkeypatch.setattr(module, "apply_dropout", keras_dropout)
+    # Attention dropout through Keras' softmax and Dropout, not torch SDPA.
+    monkeypatch.setattr(
+        keras_electra.layers.encoder_layer, "draws_from_global_torch_rng", lambda layer: False
+    )

@@ -10,6 +10,7 @@ from keras_hub.src.layers.modeling.transformer_layer_utils import (
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.dropout import apply_dropout
+from keras_electra.layers.dropout import draws_from_global_torch_rng
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -27,12 +28,18 @@ class ElectraEncoderLayer(TransformerEncoder):
       torch backend, which executes eagerly. (Compiled backends trace it once.)
     - Without attention dropout (inference, or `dropout=0`) attention goes
       through `keras.ops.dot_product_attention`, which uses the fused kernel
-      of the backend (torch SDPA, cuDNN/flash where available). Keras'
+      of the backend (cuDNN/flash where available). Keras'
       `MultiHeadAttention` takes its unfused path whenever the layer has a
       dropout rate, even at inference. Padding is an additive `-1e9` bias;
       a query with no real key to attend gets a zero context, as in Keras'
       masked softmax.
-
+    - On torch, projections and LayerNorms run as fused torch kernels and
+      attention as one SDPA call on strided views (`torch_kernels`), also
+      in training when the attention dropout layer is unseeded: SDPA then
+      drops probabilities with torch's global generator, which is what
+      Keras' torch dropout uses for an unseeded layer. On TensorFlow the
+      projections are `MatMul` + `BiasAdd`, which grappler fuses
+      (`tensorflow_kernels`).
     - Dropout masks are drawn as `uniform < 1 - rate` (see
       `keras_electra.layers.dropout.apply_dropout`): same distribution and
       seed generators, cheaper on torch.
@@ -90,19 +97,20 @@ class ElectraEncoderLayer(TransformerEncoder):
         query = call_directly(attention._query_dense, x)  # [B, T, N, H]
         key = call_directly(attention._key_dense, x)
         value = call_directly(attention._value_dense, x)
-        if training and attention._dropout > 0.0:
+        dropout = attention._dropout if training else 0.0
+        if self._fused_torch_attention(dropout):
+            from keras_electra.layers import torch_kernels
+
+            context = torch_kernels.masked_attention(
+                query, key, value, mask, attention._inverse_sqrt_key_dim, dropout
+            )
+        elif dropout:
             # MultiHeadAttention's own unfused path: softmax, dropout, combine.
             query = query * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
             scores = ops.einsum(attention._dot_product_equation, key, query)
             scores = attention._softmax.call(scores, mask=mask)
             scores = apply_dropout(attention._dropout_layer, scores, training)
             context = ops.einsum(attention._combine_equation, scores, value)
-        elif keras.config.backend() == "torch" and not attention._flash_attention:
-            from keras_electra.layers import torch_kernels
-
-            context = torch_kernels.masked_attention(
-                query, key, value, mask, attention._inverse_sqrt_key_dim
-            )
         else:
             bias = None
             if mask is not None:
@@ -122,6 +130,18 @@ class ElectraEncoderLayer(TransformerEncoder):
                 has_key = ops.moveaxis(ops.any(mask, axis=-1), 1, -1)  # [B, 1|T, 1]
                 context = context * ops.cast(has_key[..., None], context.dtype)
         return call_directly(attention._output_dense, context)
+
+    def _fused_torch_attention(self, dropout):
+        """Whether attention runs as one torch SDPA call (`torch_kernels`).
+
+        Without dropout, always on torch. With dropout only for an unseeded
+        dropout layer: SDPA then drops probabilities with torch's global RNG,
+        the generator Keras' torch dropout uses for such a layer.
+        """
+        attention = self._self_attention_layer
+        if keras.config.backend() != "torch" or attention._flash_attention:
+            return False
+        return not dropout or draws_from_global_torch_rng(attention._dropout_layer)
 
     def _lean_call_applies(self):
         attention = self._self_attention_layer

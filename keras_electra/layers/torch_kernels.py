@@ -80,12 +80,25 @@ def layer_norm(layer, x):
     return y.to(dtype)
 
 
-def masked_attention(query, key, value, mask, scale):
+def dropout(inputs, rate):
+    """Inverted dropout with a mask drawn from torch's global generator.
+
+    `uniform < 1 - rate`, as `apply_dropout`: torch's CPU `bernoulli` (used by
+    `F.dropout`) is about twice as slow as `torch.rand`.
+    """
+    keep = 1.0 - rate
+    noise = torch.rand(inputs.shape, device=inputs.device)
+    return inputs * (noise < keep).to(inputs.dtype) * (1.0 / keep)
+
+
+def masked_attention(query, key, value, mask, scale, dropout_rate=0.0):
     """Scaled dot-product attention in Keras' `[batch, length, heads, dim]` layout.
 
     `mask` is a boolean `[batch, 1, 1 or length, length]` (True: attend) or
     None. Padding is an additive `-1e9` bias (`-3e4` in float16), and a query
     with no key to attend gets a zero context, as Keras' masked softmax gives.
+    With `dropout_rate`, SDPA drops attention probabilities with torch's
+    global generator (for an unseeded dropout layer, as Keras would).
     """
     query, key, value = (t.transpose(1, 2) for t in (query, key, value))
     bias = None
@@ -93,7 +106,9 @@ def masked_attention(query, key, value, mask, scale):
         negative = -3e4 if query.dtype == torch.float16 else -1e9
         bias = torch.zeros(mask.shape, dtype=query.dtype, device=query.device)
         bias = bias.masked_fill(~mask, negative)
-    context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
+    context = F.scaled_dot_product_attention(
+        query, key, value, attn_mask=bias, dropout_p=dropout_rate, scale=scale
+    )
     if mask is not None:
         context = context * mask.any(dim=-1, keepdim=True).to(context.dtype)
     return context.transpose(1, 2)

@@ -56,3 +56,29 @@ def test_keeps_dtype_under_mixed_precision():
     x = keras.ops.ones((4, 8), dtype="bfloat16")
     y = apply_dropout(layer, x, True)
     assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+
+
+@pytest.mark.skipif(keras.config.backend() != "torch", reason="torch's global RNG")
+def test_unseeded_layer_on_torch_draws_from_the_global_generator(monkeypatch):
+    import torch
+
+    from keras_electra.layers.dropout import draws_from_global_torch_rng
+
+    layer = keras.layers.Dropout(0.25)  # no seed: Keras' torch dropout uses F.dropout
+    assert draws_from_global_torch_rng(layer)
+    assert not draws_from_global_torch_rng(keras.layers.Dropout(0.25, seed=1))
+    assert not draws_from_global_torch_rng(keras.layers.Dropout(0.25, noise_shape=(1, 8)))
+    monkeypatch.setattr(
+        keras.random, "uniform", lambda *a, **k: pytest.fail("seeded draw (host sync on GPU)")
+    )
+    x = np.full((64, 32, 32), 2.0, "float32")
+    torch.manual_seed(5)
+    first = to_numpy(apply_dropout(layer, x, training=True))
+    second = to_numpy(apply_dropout(layer, x, training=True))
+    torch.manual_seed(5)
+    again = to_numpy(apply_dropout(layer, x, training=True))
+    np.testing.assert_array_equal(first, again)  # reproducible from the global seed
+    assert not np.array_equal(first, second)
+    kept = first != 0
+    assert abs(kept.mean() - 0.75) < 4 * np.sqrt(0.25 * 0.75 / kept.size)
+    np.testing.assert_allclose(first[kept], 2.0 / 0.75, rtol=1e-6)

@@ -245,3 +245,58 @@ def test_call_directly_runs_layer_call_on_jax(monkeypatch):
     )
     direct_calls.call_directly(layer, tensor(2, 4))
     assert calls == [1]
+
+
+@torch_only
+def test_masked_attention_dropout_is_unbiased_and_respects_the_mask():
+    import torch
+
+    # One query/key/value set repeated over a large batch: each row is an
+    # independent dropout draw of the same attention.
+    query, key, value = (tensor(1, 5, 2, 4, seed=s) for s in range(3))
+    padding = np.ones((1, 5), bool)
+    padding[0, 3:] = False
+    value = value.clone()
+    value[:, 3:] = 1e6  # padded keys must never leak in, dropped or not
+    rows = 4000
+    query, key, value = (t.expand(rows, -1, -1, -1) for t in (query, key, value))
+    mask = torch.tensor(padding[:, None, None, :]).expand(rows, -1, -1, -1)
+    exact = kernels().masked_attention(query[:1], key[:1], value[:1], mask[:1], 0.5)
+    torch.manual_seed(3)
+    dropped = kernels().masked_attention(query, key, value, mask, 0.5, dropout_rate=0.3)
+    torch.manual_seed(3)
+    again = kernels().masked_attention(query, key, value, mask, 0.5, dropout_rate=0.3)
+    np.testing.assert_array_equal(numpy(dropped), numpy(again))
+    dropped = numpy(dropped)
+    assert np.abs(dropped).max() < 100.0
+    assert not np.allclose(dropped[0], dropped[1])
+    # Inverted dropout keeps the expectation: the mean over draws is the exact
+    # attention, within 5 standard errors of the mean.
+    standard_error = dropped.std(axis=0) / np.sqrt(rows)
+    assert (np.abs(dropped.mean(axis=0) - numpy(exact)[0]) < 5 * standard_error + 1e-6).all()
+
+
+@torch_only
+def test_encoder_layer_uses_sdpa_dropout_only_for_unseeded_attention_dropout(monkeypatch):
+    from keras_electra.layers import ElectraEncoderLayer
+    from keras_electra.layers import torch_kernels
+
+    layer = ElectraEncoderLayer(num_heads=2, intermediate_dim=16, dropout=0.1)
+    layer.build((2, 6, 8))
+    rates = []
+    original = torch_kernels.masked_attention
+
+    def spy(*args):
+        rates.append(args[-1])
+        return original(*args)
+
+    monkeypatch.setattr(torch_kernels, "masked_attention", spy)
+    x, padding_mask = tensor(2, 6, 8), np.ones((2, 6), "int32")
+    layer(x, padding_mask=padding_mask, training=True)
+    layer(x, padding_mask=padding_mask, training=False)
+    assert rates == [0.1, 0.0]
+    attention = layer._self_attention_layer
+    # As if the attention's dropout layer had been built with a seed.
+    monkeypatch.setattr(attention._dropout_layer.seed_generator, "_initial_seed", 4)
+    layer(x, padding_mask=padding_mask, training=True)  # Keras' unfused path, seeded draw
+    assert rates == [0.1, 0.0]
