@@ -1,7 +1,8 @@
 """Dropout with its mask drawn from uniform noise, for the lean call paths."""
 
-import keras
 from keras import ops
+
+from keras_electra.layers.random_noise import uniform
 
 
 def apply_dropout(layer, inputs, training=None):
@@ -30,27 +31,7 @@ def apply_dropout(layer, inputs, training=None):
     inputs = ops.convert_to_tensor(inputs)
     if layer.noise_shape is not None or rate >= 1:
         return layer.call(inputs, training=training)
-    if draws_from_global_torch_rng(layer):
-        from keras_electra.layers import torch_kernels
-
-        return torch_kernels.dropout(inputs, rate)
     keep = 1.0 - rate
-    noise = keras.random.uniform(
-        ops.shape(inputs), dtype="float32", seed=layer.seed_generator
-    )
+    noise = uniform(ops.shape(inputs), layer.seed_generator)
     return inputs * ops.cast(noise < keep, inputs.dtype) * (1.0 / keep)
 
-
-def draws_from_global_torch_rng(layer):
-    """Whether Keras' torch dropout draws this layer's mask from torch's global RNG.
-
-    It does for a layer built without a seed and without a `noise_shape`
-    (`keras/src/backend/torch/random.py`: `F.dropout`). A seeded draw turns the
-    layer's seed state into a Python int, which on a GPU waits for the device;
-    the global generator does not.
-    """
-    return (
-        keras.config.backend() == "torch"
-        and layer.noise_shape is None
-        and layer.seed_generator._initial_seed is None
-    )

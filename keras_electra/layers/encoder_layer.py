@@ -10,7 +10,7 @@ from keras_hub.src.layers.modeling.transformer_layer_utils import (
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.dropout import apply_dropout
-from keras_electra.layers.dropout import draws_from_global_torch_rng
+from keras_electra.layers.random_noise import draws_from_global_torch_rng
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -141,7 +141,9 @@ class ElectraEncoderLayer(TransformerEncoder):
         attention = self._self_attention_layer
         if keras.config.backend() != "torch" or attention._flash_attention:
             return False
-        return not dropout or draws_from_global_torch_rng(attention._dropout_layer)
+        return not dropout or draws_from_global_torch_rng(
+            attention._dropout_layer.seed_generator
+        )
 
     def _lean_call_applies(self):
         attention = self._self_attention_layer

@@ -8,6 +8,8 @@ runs inside compiled train steps on every backend with static shapes.
 import keras
 from keras import ops
 
+from keras_electra.layers.random_noise import uniform
+
 
 def max_predictions_for(sequence_length, mask_probability):
     """Masked slots per row, as the original derives `max_predictions_per_seq`.
@@ -104,8 +106,8 @@ def sample_from_logits(logits, seed, temperature=1.0, disallow=None):
 
 
 def _gumbel_argmax(logits, seed):
-    uniform = keras.random.uniform(ops.shape(logits), seed=seed)
-    gumbel = -ops.log(-ops.log(uniform + 1e-9) + 1e-9)
+    noise = uniform(ops.shape(logits), seed)
+    gumbel = -ops.log(-ops.log(noise + 1e-9) + 1e-9)
     return ops.argmax(logits + gumbel, axis=-1)
 
 
@@ -136,7 +138,9 @@ class DynamicMasking(keras.layers.Layer):
             the (static) sequence length with `max_predictions_for`.
         mask_token_rate: float. Chosen tokens replaced by [MASK].
         random_token_rate: float. Chosen tokens replaced by a random token.
-        seed: int or None. Seed of the layer's `SeedGenerator`.
+        seed: int or None. Seed of the layer's `SeedGenerator`. Without one,
+            on torch the draws come from torch's global generator (see
+            `random_noise.draws_from_global_torch_rng`): no device sync per draw.
 
     Example:
     ```python
@@ -213,7 +217,7 @@ class DynamicMasking(keras.layers.Layer):
         count = ops.clip(ops.round(num_tokens * self.mask_probability), 1, num_slots)
 
         # Uniform choice without replacement: the top `num_slots` random keys.
-        keys = keras.random.uniform(ops.shape(candidates), seed=self.seed_generator)
+        keys = uniform(ops.shape(candidates), self.seed_generator)
         keys = ops.where(candidates > 0, keys, -1.0)
         values, positions = ops.top_k(keys, k=num_slots, sorted=True)
         slot = ops.expand_dims(ops.arange(num_slots, dtype="float32"), 0)
@@ -223,7 +227,7 @@ class DynamicMasking(keras.layers.Layer):
         original = gather_positions(token_ids, positions) * ops.cast(weights, "int32")
 
         # 85% [MASK] / 15% unchanged by default; optionally random tokens.
-        draw = keras.random.uniform(ops.shape(weights), seed=self.seed_generator)
+        draw = uniform(ops.shape(weights), self.seed_generator)
         replacement = ops.full_like(original, self.mask_token_id)
         if self.random_token_rate > 0:
             random_ids = self._random_tokens(ops.shape(weights))

@@ -80,15 +80,12 @@ def layer_norm(layer, x):
     return y.to(dtype)
 
 
-def dropout(inputs, rate):
-    """Inverted dropout with a mask drawn from torch's global generator.
+def uniform(shape, dtype="float32"):
+    """Uniform [0, 1) noise from torch's global generator, on Keras' device."""
+    from keras.src.backend.torch.core import get_device
+    from keras.src.backend.torch.core import to_torch_dtype
 
-    `uniform < 1 - rate`, as `apply_dropout`: torch's CPU `bernoulli` (used by
-    `F.dropout`) is about twice as slow as `torch.rand`.
-    """
-    keep = 1.0 - rate
-    noise = torch.rand(inputs.shape, device=inputs.device)
-    return inputs * (noise < keep).to(inputs.dtype) * (1.0 / keep)
+    return torch.rand(tuple(shape), dtype=to_torch_dtype(dtype), device=get_device())
 
 
 def masked_attention(query, key, value, mask, scale, dropout_rate=0.0):

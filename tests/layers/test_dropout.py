@@ -62,12 +62,11 @@ def test_keeps_dtype_under_mixed_precision():
 def test_unseeded_layer_on_torch_draws_from_the_global_generator(monkeypatch):
     import torch
 
-    from keras_electra.layers.dropout import draws_from_global_torch_rng
+    from keras_electra.layers.random_noise import draws_from_global_torch_rng
 
     layer = keras.layers.Dropout(0.25)  # no seed: Keras' torch dropout uses F.dropout
-    assert draws_from_global_torch_rng(layer)
-    assert not draws_from_global_torch_rng(keras.layers.Dropout(0.25, seed=1))
-    assert not draws_from_global_torch_rng(keras.layers.Dropout(0.25, noise_shape=(1, 8)))
+    assert draws_from_global_torch_rng(layer.seed_generator)
+    assert not draws_from_global_torch_rng(keras.layers.Dropout(0.25, seed=1).seed_generator)
     monkeypatch.setattr(
         keras.random, "uniform", lambda *a, **k: pytest.fail("seeded draw (host sync on GPU)")
     )
