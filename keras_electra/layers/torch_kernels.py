@@ -5,12 +5,13 @@ conversion, dtype rules). A Dense layer's `call` is a `matmul`, an `add` and
 an activation; Keras' torch attention transposes and copies query, key and
 value. These functions give what the layers' `call` gives, in fewer and fused
 torch kernels: `F.linear` (matmul and bias in one `addmm`), `F.layer_norm`,
-and SDPA on strided views. Each returns None where it would not be exact
-(other equations, dtypes, options), and the caller then uses `layer.call`.
+and SDPA on strided views. The layer kernels (`KERNELS`) return None where
+they would not be exact (other equations, dtypes, options), and the caller
+then uses `layer.call`. `uniform` draws from torch's global generator.
 
-Only `direct_calls.call_directly` and `ElectraEncoderLayer` use this module,
-and only when `keras.config.backend() == "torch"`. The same computation in
-`keras.ops` is the path on every other backend, so tests compare the two.
+Used by `direct_calls.call_directly`, `ElectraEncoderLayer` and
+`random_noise.uniform`, and only when `keras.config.backend() == "torch"`.
+Tests compare each function with the Keras computation it replaces.
 """
 
 import math
