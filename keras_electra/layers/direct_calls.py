@@ -33,7 +33,6 @@ def can_call_directly(*layers):
     )
 
 
-
 def call_directly(layer, *args, **kwargs):
     """What `layer.call(*args, **kwargs)` returns, by the cheapest exact route.
 

@@ -34,4 +34,3 @@ def apply_dropout(layer, inputs, training=None):
     keep = 1.0 - rate
     noise = uniform(ops.shape(inputs), layer.seed_generator)
     return inputs * ops.cast(noise < keep, inputs.dtype) * (1.0 / keep)
-

@@ -25,6 +25,30 @@ def kernel_value(layer):
     return variable_value(layer._kernel)
 
 
+def projection(layer):
+    """A `Dense`/`EinsumDense` layer as one matrix product.
+
+    Returns:
+        `(contracted, kernel, bias)`: the layer's `call` contracts the input's
+        last `contracted` axes with the kernel's first ones, and `bias` (or
+        None) has the shape of the kernel's other axes. None for an
+        `EinsumDense` whose equation is not a plain projection
+        (`contracted_axes`) or whose bias lies over other axes.
+    """
+    contracted = 1
+    if isinstance(layer, keras.layers.EinsumDense):
+        contracted = contracted_axes(layer.equation)
+        if contracted is None:
+            return None
+    kernel = kernel_value(layer)
+    bias = None
+    if layer.bias is not None:
+        bias = variable_value(layer.bias)
+        if tuple(bias.shape) != tuple(kernel.shape[contracted:]):
+            return None  # a bias over other axes broadcasts differently
+    return contracted, kernel, bias
+
+
 @functools.lru_cache(maxsize=None)
 def contracted_axes(equation):
     """How many trailing input axes `equation` contracts, if it is a plain projection.

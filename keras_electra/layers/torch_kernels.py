@@ -20,8 +20,7 @@ import keras
 import torch
 import torch.nn.functional as F
 
-from keras_electra.layers.matrix_projection import contracted_axes
-from keras_electra.layers.matrix_projection import kernel_value
+from keras_electra.layers.matrix_projection import projection
 from keras_electra.layers.matrix_projection import variable_value
 
 
@@ -34,32 +33,18 @@ def _activate(layer, x):
     return activation(x)
 
 
-def dense(layer, x):
-    """`keras.layers.Dense.call(x)` as one `F.linear`; None if not exact."""
-    kernel = kernel_value(layer)
-    if x.dtype != kernel.dtype:
+def project(layer, x):
+    """`Dense.call(x)` / `EinsumDense.call(x)` as one `F.linear`; None if not exact."""
+    weights = projection(layer)
+    if weights is None or x.dtype != weights[1].dtype:
         return None
-    bias = None if layer.bias is None else variable_value(layer.bias)
-    return _activate(layer, F.linear(x, kernel.t(), bias))
-
-
-def einsum_dense(layer, x):
-    """`keras.layers.EinsumDense.call(x)` as one `F.linear`; None if not exact."""
-    contracted = contracted_axes(layer.equation)
-    if contracted is None:
-        return None
-    kernel = kernel_value(layer)
-    if x.dtype != kernel.dtype:
-        return None
+    contracted, kernel, bias = weights
+    if contracted == 1 and kernel.dim() == 2:  # Dense, "abc,cd->abd": no reshapes
+        return _activate(layer, F.linear(x, kernel.t(), bias))
     outer = kernel.shape[contracted:]
-    bias = None
-    if layer.bias is not None:
-        bias = variable_value(layer.bias)
-        if tuple(bias.shape) != tuple(outer):
-            return None  # a bias over other axes broadcasts differently
-        bias = bias.reshape(-1)
     features = math.prod(kernel.shape[:contracted])
     batch = x.shape[: x.dim() - contracted]
+    bias = None if bias is None else bias.reshape(-1)
     y = F.linear(x.reshape(*batch, features), kernel.reshape(features, -1).t(), bias)
     return _activate(layer, y.reshape(*batch, *outer))
 
@@ -113,7 +98,7 @@ def masked_attention(query, key, value, mask, scale, dropout_rate=0.0):
 
 
 KERNELS = {
-    keras.layers.Dense: dense,
-    keras.layers.EinsumDense: einsum_dense,
+    keras.layers.Dense: project,
+    keras.layers.EinsumDense: project,
     keras.layers.LayerNormalization: layer_norm,
 }

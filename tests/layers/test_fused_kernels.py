@@ -78,7 +78,7 @@ def test_dense(activation, use_bias):
     layer.build((2, 5, 4))
     if use_bias:
         layer.bias.assign(np.linspace(-1, 1, 6))
-    assert_same_values_and_gradients(layer, kernels().dense, tensor(2, 5, 4))
+    assert_same_values_and_gradients(layer, kernels().project, tensor(2, 5, 4))
 
 
 @fused
@@ -87,7 +87,7 @@ def test_dense_with_lora_and_2d_inputs():
     layer.build((None, 4))
     layer.enable_lora(2)
     layer.lora_kernel_b.assign(np.ones((2, 6)) * 0.1)
-    assert_same_values_and_gradients(layer, kernels().dense, tensor(3, 4))
+    assert_same_values_and_gradients(layer, kernels().project, tensor(3, 4))
 
 
 @fused
@@ -98,7 +98,7 @@ def test_dense_in_mixed_bfloat16():
     expected = layer(x)
     # Under the layer's autocast scope, as its `__call__` would open.
     with keras.src.backend.AutocastScope("bfloat16"):
-        actual = kernels().dense(layer, x)
+        actual = kernels().project(layer, x)
     assert keras.backend.standardize_dtype(actual.dtype) == "bfloat16"
     np.testing.assert_allclose(numpy(actual), numpy(expected), atol=1e-2)
 
@@ -107,7 +107,7 @@ def test_dense_in_mixed_bfloat16():
 def test_dense_declines_other_dtypes():
     layer = keras.layers.Dense(6)
     layer.build((None, 4))
-    assert kernels().dense(layer, tensor(3, 4, dtype="float64")) is None
+    assert kernels().project(layer, tensor(3, 4, dtype="float64")) is None
 
 
 @fused
@@ -125,17 +125,17 @@ def test_einsum_dense(equation, bias_axes, output_shape, x_shape):
     layer.build(x_shape)
     if bias_axes:
         layer.bias.assign(np.random.default_rng(2).normal(size=layer.bias.shape))
-    assert_same_values_and_gradients(layer, kernels().einsum_dense, tensor(*x_shape))
+    assert_same_values_and_gradients(layer, kernels().project, tensor(*x_shape))
 
 
 @fused
 def test_einsum_dense_declines_a_bias_over_other_axes_and_other_equations():
     layer = keras.layers.EinsumDense("abc,cde->abde", output_shape=(7, 3, 5), bias_axes="e")
     layer.build((2, 7, 4))
-    assert kernels().einsum_dense(layer, tensor(2, 7, 4)) is None
+    assert kernels().project(layer, tensor(2, 7, 4)) is None
     layer = keras.layers.EinsumDense("abc,cd->adb", output_shape=(5, 7))
     layer.build((2, 7, 4))
-    assert kernels().einsum_dense(layer, tensor(2, 7, 4)) is None
+    assert kernels().project(layer, tensor(2, 7, 4)) is None
 
 
 @pytest.mark.parametrize(
