@@ -53,7 +53,14 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return args.func(args)
+    from keras_electra.errors import ElectraError
+
+    try:
+        return args.func(args)
+    except ElectraError as e:
+        # A bad input: one line that names the file, line or field, no traceback.
+        print(f"keras-electra {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ dependency, handles bfloat16 without torch, and lets every truncated or
 corrupt file fail with an error naming the file.
 """
 
+from keras_electra.errors import ElectraError
 import json
 import os
 import struct
@@ -27,7 +28,7 @@ DTYPES = {
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 
-class CheckpointFileError(ValueError):
+class CheckpointFileError(ElectraError):
     """A checkpoint file is missing, truncated or corrupt."""
 
 

@@ -9,6 +9,7 @@ converter only has to rename (and transpose) into this layout;
 `get_backbone_weights` reads a backbone back out for export.
 """
 
+from keras_electra.errors import ElectraError
 import logging
 
 import numpy as np
@@ -40,7 +41,7 @@ LAYER_NAMES = tuple(
 )
 
 
-class ConversionError(ValueError):
+class ConversionError(ElectraError):
     """A checkpoint does not fit the model: missing, unexpected or misshapen weights."""
 
 

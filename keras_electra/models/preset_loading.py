@@ -1,5 +1,6 @@
 """Loading presets with errors that name the broken file."""
 
+from keras_electra.errors import ElectraError
 import json
 import os
 
@@ -13,7 +14,7 @@ VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.txt")
 REMOTE_SCHEMES = ("hf://", "kaggle://", "modelscope://", "gs://", "s3://")
 
 
-class PresetError(ValueError):
+class PresetError(ElectraError):
     """A preset is missing, unreadable or inconsistent."""
 
 
