@@ -6,6 +6,20 @@ import pytest
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 
+try:
+    from hypothesis import HealthCheck
+    from hypothesis import settings as hypothesis_settings
+except ImportError:  # hypothesis is a dev extra; tests/fuzz skips without it
+    hypothesis_settings = None
+if hypothesis_settings is not None:
+    # Fuzz tests (tests/fuzz): a few hundred examples by default, ten times
+    # more in their `slow`-marked variants. No deadline: CI machines are slow
+    # and shared. HYPOTHESIS_PROFILE=fuzz-slow raises the default as well.
+    _fuzz = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    hypothesis_settings.register_profile("fuzz", max_examples=200, **_fuzz)
+    hypothesis_settings.register_profile("fuzz-slow", max_examples=2000, **_fuzz)
+    hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fuzz"))
+
 
 def pytest_report_header(config):
     return f"keras backend: {keras.config.backend()}"
