@@ -3,6 +3,8 @@
 import keras
 from keras_hub.layers import MultiSegmentPacker
 
+from keras_electra.errors import ElectraError
+
 TRUNCATION_STRATEGIES = ("longest_first", "round_robin", "waterfall")
 
 
@@ -72,6 +74,12 @@ class ElectraPacker(MultiSegmentPacker):
         sequence_length = sequence_length or self.sequence_length
         special = len(self.start_value) + len(self.end_value)
         special += (num_segments - 1) * len(self.sep_value)
+        if sequence_length < special:
+            raise ElectraError(
+                f"sequence_length={sequence_length} cannot hold the {special} "
+                f"special tokens of {num_segments} segment(s) ([CLS] and one "
+                f"[SEP] each); use sequence_length >= {special}."
+            )
         return sequence_length - special
 
     def _check_segment_count(self, num_segments):
@@ -82,11 +90,11 @@ class ElectraPacker(MultiSegmentPacker):
             )
 
     def _trim_inputs_tf(self, inputs, sequence_length=None, **kwargs):
+        budget = self._budget(len(inputs), sequence_length)  # checks the length
         if self.truncate != "longest_first":
             return super()._trim_inputs_tf(inputs, sequence_length, **kwargs)
         tf = _tf()
         self._check_segment_count(len(inputs))
-        budget = self._budget(len(inputs), sequence_length)
         if len(inputs) == 1:
             return [inputs[0][:, :budget]]
         a, b = inputs
@@ -98,10 +106,10 @@ class ElectraPacker(MultiSegmentPacker):
         return [_take_first(a, keep_a), _take_first(b, keep_b)]
 
     def _trim_inputs_python(self, inputs, sequence_length=None, **kwargs):
+        budget = self._budget(len(inputs), sequence_length)  # checks the length
         if self.truncate != "longest_first":
             return super()._trim_inputs_python(inputs, sequence_length, **kwargs)
         self._check_segment_count(len(inputs))
-        budget = self._budget(len(inputs), sequence_length)
         if len(inputs) == 1:
             return [[row[:budget] for row in inputs[0]]]
         trimmed_a, trimmed_b = [], []

@@ -3,6 +3,7 @@
 import keras
 from keras_hub.tokenizers import WordPieceTokenizer
 
+from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -64,6 +65,12 @@ class ElectraTokenizer(WordPieceTokenizer):
             raise ValueError(
                 f"Could not use the vocabulary file {vocabulary}: {e}"
             ) from e
+
+    def tokenize(self, inputs):
+        try:
+            return super().tokenize(inputs)
+        except UnicodeError as e:  # a lone surrogate, or bytes that are not UTF-8
+            raise ElectraError(f"The text to tokenize is not valid Unicode: {e}") from None
 
     def get_config(self):
         config = super().get_config()
