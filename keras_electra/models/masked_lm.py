@@ -1,11 +1,14 @@
 """ElectraMaskedLM: an ELECTRA generator (backbone + MLM head) as a keras-hub task."""
 
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
 from keras_hub.models import MaskedLM
 from keras_hub.models import MaskedLMPreprocessor
 
+from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.direct_functional import DirectFunctional
@@ -20,6 +23,8 @@ class ElectraMaskedLMPreprocessor(MaskedLMPreprocessor):
 
     keras-hub's `MaskedLMPreprocessor` with ELECTRA's defaults: 15% of the
     tokens chosen, 85% of those replaced by [MASK], none by random tokens.
+    A dict with `token_ids` (and `padding_mask`, `mask_positions`) is taken
+    as masked already and passed through, labels untouched.
 
     Example:
     ```python
@@ -43,6 +48,14 @@ class ElectraMaskedLMPreprocessor(MaskedLMPreprocessor):
             random_token_rate=random_token_rate,
             **kwargs,
         )
+
+    def call(self, x, y=None, sample_weight=None):
+        # Features masked already (a dict of token ids) pass through, so
+        # `ElectraMaskedLM.fit`/`evaluate`/`predict` on them do not tokenize
+        # ids a second time.
+        if isinstance(x, dict) and "token_ids" in x:
+            return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return super().call(x, y, sample_weight)
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -102,6 +115,18 @@ class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, Maske
         outputs = self.masked_lm_head(hidden, positions=inputs["mask_positions"])
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the model from a backbone preset or a saved task preset.
+
+        Loading is strict (`keras_electra.tasks.task_presets.load_task`): a
+        task preset without its head weights, or with weights that do not
+        fit, is a `PresetError` naming the file.
+        """
+        from keras_electra.tasks.task_presets import load_task
+
+        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+
     def fill_mask(self, inputs, top_k=5, mask_token_id=None):
         """Top-k predictions for every [MASK] token.
 
@@ -119,11 +144,11 @@ class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, Maske
         tokenizer = getattr(self.preprocessor, "tokenizer", None)
         if mask_token_id is None:
             if tokenizer is None:
-                raise ValueError("Pass `mask_token_id` when the task has no preprocessor.")
+                raise ElectraError("Pass `mask_token_id` when the task has no preprocessor.")
             mask_token_id = tokenizer.mask_token_id
         if isinstance(inputs, (str, list, tuple)):
             if tokenizer is None:
-                raise ValueError("Strings need a preprocessor with a tokenizer.")
+                raise ElectraError("Strings need a preprocessor with a tokenizer.")
             inputs = self._encode(inputs if not isinstance(inputs, str) else [inputs], tokenizer)
         token_ids = np.asarray(inputs["token_ids"], "int32")
         is_mask = token_ids == mask_token_id
@@ -161,6 +186,14 @@ class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, Maske
                     ids += [int(t) for t in np.asarray(tokenizer(part))]
                 if i < len(parts) - 1:
                     ids.append(tokenizer.mask_token_id)
+            if len(ids) > length - 1:
+                cut = ids[length - 1:].count(tokenizer.mask_token_id)
+                warnings.warn(
+                    f"fill_mask: {text[:40]!r}... has {len(ids) - 1} wordpieces, more than "
+                    f"the {length - 2} that fit; it is truncated"
+                    + (f" and its last {cut} [MASK] get no predictions." if cut else "."),
+                    stacklevel=3,
+                )
             ids = ids[: length - 1] + [tokenizer.sep_token_id]
             rows.append(ids)
         token_ids = np.full((len(rows), length), tokenizer.pad_token_id, "int32")

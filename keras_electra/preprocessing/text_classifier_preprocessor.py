@@ -14,6 +14,7 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
 
     Returns `{"token_ids", "segment_ids", "padding_mask"}` of length
     `sequence_length` (plus labels and sample weights when given, untouched).
+    A dict with `token_ids` is taken as packed already and passed through.
     Works on Python strings and lists without TensorFlow, and inside
     `tf.data`, batched or unbatched.
 
@@ -56,3 +57,10 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
             truncate=self.truncate,
         )
         self.built = True
+
+    def call(self, x, y=None, sample_weight=None):
+        # Features packed already (a dict of token ids) pass through, so a task's
+        # `fit`/`evaluate`/`predict` on them does not tokenize ids a second time.
+        if isinstance(x, dict) and "token_ids" in x:
+            return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return super().call(x, y, sample_weight)
