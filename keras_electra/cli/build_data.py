@@ -27,6 +27,9 @@ def add_parser(subparsers):
     parser.add_argument("--input", nargs="+", required=True, help="text files or globs")
     parser.add_argument("--vocab", required=True, help="vocab.txt (see `keras-electra vocab`)")
     parser.add_argument("--out", required=True, help="output folder for the shards")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --out (the old folder stays until the new "
+                             "shards are complete)")
     parser.add_argument("--seq-len", type=int, default=128, help="tokens per example (default 128)")
     parser.add_argument("--num-shards", type=int, default=16, help="TFRecord files (default 16)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -40,11 +43,21 @@ def add_parser(subparsers):
 def run(args):
     import sys
 
+    from keras_electra.data.text_files import resolve_inputs
     from keras_electra.data.tfrecords import write_pretraining_shards
+    from keras_electra.utils.output_files import check_not_input
+    from keras_electra.utils.output_files import check_output
 
     try:
+        inputs = resolve_inputs(args.input)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    check_not_input(args.out, inputs + [args.vocab])
+    check_output(args.out, args.overwrite)
+    try:
         metadata = write_pretraining_shards(
-            args.input, args.vocab, args.out, seq_len=args.seq_len,
+            inputs, args.vocab, args.out, seq_len=args.seq_len,
             num_shards=args.num_shards, workers=args.workers, seed=args.seed,
             lowercase=not args.cased, progress=not args.no_progress,
         )

@@ -60,6 +60,9 @@ def add_parser(subparsers):
     parser.add_argument("--to", dest="target_format", choices=TARGETS, default="keras",
                         help="output format (default: keras)")
     parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --out (it is kept until the new files are "
+                             "complete; never allowed when --out is the source)")
     parser.add_argument("--num-heads", type=int, default=None,
                         help="TF1 only: discriminator attention heads (default: max(1, hidden // 64))")
     parser.add_argument("--generator-num-heads", type=int, default=None,
@@ -95,15 +98,16 @@ def _run(args, log):
         print("error: --num-heads/--generator-num-heads apply to --from tf1 only "
               "(other formats store the head count)", file=sys.stderr)
         return 2
+    if args.target_format == "transformers" and args.source_format != "keras":
+        print("error: --to transformers needs --from keras (a keras-electra preset)", file=sys.stderr)
+        return 2
+    if args.target_format == "keras" and args.source_format == "keras":
+        print("error: --from keras only makes sense with --to transformers", file=sys.stderr)
+        return 2
+    _check_out(args)
     try:
         if args.target_format == "transformers":
             return _export(args, log)
-        if args.source_format == "keras":
-            print("error: --from keras only makes sense with --to transformers", file=sys.stderr)
-            return 2
-        if os.path.exists(args.out) and os.listdir(args.out):
-            print(f"error: --out {args.out} exists and is not empty", file=sys.stderr)
-            return 2
         log.info("Converting %s checkpoint %s", args.source_format, args.source)
         if args.source_format == "transformers":
             from keras_electra.convert.transformers import convert_checkpoint
@@ -135,10 +139,19 @@ def _run(args, log):
     return 0
 
 
+def _check_out(args):
+    """Refuses an --out that is (or holds) the source, or non-empty without --overwrite."""
+    from keras_electra.utils.output_files import check_not_input
+    from keras_electra.utils.output_files import check_output
+
+    inputs = [args.vocabulary]
+    if "://" not in args.source:  # a local checkpoint, not a hub handle
+        inputs.append(args.source)  # for tf1 a prefix: its folder counts as holding it
+    check_not_input(args.out, inputs)
+    check_output(args.out, args.overwrite)
+
+
 def _export(args, log):
-    if args.source_format != "keras":
-        print("error: --to transformers needs --from keras (a keras-electra preset)", file=sys.stderr)
-        return 2
     from keras_electra.convert.export import export_to_transformers
 
     log.info("Loading preset %s", args.source)

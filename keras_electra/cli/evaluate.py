@@ -26,6 +26,7 @@ def add_parser(subparsers):
     parser.add_argument("--model", required=True, help="task preset directory")
     parser.add_argument("--data", required=True, help="labelled data file")
     parser.add_argument("--out", help="also write the metrics to this JSON file")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     add_data_arguments(parser)
     return parser
 
@@ -44,6 +45,13 @@ def load(args):
 
 
 def run(args):
+    from keras_electra.utils.output_files import atomic_file
+    from keras_electra.utils.output_files import check_not_input
+    from keras_electra.utils.output_files import check_output
+
+    if args.out:
+        check_not_input(args.out, [args.model, args.data])
+        check_output(args.out, args.overwrite)
     task, model, info = load(args)
     data = task.read(args.data, args, "dev")
     metrics = {"task": info["task"], "examples": len(data)}
@@ -51,6 +59,6 @@ def run(args):
     for key, value in metrics.items():
         print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
+        with atomic_file(args.out) as f:
             json.dump(metrics, f, indent=2)
     return 0

@@ -52,6 +52,8 @@ def add_parser(subparsers):
     parser.add_argument("--train", required=True, help="training file")
     parser.add_argument("--eval", help="evaluation file (dev split, with labels)")
     parser.add_argument("--out", required=True, help="output directory for the task preset")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --out (never allowed when --out is an input)")
     parser.add_argument("--size", choices=("tiny", "small", "base", "large"),
                         help="recipe size (learning rate, decay); default from the backbone width")
     parser.add_argument("--epochs", type=float, help="epochs (default: the recipe's, e.g. 3; RTE/STS 10)")
@@ -79,6 +81,18 @@ def recipe_size(backbone):
     return "large" if hidden >= 1024 else "base" if hidden >= 768 else "small" if hidden >= 256 else "tiny"
 
 
+def check_outputs(args):
+    """Refuses an --out that is an input, or non-empty without --overwrite.
+
+    Runs before anything is read or trained, so a refused command costs nothing.
+    """
+    from keras_electra.utils.output_files import check_not_input
+    from keras_electra.utils.output_files import check_output
+
+    check_not_input(args.out, [args.preset, args.train, args.eval])
+    check_output(args.out, args.overwrite)
+
+
 def run(args):
     import keras
     import numpy as np
@@ -87,12 +101,15 @@ def run(args):
     from keras_electra.cli.task_registry import get_task
     from keras_electra.cli.task_registry import write_info
     from keras_electra.training.recipes import get_finetuning_recipe
+    from keras_electra.utils.output_files import atomic_directory
 
     keras.utils.set_random_seed(args.seed)
     task = get_task(args.task)
+    check_outputs(args)
     if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)
         with apply_distribution(args):
             return task.run_finetune(args)
+    # Every line of the train and eval files is parsed before the model is built.
     train = task.read(args.train, args, "train")
     if args.max_train_examples:
         train = _head(train, args.max_train_examples)
@@ -149,23 +166,25 @@ def run(args):
     train_seconds = time.time() - start
     scope.close()
 
-    os.makedirs(args.out, exist_ok=True)
-    model.save_to_preset(args.out)
     info.update({"preset": args.preset, "train_file": args.train,
                  "text_columns": args.text_columns, "label_column": args.label_column,
                  "header": args.header})
-    write_info(args.out, info)
     metrics = {"task": args.task, "train_examples": len(train), "train_steps": total_steps,
                "train_seconds": round(train_seconds, 2), "backend": keras.config.backend()}
-    if evaluation is not None:
-        metrics["eval_file"] = args.eval
-        metrics["eval_examples"] = len(evaluation)
-        scores = task.evaluate(model, evaluation, info, args)
-        metrics.update(scores)
-        print(f"{args.task} eval ({len(evaluation)} examples): "
-              + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
-    with open(os.path.join(args.out, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2)
+    # The preset, finetune.json and metrics.json go to a sibling folder that
+    # replaces --out only when all are written.
+    with atomic_directory(args.out) as tmp:
+        model.save_to_preset(tmp)
+        write_info(tmp, info)
+        if evaluation is not None:
+            metrics["eval_file"] = args.eval
+            metrics["eval_examples"] = len(evaluation)
+            scores = task.evaluate(model, evaluation, info, args)
+            metrics.update(scores)
+            print(f"{args.task} eval ({len(evaluation)} examples): "
+                  + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        with open(os.path.join(tmp, "metrics.json"), "w", encoding="utf-8") as f:
+            json.dump(metrics, f, indent=2)
     print(f"wrote the task preset and metrics.json to {args.out}")
     return 0
 

@@ -7,7 +7,6 @@ n-best decoding and the official metrics).
 
 from keras_electra.cli.task_registry import FinetuneTask
 from keras_electra.cli.task_registry import register_task
-from keras_electra.cli.task_registry import write_info
 
 
 class SquadFile:
@@ -47,9 +46,9 @@ class SquadTask(FinetuneTask):
             learning_rate=args.learning_rate, layerwise_decay=args.layerwise_decay,
             size=args.size, max_train_examples=args.max_train_examples,
             max_eval_examples=args.max_eval_examples, seed=args.seed,
+            info={"task": self.name, "version": self.version,
+                  "preset": args.preset, "train_file": args.train},
         )
-        write_info(args.out, {"task": self.name, "version": self.version,
-                              "preset": args.preset, "train_file": args.train})
         headline = metrics.get(self.metric)
         if headline is not None:
             print(f"{self.name}: {self.metric} {headline:.2f}")

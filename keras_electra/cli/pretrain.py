@@ -13,8 +13,10 @@ EXAMPLES = [
     "    --steps 100000 --out ./electra_small --mixed-precision",
     "# shards of `keras-electra build-data`, Electric objective",
     "keras-electra pretrain --data shards/ --vocab vocab.txt --objective electric --out ./electric",
-    "# continue after a crash or kill, from the newest checkpoint",
+    "# continue after a crash or kill, from the newest readable checkpoint",
     "keras-electra pretrain --out ./electra_small --resume",
+    "# start over in a folder that holds a run (its contents are deleted)",
+    "keras-electra pretrain --out ./electra_tiny --steps 300 --overwrite",
 ]
 
 
@@ -54,6 +56,9 @@ def add_parser(subparsers):
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start a fresh run in a non-empty --out, deleting what it holds "
+                             "(once the inputs are checked)")
     parser.add_argument("--mixed-precision", nargs="?", const="bfloat16", choices=("bfloat16", "float16"),
                         help="mixed precision compute (bfloat16 when given without a value)")
     parser.add_argument("--seed", type=int, help="seed of data order, masking and init (default 0)")
@@ -72,7 +77,8 @@ def run(args):
 
     try:
         run_pretraining(
-            args.out, resume=args.resume, verbose=0 if args.quiet else 1,
+            args.out, resume=args.resume, overwrite=args.overwrite,
+            verbose=0 if args.quiet else 1,
             distribution_scope=apply_distribution(args), step_delay=args.step_delay,
             data=args.data, vocab=args.vocab, model=args.model, objective=args.objective,
             steps=args.steps, batch_size=args.batch_size, seq_len=args.seq_len, seed=args.seed,

@@ -73,8 +73,14 @@ def train_squad(
     max_eval_examples=None,
     seed=0,
     verbose=1,
+    info=None,
 ):
     """Fine-tunes on SQuAD, writes the task preset and `metrics.json` to `out`.
+
+    Both files are read and checked before the model is built. The preset,
+    `predictions.json`, `metrics.json` (and `finetune.json` with `info`) are
+    written to a temporary sibling of `out` that replaces it at the end, so a
+    failure leaves `out` as it was.
 
     Hyperparameters default to the original's recipe for the model size
     (`get_finetuning_recipe(size, "squad"|"squad2")`: 2 epochs, batch 32,
@@ -89,6 +95,7 @@ def train_squad(
         head: "original" or "hf".
         max_train_examples, max_eval_examples: use only the first N questions.
         verbose: 0 silent, 1 progress bars.
+        info: optional dict written to `out` as the CLI's `finetune.json`.
 
     Returns:
         The metrics dict (empty without `eval_file`).
@@ -105,8 +112,15 @@ def train_squad(
     from keras_electra.training import create_optimizer
     from keras_electra.training import get_finetuning_recipe
 
+    from keras_electra.utils.output_files import atomic_directory
+
     version = squad_version(version)
     keras.utils.set_random_seed(seed)
+    # Read (and so check) both files before any work; the eval file is read
+    # again by `evaluate_squad`, which takes a path.
+    train = read_squad(train_file, version=version, verbose=bool(verbose))
+    if eval_file:
+        read_squad(eval_file, version=version, verbose=False)
     qa = build_question_answerer(
         preset, sequence_length, max_query_length, doc_stride, head=head
     )
@@ -115,7 +129,6 @@ def train_squad(
     )
     epochs = recipe.num_epochs if epochs is None else epochs
     batch_size = batch_size or recipe.batch_size
-    train = read_squad(train_file, version=version, verbose=bool(verbose))
     examples = train.examples[:max_train_examples] if max_train_examples else train.examples
     features = qa.preprocessor.featurize(examples, training=True, verbose=bool(verbose))
     if not len(features):
@@ -151,23 +164,27 @@ def train_squad(
         epochs=full_epochs,
         verbose=verbose,
     )
-    os.makedirs(out, exist_ok=True)
-    qa.save_to_preset(out)
-    metrics = {}
-    if eval_file:
-        metrics = evaluate_squad(
-            qa,
-            eval_file,
-            version=version,
-            out=out,
-            max_examples=max_eval_examples,
-            batch_size=batch_size,
-            verbose=verbose,
-        )
-    metrics["train_loss"] = float(history.history["loss"][-1])
-    metrics["train_features"] = len(features)
-    metrics["train_questions_skipped"] = features.skipped
-    _write_json(os.path.join(out, "metrics.json"), metrics)
+    with atomic_directory(out) as tmp:
+        qa.save_to_preset(tmp)
+        metrics = {}
+        if eval_file:
+            metrics = evaluate_squad(
+                qa,
+                eval_file,
+                version=version,
+                out=tmp,
+                max_examples=max_eval_examples,
+                batch_size=batch_size,
+                verbose=verbose,
+            )
+        metrics["train_loss"] = float(history.history["loss"][-1])
+        metrics["train_features"] = len(features)
+        metrics["train_questions_skipped"] = features.skipped
+        _write_json(os.path.join(tmp, "metrics.json"), metrics)
+        if info is not None:
+            from keras_electra.cli.task_registry import write_info
+
+            write_info(tmp, info)
     return metrics
 
 

@@ -23,6 +23,7 @@ def add_parser(subparsers):
     parser.add_argument("--input", nargs="+", required=True, help="text files or globs")
     parser.add_argument("--size", type=int, required=True, help="vocabulary size, special tokens included")
     parser.add_argument("--out", required=True, help="vocab.txt to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument("--cased", action="store_true", help="keep case and accents")
     parser.add_argument("--min-frequency", type=int, default=2, help="least count of a merged piece (default 2)")
     return parser
@@ -34,16 +35,27 @@ def run(args):
 
     from keras_electra.data.text_files import resolve_inputs
     from keras_electra.data.vocabulary import train_vocabulary
+    from keras_electra.utils.output_files import atomic_file
+    from keras_electra.utils.output_files import check_not_input
+    from keras_electra.utils.output_files import check_output
 
     try:
         files = resolve_inputs(args.input)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    check_not_input(args.out, files)
+    check_output(args.out, args.overwrite)
+    try:
         print(f"training {'a cased' if args.cased else 'an uncased'} WordPiece vocabulary "
               f"of {args.size} on {len(files)} file(s)...", file=sys.stderr)
         start = time.time()
-        tokens = train_vocabulary(files, args.size, out=args.out, lowercase=not args.cased,
+        tokens = train_vocabulary(files, args.size, lowercase=not args.cased,
                                   min_frequency=args.min_frequency)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    with atomic_file(args.out) as f:  # replaces --out only once complete
+        f.write("\n".join(tokens) + "\n")
     print(f"wrote {args.out}: {len(tokens)} tokens in {time.time() - start:.1f}s")
     return 0

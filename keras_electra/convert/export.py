@@ -15,6 +15,7 @@ import numpy as np
 from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.transformers import backbone_name_table
 from keras_electra.convert.weights import get_backbone_weights
+from keras_electra.utils.output_files import atomic_directory
 
 logger = logging.getLogger("keras_electra.convert")
 
@@ -91,7 +92,8 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
     Args:
         model: an `ElectraBackbone` (bidirectional), `ElectraMaskedLM` or
             task model.
-        out: output directory; created if needed.
+        out: output directory; written to a temporary sibling that replaces
+            `out` (and anything in it) when complete.
         tokenizer: optional `ElectraTokenizer`; its vocabulary is written as
             `vocab.txt` with a matching `tokenizer_config.json`. Defaults to
             a task model's preprocessor tokenizer.
@@ -138,24 +140,25 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
             tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
             tensors.update(pretraining_head_to_transformers(
                 get_head_weights(discriminator_head), "discriminator_predictions"))
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=2)
-    write_safetensors(os.path.join(out, "model.safetensors"), tensors)
-    logger.info("Wrote %s: %d tensors to %s", config["architectures"][0], len(tensors),
-                os.path.join(out, "model.safetensors"))
-    if tokenizer is not None:
-        with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(tokenizer.get_vocabulary()) + "\n")
-        with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-            json.dump(
-                {
-                    "tokenizer_class": "ElectraTokenizer",
-                    "do_lower_case": bool(tokenizer.lowercase),
-                    "model_max_length": backbone.max_sequence_length,
-                },
-                f,
-                indent=2,
-            )
-        logger.info("Wrote vocab.txt (%d tokens)", tokenizer.vocabulary_size())
+    # Written to a sibling folder that replaces `out` only when complete.
+    with atomic_directory(out) as tmp:
+        with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2)
+        write_safetensors(os.path.join(tmp, "model.safetensors"), tensors)
+        logger.info("Wrote %s: %d tensors to %s", config["architectures"][0], len(tensors),
+                    os.path.join(out, "model.safetensors"))
+        if tokenizer is not None:
+            with open(os.path.join(tmp, "vocab.txt"), "w", encoding="utf-8") as f:
+                f.write("\n".join(tokenizer.get_vocabulary()) + "\n")
+            with open(os.path.join(tmp, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+                json.dump(
+                    {
+                        "tokenizer_class": "ElectraTokenizer",
+                        "do_lower_case": bool(tokenizer.lowercase),
+                        "model_max_length": backbone.max_sequence_length,
+                    },
+                    f,
+                    indent=2,
+                )
+            logger.info("Wrote vocab.txt (%d tokens)", tokenizer.vocabulary_size())
     return out

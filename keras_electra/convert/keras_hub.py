@@ -18,6 +18,7 @@ import logging
 import os
 
 from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import set_backbone_weights
 
 logger = logging.getLogger("keras_electra.convert")
@@ -59,8 +60,42 @@ def hub_variable_table(hub_backbone):
     return table
 
 
-def config_to_backbone_kwargs(config):
-    """Maps a keras-hub `ElectraBackbone` config to ours."""
+# keras-hub `ElectraBackbone` config field -> ours.
+CONFIG_FIELDS = {
+    "vocab_size": "vocabulary_size",
+    "num_layers": "num_layers",
+    "num_heads": "num_heads",
+    "hidden_dim": "hidden_dim",
+    "intermediate_dim": "intermediate_dim",
+    "embedding_dim": "embedding_dim",
+    "dropout": "dropout",
+    "max_sequence_length": "max_sequence_length",
+    "num_segments": "num_segments",
+}
+REQUIRED_FIELDS = (
+    "vocab_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
+    "embedding_dim",
+)
+
+
+def config_to_backbone_kwargs(config, source="config.json"):
+    """Maps a keras-hub `ElectraBackbone` config to ours, checking every field.
+
+    Raises:
+        ConversionError: naming `source` and a missing or invalid field.
+    """
+    from keras_electra.models.backbone import config_problem
+
+    if not isinstance(config, dict):
+        raise ConversionError(f"{source}: the backbone config must be a JSON object.")
+    for field in REQUIRED_FIELDS:
+        if field not in config:
+            raise ConversionError(f"{source}: field {field!r}: is missing.")
+    ours = {ours: config[theirs] for theirs, ours in CONFIG_FIELDS.items() if theirs in config}
+    problem = config_problem(ours)
+    if problem is not None:
+        theirs = {v: k for k, v in CONFIG_FIELDS.items()}[problem[0]]
+        raise ConversionError(f"{source}: field {theirs!r}: {problem[1]}.")
     return dict(
         vocabulary_size=config["vocab_size"],
         num_layers=config["num_layers"],
@@ -80,14 +115,25 @@ def _read_preset_config(preset):
     if os.path.isdir(preset):
         if not os.path.isfile(path):
             raise ConversionError(f"keras-hub preset config not found: {path}")
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-        name = config.get("registered_name", "")
-        if not config.get("module", "").startswith("keras_hub") or not name.endswith("ElectraBackbone"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                config = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise ConversionError(f"{path} is not valid JSON: {e}") from e
+        if not isinstance(config, dict):
+            raise ConversionError(f"{path} must hold a JSON object.")
+        name = config.get("registered_name") or ""
+        module = config.get("module") or ""
+        if not isinstance(module, str) or not module.startswith("keras_hub") or (
+            not isinstance(name, str) or not name.endswith("ElectraBackbone")
+        ):
             raise ConversionError(
                 f"{path} is not a keras-hub ElectraBackbone preset "
                 f"(module={config.get('module')!r}, registered_name={name!r})."
             )
+        config_to_backbone_kwargs(config.get("config"), source=path)
+        return config
+    return None
 
 
 def load_hub_backbone(preset, load_weights=True):
@@ -146,27 +192,53 @@ def load_backbone(preset, load_weights=True, **kwargs):
 
 
 def load_tokenizer(preset):
-    """keras-electra's `ElectraTokenizer` with a keras-hub preset's vocabulary, or None."""
+    """keras-electra's `ElectraTokenizer` with a keras-hub preset's vocabulary, or None.
+
+    Raises:
+        ConversionError: when the vocabulary does not have exactly the
+            backbone's `vocab_size` tokens, or `tokenizer.json` is unusable.
+    """
     path = os.path.join(preset, "assets", "tokenizer", "vocabulary.txt")
     if not os.path.isfile(path):
         return None
     lowercase = True
     config_path = os.path.join(preset, "tokenizer.json")
     if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            lowercase = json.load(f).get("config", {}).get("lowercase", True)
+        try:
+            with open(config_path, encoding="utf-8") as f:
+                tokenizer_config = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise ConversionError(f"{config_path} is not valid JSON: {e}") from e
+        inner = tokenizer_config.get("config") if isinstance(tokenizer_config, dict) else None
+        lowercase = inner.get("lowercase", True) if isinstance(inner, dict) else None
+        if not isinstance(lowercase, bool):
+            raise ConversionError(
+                f"{config_path}: field 'lowercase': must be true or false; "
+                f"received {lowercase!r}."
+            )
     from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
-    return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+    tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+    config = _read_preset_config(preset)
+    if config is not None:
+        check_vocabulary_size(tokenizer, config["config"]["vocab_size"], path)
+    return tokenizer
 
 
 def convert_checkpoint(preset, out):
-    """Converts a keras-hub ELECTRA preset into a keras-electra preset directory."""
+    """Converts a keras-hub ELECTRA preset into a keras-electra preset directory.
+
+    The backbone and tokenizer are loaded first, then written to a temporary
+    sibling folder that replaces `out` only when complete.
+    """
+    from keras_electra.utils.output_files import atomic_directory
+
     backbone = load_backbone(preset)
-    logger.info("Writing preset %s", out)
-    backbone.save_to_preset(out)
     tokenizer = load_tokenizer(preset) if os.path.isdir(preset) else None
-    if tokenizer is not None:
-        tokenizer.save_to_preset(out)
-        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
+    logger.info("Writing preset %s", out)
+    with atomic_directory(out) as tmp:
+        backbone.save_to_preset(tmp)
+        if tokenizer is not None:
+            tokenizer.save_to_preset(tmp)
+            logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
     return backbone

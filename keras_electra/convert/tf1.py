@@ -24,6 +24,7 @@ import numpy as np
 
 from keras_electra.convert.safetensors_io import CheckpointFileError
 from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import EMBEDDING_NAMES
 from keras_electra.convert.weights import canonical_names
 from keras_electra.convert.weights import extract_named
@@ -276,6 +277,7 @@ def load_pretrainer_from_tf1(prefix, num_heads=None, generator_num_heads=None, v
                 f"vocabulary of {discriminator.vocabulary_size}; pass the vocab.txt."
             )
     else:
+        check_vocabulary_size(tokenizer, discriminator.vocabulary_size, "of the tokenizer passed")
         kwargs = dict(mask_token_id=tokenizer.mask_token_id, cls_token_id=tokenizer.cls_token_id,
                       sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id)
     return assemble_pretrainer(
@@ -298,7 +300,8 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
     generator are present, `out/pretrainer`: the full `ElectraPretrainer`
     (`keras_electra.convert.load_pretrainer`) to continue pretraining. The
     tokenizer vocabulary is `vocabulary`, or `vocab.txt` next to the
-    checkpoint when present.
+    checkpoint when present. Everything is written to a temporary sibling
+    folder that replaces `out` only when complete.
 
     Example:
     ```python
@@ -311,6 +314,7 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
     from keras_electra.convert.pretraining import save_discriminator_head
     from keras_electra.convert.pretraining import save_pretrainer
     from keras_electra.convert.pretraining import set_head_weights
+    from keras_electra.utils.output_files import atomic_directory
 
     variables = read_checkpoint(prefix)
     models = load_backbones(prefix, num_heads, generator_num_heads, variables=variables)
@@ -322,6 +326,9 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
         from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
+        # Before anything is written: every model must fit the vocabulary.
+        for backbone in models.values():
+            check_vocabulary_size(tokenizer, backbone.vocabulary_size, vocabulary)
     else:
         logger.info("No vocab.txt next to %s: presets have no tokenizer", prefix)
     has = {h: any(n in variables for n, _ in t.values()) for h, t in HEAD_TABLES.items()}
@@ -329,36 +336,39 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
     heads = {h: extract_head_weights(variables, h) for h in HEAD_TABLES if has[h]}
     source = f"The TF1 checkpoint {prefix}"
     generator = models.get("generator")
-    for role, backbone in list(models.items()):
-        path = os.path.join(out, role)
-        if role == "generator" and has["generator_predictions"]:
-            preprocessor = None
+    # Everything goes to a sibling folder that replaces `out` when complete.
+    with atomic_directory(out) as tmp:
+        for role, backbone in list(models.items()):
+            path, target = os.path.join(out, role), os.path.join(tmp, role)
+            if role == "generator" and has["generator_predictions"]:
+                preprocessor = None
+                if tokenizer is not None:
+                    preprocessor = masked_lm_preprocessor(tokenizer, min(512, backbone.max_sequence_length))
+                task = build_masked_lm(backbone, heads["generator_predictions"], preprocessor,
+                                       source=source)
+                logger.info("Writing ElectraMaskedLM task preset %s", path)
+                task.save_to_preset(target)
+                models[role] = task
+                if preprocessor is not None:
+                    continue
+            else:
+                logger.info("Writing preset %s", path)
+                backbone.save_to_preset(target)
+            if role == "discriminator" and has["discriminator_predictions"]:
+                head = build_discriminator_head(backbone)
+                set_head_weights(head, heads["discriminator_predictions"], source)
+                save_discriminator_head(head, target)
             if tokenizer is not None:
-                preprocessor = masked_lm_preprocessor(tokenizer, min(512, backbone.max_sequence_length))
-            task = build_masked_lm(backbone, heads["generator_predictions"], preprocessor, source=source)
-            logger.info("Writing ElectraMaskedLM task preset %s", path)
-            task.save_to_preset(path)
-            models[role] = task
-            if preprocessor is not None:
-                continue
-        else:
-            logger.info("Writing preset %s", path)
-            backbone.save_to_preset(path)
-        if role == "discriminator" and has["discriminator_predictions"]:
-            head = build_discriminator_head(backbone)
-            set_head_weights(head, heads["discriminator_predictions"], source)
-            save_discriminator_head(head, path)
-        if tokenizer is not None:
-            tokenizer.save_to_preset(path)
-    if "generator" in models and all(has.values()) and not _special_ids_known(tokenizer, generator):
-        logger.info("No pretrainer written: without vocab.txt its special token ids are unknown "
-                    "(the original uncased ids do not fit this vocabulary)")
-    elif "generator" in models and all(has.values()):
-        pretrainer = load_pretrainer_from_tf1(prefix, num_heads, generator_num_heads,
-                                              variables=variables, tokenizer=tokenizer,
-                                              models=dict(models, generator=generator))
-        save_pretrainer(pretrainer, os.path.join(out, "pretrainer"))
-        models["pretrainer"] = pretrainer
+                tokenizer.save_to_preset(target)
+        if "generator" in models and all(has.values()) and not _special_ids_known(tokenizer, generator):
+            logger.info("No pretrainer written: without vocab.txt its special token ids are unknown "
+                        "(the original uncased ids do not fit this vocabulary)")
+        elif "generator" in models and all(has.values()):
+            pretrainer = load_pretrainer_from_tf1(prefix, num_heads, generator_num_heads,
+                                                  variables=variables, tokenizer=tokenizer,
+                                                  models=dict(models, generator=generator))
+            save_pretrainer(pretrainer, os.path.join(tmp, "pretrainer"))
+            models["pretrainer"] = pretrainer
     return models
 
 

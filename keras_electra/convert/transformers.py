@@ -20,6 +20,7 @@ from keras_electra.convert.safetensors_io import read_safetensors
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import canonical_names
 from keras_electra.convert.weights import check_names
+from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import extract_named
 from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
@@ -148,21 +149,75 @@ def read_config(directory):
     try:
         with open(path, encoding="utf-8") as f:
             config = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise CheckpointFileError(f"{path} is not valid JSON: {e}") from e
+    check_config(config, path)
+    return config
+
+
+# transformers config field -> `ElectraBackbone` argument.
+CONFIG_FIELDS = {
+    "vocab_size": "vocabulary_size",
+    "num_hidden_layers": "num_layers",
+    "num_attention_heads": "num_heads",
+    "hidden_size": "hidden_dim",
+    "intermediate_size": "intermediate_dim",
+    "embedding_size": "embedding_dim",
+    "hidden_dropout_prob": "dropout",
+    "max_position_embeddings": "max_sequence_length",
+    "type_vocab_size": "num_segments",
+    "layer_norm_eps": "layer_norm_epsilon",
+    "initializer_range": "initializer_range",
+}
+REQUIRED_CONFIG_FIELDS = (
+    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+    "intermediate_size", "max_position_embeddings",
+)
+
+
+def check_config(config, path=CONFIG_FILE):
+    """Checks a transformers config: model type, architectures and the fields we use.
+
+    Every field that becomes an `ElectraBackbone` argument must have the
+    right type and range (`hidden_size: "big"` is refused); the required
+    ones must be present.
+
+    Raises:
+        ConversionError: naming `path` and the field.
+    """
+    from keras_electra.models.backbone import config_problem
+
+    if not isinstance(config, dict):
+        raise ConversionError(
+            f"{path} must hold a JSON object; found {type(config).__name__}."
+        )
     model_type = config.get("model_type")
     if model_type not in MODEL_TYPES:
         raise ConversionError(
             f"{path} has model_type={model_type!r}; keras-electra converts "
             f"only {', '.join(MODEL_TYPES)} checkpoints."
         )
-    for arch in config.get("architectures") or []:
-        if arch not in ARCHITECTURES:
+    architectures = config.get("architectures") or []
+    if not isinstance(architectures, list):
+        raise ConversionError(
+            f"{path}: field 'architectures': must be a list; received {architectures!r}."
+        )
+    for arch in architectures:
+        if not isinstance(arch, str) or arch not in ARCHITECTURES:
             raise ConversionError(
                 f"{path} names architecture {arch!r}, which keras-electra "
                 f"does not convert. Supported: {', '.join(ARCHITECTURES)}."
             )
-    return config
+    for field in REQUIRED_CONFIG_FIELDS:
+        if field not in config:
+            raise ConversionError(f"{path}: field {field!r}: is missing.")
+    ours = {ours: config[theirs] for theirs, ours in CONFIG_FIELDS.items() if theirs in config}
+    if model_type != "electra":
+        ours.pop("embedding_dim", None)  # BERT: the embedding width is hidden_size
+    problem = config_problem(ours)
+    if problem is not None:
+        theirs = {v: k for k, v in CONFIG_FIELDS.items()}[problem[0]]
+        raise ConversionError(f"{path}: field {theirs!r}: {problem[1]}.")
 
 
 def read_weights(directory):
@@ -208,38 +263,29 @@ def read_torch_bin(path):
 
 
 def resolve_directory(preset):
-    """Returns a local directory for a path or an `hf://` handle (downloading)."""
+    """Returns a local directory for a path or an `hf://` handle (downloading).
+
+    A handle's config, weights (safetensors, sharded safetensors or
+    `pytorch_model.bin`) and tokenizer files come from one commit through the
+    Hugging Face cache, with a bounded wait and clear errors
+    (`keras_electra.models.hub_download`).
+    """
     if not preset.startswith("hf://"):
         return preset
-    from keras_hub.src.utils.preset_utils import get_file
+    from keras_electra.models.hub_download import download_preset
 
-    from keras_electra.models.preset_loading import fetch_remote_config
-
-    directory = os.path.dirname(fetch_remote_config(preset))
-    for name in (SAFETENSORS_FILE, BIN_FILE):
-        try:
-            get_file(preset, name)
-            break
-        except Exception:  # the hub says which file is absent; try the next
-            continue
-    for name in (VOCABULARY_FILE, TOKENIZER_CONFIG_FILE):
-        try:
-            get_file(preset, name)
-        except Exception:
-            pass
-    return directory
+    return download_preset(preset)
 
 
 # --- Mapping ---------------------------------------------------------------
 
 
-def config_to_backbone_kwargs(config):
-    """Maps a transformers ELECTRA/BERT config dict to `ElectraBackbone` kwargs."""
-    if config.get("model_type") not in MODEL_TYPES:
-        raise ConversionError(
-            f"Unknown model_type {config.get('model_type')!r}; expected one "
-            f"of {', '.join(MODEL_TYPES)}."
-        )
+def config_to_backbone_kwargs(config, source=CONFIG_FILE):
+    """Maps a transformers ELECTRA/BERT config dict to `ElectraBackbone` kwargs.
+
+    The config is checked first (`check_config`); errors name `source`.
+    """
+    check_config(config, source)
     act = config.get("hidden_act", "gelu")
     if act != "gelu":
         raise ConversionError(
@@ -436,18 +482,36 @@ def load_backbone(preset, load_weights=True, role=None, **kwargs):
 
 
 def load_tokenizer(directory):
-    """Builds an `ElectraTokenizer` from `vocab.txt`, or None when absent."""
+    """Builds an `ElectraTokenizer` from `vocab.txt`, or None when absent.
+
+    Raises:
+        ConversionError: when `vocab.txt` does not have exactly `vocab_size`
+            (of `config.json`) tokens, or `tokenizer_config.json` is unusable.
+    """
     path = os.path.join(directory, VOCABULARY_FILE)
     if not os.path.isfile(path):
         return None
     lowercase = True
     config_path = os.path.join(directory, TOKENIZER_CONFIG_FILE)
     if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            lowercase = json.load(f).get("do_lower_case", True)
+        try:
+            with open(config_path, encoding="utf-8") as f:
+                tokenizer_config = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise CheckpointFileError(f"{config_path} is not valid JSON: {e}") from e
+        if not isinstance(tokenizer_config, dict):
+            raise ConversionError(f"{config_path} must hold a JSON object.")
+        lowercase = tokenizer_config.get("do_lower_case", True)
+        if not isinstance(lowercase, bool):
+            raise ConversionError(
+                f"{config_path}: field 'do_lower_case': must be true or false; "
+                f"received {lowercase!r}."
+            )
     from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
-    return ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+    tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
+    check_vocabulary_size(tokenizer, read_config(directory)["vocab_size"], path)
+    return tokenizer
 
 
 PRETRAINING_HEADS = {
@@ -655,7 +719,9 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     `...ForTokenClassification`, `...ForMultipleChoice`, `...ForQuestionAnswering`) gives a task preset
     (`task.json`) that the matching task's `from_preset` loads whole. When
     `vocab.txt` is present the tokenizer (and a task's preprocessor) is
-    written too.
+    written too. The preset is written to a temporary sibling folder that
+    replaces `out` (and anything in it) only when complete; a failed
+    conversion leaves `out` as it was.
 
     Returns:
         The converted backbone or task model.
@@ -666,52 +732,39 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     backbone = keras_electra.models.ElectraBackbone.from_preset("./electra_small_keras")
     ```
     """
-    from keras_electra.convert.task_heads import task_architecture
-
     from keras_electra.convert.pretraining import save_discriminator_head
+    from keras_electra.convert.task_heads import task_architecture
+    from keras_electra.utils.output_files import atomic_directory
 
     directory = resolve_directory(preset)
     config = read_config(directory)
     pretraining = _pretraining_architecture(config) if role is None else None
+    # Everything is loaded and checked (vocab.txt included) before anything is
+    # written; the preset goes to a sibling folder that replaces `out` at the end.
+    tokenizer = load_tokenizer(directory)
+    head = None
     if pretraining == "ElectraForMaskedLM":
-        task = load_masked_lm(directory, sequence_length=sequence_length)
+        model = load_masked_lm(directory, sequence_length=sequence_length)
         logger.info("Writing ElectraMaskedLM task preset %s", out)
-        task.save_to_preset(out)
-        _write_tokenizer_if_missing(task, directory, out)
-        return task
-    if pretraining == "ElectraForPreTraining":
-        backbone, head = load_discriminator(directory)
+    elif pretraining == "ElectraForPreTraining":
+        model, head = load_discriminator(directory)
         logger.info("Writing discriminator preset %s (with its RTD head)", out)
-        backbone.save_to_preset(out)
-        save_discriminator_head(head, out)
-        _write_tokenizer_if_missing(None, directory, out)
-        return backbone
-    if task_architecture(config) is not None and role is None:
-        task = load_task(directory, num_choices=num_choices, sequence_length=sequence_length)
+    elif task_architecture(config) is not None and role is None:
+        model = load_task(directory, num_choices=num_choices, sequence_length=sequence_length)
         logger.info("Writing task preset %s", out)
-        task.save_to_preset(out)
-        if task.preprocessor is None:
-            logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
-        else:
-            logger.info("Wrote the %s and its tokenizer", type(task.preprocessor).__name__)
-        return task
-    backbone = load_backbone(directory, role=role)
-    logger.info("Writing preset %s", out)
-    backbone.save_to_preset(out)
-    tokenizer = load_tokenizer(directory)
-    if tokenizer is not None:
-        tokenizer.save_to_preset(out)
-        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
     else:
-        logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
-    return backbone
+        model = load_backbone(directory, role=role)
+        logger.info("Writing preset %s", out)
+    with atomic_directory(out) as tmp:
+        model.save_to_preset(tmp)
+        if head is not None:
+            save_discriminator_head(head, tmp)
+        if getattr(model, "preprocessor", None) is not None:
+            logger.info("Wrote the %s and its tokenizer", type(model.preprocessor).__name__)
+        elif tokenizer is not None:
+            tokenizer.save_to_preset(tmp)
+            logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())
+        else:
+            logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
+    return model
 
-
-def _write_tokenizer_if_missing(task, directory, out):
-    """Saves `vocab.txt` as the preset tokenizer unless a preprocessor already did."""
-    if task is not None and task.preprocessor is not None:
-        return
-    tokenizer = load_tokenizer(directory)
-    if tokenizer is not None:
-        tokenizer.save_to_preset(out)
-        logger.info("Wrote tokenizer vocabulary (%d tokens)", tokenizer.vocabulary_size())

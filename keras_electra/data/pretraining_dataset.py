@@ -19,6 +19,7 @@ from keras_electra.data.tfrecords import _auto_unit_bytes
 from keras_electra.data.tfrecords import read_metadata
 from keras_electra.data.vocabulary import fast_tokenize_function
 from keras_electra.data.vocabulary import read_vocabulary
+from keras_electra.errors import InputFileError
 
 _STREAM_BLOCK = 256  # examples handed from Python to tf.data at a time
 
@@ -27,9 +28,11 @@ def resolve_shards(data):
     """TFRecord shard paths of a folder, files or globs; checks each one.
 
     A folder stands for the `pretrain_data.tfrecord-*` files in it. Every
-    shard must exist and be empty (fewer examples than shards) or start with a
-    plausible TFRecord header; a ValueError names the first that does not, or
-    says that all are empty.
+    shard must exist and be empty (fewer examples than shards) or be a whole
+    sequence of TFRecord records: its size must be the one `metadata.json`
+    records, or, without one, its record headers must add up to its size. A
+    ValueError names the first shard that is truncated or not a TFRecord
+    file, or says that all are empty.
     """
     if isinstance(data, str):
         data = [data]
@@ -43,24 +46,57 @@ def resolve_shards(data):
             paths += found
         else:
             paths += resolve_inputs([item])
+    sizes = {}
+    for folder in sorted({os.path.dirname(p) for p in paths}):
+        sizes.update(_metadata_sizes(folder))
     for path in paths:
-        _check_tfrecord_header(path)
+        _check_tfrecord_file(path, sizes.get(os.path.abspath(path)))
     if all(os.path.getsize(p) == 0 for p in paths):
         raise ValueError(f"All TFRecord shards are empty: {', '.join(paths)}")
     return paths
 
 
-def _check_tfrecord_header(path):
+def _metadata_sizes(folder):
+    """`{absolute shard path: bytes}` from a folder's `metadata.json` (may be empty)."""
+    try:
+        metadata = read_metadata(folder)
+    except (OSError, ValueError):
+        return {}  # an unreadable metadata.json: the shards are walked instead
+    if not isinstance(metadata, dict):
+        return {}
+    names, sizes = metadata.get("shards"), metadata.get("shard_bytes")
+    if not isinstance(names, list) or not isinstance(sizes, list) or len(names) != len(sizes):
+        return {}  # written before shard sizes were recorded
+    return {os.path.abspath(os.path.join(folder, n)): s for n, s in zip(names, sizes)}
+
+
+def _check_tfrecord_file(path, expected_size=None):
+    """Checks that `path` is whole: its recorded size, or record headers that fill it.
+
+    A TFRecord record is an 8-byte length, a 4-byte length CRC, the data and
+    a 4-byte data CRC. Without a recorded size, the headers are walked (one
+    small read per record) and must end exactly at the end of the file.
+    """
     size = os.path.getsize(path)
-    if size == 0:
+    if expected_size is not None:
+        if size != expected_size:
+            raise InputFileError(
+                f"TFRecord shard is truncated or was changed: it has {size} bytes but "
+                f"its metadata.json records {expected_size}; rebuild the shards.", path=path
+            )
         return
+    position = 0
     with open(path, "rb") as f:
-        header = f.read(12)
-    if len(header) < 12:
-        raise ValueError(f"TFRecord shard is truncated or not a TFRecord file: {path}")
-    (length,) = struct.unpack("<Q", header[:8])
-    if length + 16 > size:
-        raise ValueError(f"TFRecord shard is corrupt or not a TFRecord file: {path}")
+        while position < size:
+            header = f.read(12)
+            (length,) = struct.unpack("<Q", header[:8]) if len(header) == 12 else (None,)
+            if length is None or position + length + 16 > size:
+                raise InputFileError(
+                    f"TFRecord shard is truncated or not a TFRecord file (the record at "
+                    f"byte {position} runs past its end, {size} bytes).", path=path
+                )
+            position += length + 16
+            f.seek(position)
 
 
 def verify_shards(data):

@@ -12,6 +12,7 @@ from keras_electra.data.text_files import resolve_inputs
 from keras_electra.data.text_files import split_into_units
 from keras_electra.data.vocabulary import fast_tokenize_function
 from keras_electra.data.vocabulary import read_vocabulary
+from keras_electra.utils.output_files import atomic_directory
 
 FEATURES = ("token_ids", "segment_ids", "padding_mask")
 METADATA_FILE = "metadata.json"
@@ -91,13 +92,18 @@ def write_pretraining_shards(inputs, vocabulary, output_dir, seq_len=128, num_sh
 
     Each record has int64 features `token_ids`, `segment_ids` and
     `padding_mask` of length `seq_len`. `metadata.json` in `output_dir` records
-    the settings and counts (examples, tokens, repaired lines).
+    the settings and counts (examples, tokens, repaired lines) and each
+    shard's size in bytes, which the readers check.
+
+    The shards and `metadata.json` are written to a temporary sibling folder
+    that replaces `output_dir` as a whole at the end: a failed or killed run
+    leaves the previous folder as it was.
 
     Args:
         inputs: text files or globs.
         vocabulary: path of a `vocab.txt`.
-        output_dir: folder for the shards (created; existing shards there are
-            replaced).
+        output_dir: folder for the shards (created; an existing folder is
+            replaced, with everything in it, once the new shards are complete).
         seq_len: int. Tokens per example.
         num_shards: int. Number of TFRecord files.
         workers: int. Processes that build examples.
@@ -133,56 +139,53 @@ def write_pretraining_shards(inputs, vocabulary, output_dir, seq_len=128, num_sh
     units = [u for p in paths for u in split_into_units(p, unit_bytes)]
     tasks = [(i, u, tokenize, seq_len, seed, ids) for i, u in enumerate(units)]
 
-    os.makedirs(output_dir, exist_ok=True)
-    for name in os.listdir(output_dir):
-        if name.startswith("pretrain_data.tfrecord-"):
-            os.remove(os.path.join(output_dir, name))
-    shard_paths = [os.path.join(output_dir, SHARD_PATTERN.format(i, num_shards))
-                   for i in range(num_shards)]
     stats = ReadStats()
     counts = [0] * num_shards
     num_tokens = 0
     bar = _progress_bar(total_bytes) if progress else None
     start = time.time()
-    pool = _pool(min(workers, len(tasks)))
-    writers = [tf.io.TFRecordWriter(p) for p in shard_paths]
-    try:
-        results = pool.imap(_build_unit, tasks) if pool else map(_build_unit, tasks)
-        n = 0
-        for records, unit_tokens, unit_stats in results:
-            for record in records:
-                writers[n % num_shards].write(record)
-                counts[n % num_shards] += 1
-                n += 1
-            num_tokens += unit_tokens
-            stats += unit_stats
-            if bar:
-                bar.add(unit_stats.bytes)
-    finally:
-        for writer in writers:
-            writer.close()
-        if pool:
-            pool.terminate()
-    if n == 0:
-        for path in shard_paths:
-            os.remove(path)
-        raise ValueError(f"No examples: the input files hold no text ({', '.join(paths)}).")
-    metadata = {
-        "seq_len": seq_len,
-        "num_examples": n,
-        "num_tokens": num_tokens,
-        "num_shards": num_shards,
-        "shards": [os.path.basename(p) for p in shard_paths],
-        "examples_per_shard": counts,
-        "seed": seed,
-        "lowercase": lowercase,
-        "vocabulary_size": len(tokens),
-        "inputs": paths,
-        "read": stats.as_dict(),
-        "seconds": round(time.time() - start, 3),
-    }
-    with open(os.path.join(output_dir, METADATA_FILE), "w") as f:
-        json.dump(metadata, f, indent=2)
+    with atomic_directory(output_dir) as tmp:
+        shard_paths = [os.path.join(tmp, SHARD_PATTERN.format(i, num_shards))
+                       for i in range(num_shards)]
+        pool = _pool(min(workers, len(tasks)))
+        writers = [tf.io.TFRecordWriter(p) for p in shard_paths]
+        try:
+            results = pool.imap(_build_unit, tasks) if pool else map(_build_unit, tasks)
+            n = 0
+            for records, unit_tokens, unit_stats in results:
+                for record in records:
+                    writers[n % num_shards].write(record)
+                    counts[n % num_shards] += 1
+                    n += 1
+                num_tokens += unit_tokens
+                stats += unit_stats
+                if bar:
+                    bar.add(unit_stats.bytes)
+        finally:
+            for writer in writers:
+                writer.close()
+            if pool:
+                pool.terminate()
+        if n == 0:
+            raise ValueError(f"No examples: the input files hold no text ({', '.join(paths)}).")
+        metadata = {
+            "seq_len": seq_len,
+            "num_examples": n,
+            "num_tokens": num_tokens,
+            "num_shards": num_shards,
+            "shards": [os.path.basename(p) for p in shard_paths],
+            "examples_per_shard": counts,
+            # Readers compare each shard's size with this to catch truncation.
+            "shard_bytes": [os.path.getsize(p) for p in shard_paths],
+            "seed": seed,
+            "lowercase": lowercase,
+            "vocabulary_size": len(tokens),
+            "inputs": paths,
+            "read": stats.as_dict(),
+            "seconds": round(time.time() - start, 3),
+        }
+        with open(os.path.join(tmp, METADATA_FILE), "w") as f:
+            json.dump(metadata, f, indent=2)
     for warning in stats.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     return metadata

@@ -6,16 +6,21 @@ Keras does not save, and on torch the global RNG that unseeded dropout draws
 from, so that masking and dropout continue exactly), and
 `latest.json` naming the newest complete pair. Each file is written under a
 temporary name and moved into place with `os.replace`, so a crash mid-write
-never corrupts the last good checkpoint.
+never corrupts the last good checkpoint. Should a checkpoint still be
+unreadable (a disk fault, a copy cut short), `restore_latest_checkpoint` falls
+back to the newest one that loads, and says so.
 """
 
 import glob
 import json
 import os
 import re
+import sys
 
 import keras
 import numpy as np
+
+from keras_electra.errors import ElectraError
 
 LATEST_FILE = "latest.json"
 _NAME = re.compile(r"ckpt-(\d+)\.weights\.h5$")
@@ -121,26 +126,99 @@ def latest_checkpoint(directory):
     return found[-1] if found else None
 
 
+class UnreadableCheckpointError(ElectraError):
+    """A checkpoint that cannot be restored (truncated, corrupt, or another model's)."""
+
+
 def restore_checkpoint(model, weights_path):
-    """Loads a checkpoint written by `save_checkpoint` into a compiled model."""
+    """Loads a checkpoint written by `save_checkpoint` into a compiled model.
+
+    Raises:
+        UnreadableCheckpointError: naming the file that cannot be read.
+    """
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     try:
         model.load_weights(weights_path)
     except Exception as e:
-        raise ValueError(f"Could not restore checkpoint {weights_path}: {type(e).__name__}: {e}") from e
+        raise UnreadableCheckpointError(
+            f"Could not restore checkpoint {weights_path}: {type(e).__name__}: {e}"
+        ) from e
     rng_path = weights_path.replace(".weights.h5", ".rng.npz")
     states = seed_generator_states(model)
-    with np.load(rng_path) as saved:
-        count = len([name for name in saved.files if name.startswith("arr_")])
-        if count != len(states):
-            raise ValueError(
-                f"{rng_path} holds {count} RNG states but the model "
-                f"has {len(states)} seed generators: it is not this model's."
-            )
-        for i, variable in enumerate(states):
-            variable.assign(saved[f"arr_{i}"])
-        set_global_rng_states(saved)
+    try:
+        with np.load(rng_path) as saved:
+            count = len([name for name in saved.files if name.startswith("arr_")])
+            if count != len(states):
+                raise UnreadableCheckpointError(
+                    f"{rng_path} holds {count} RNG states but the model "
+                    f"has {len(states)} seed generators: it is not this model's."
+                )
+            for i, variable in enumerate(states):
+                variable.assign(saved[f"arr_{i}"])
+            set_global_rng_states(saved)
+    except UnreadableCheckpointError:
+        raise
+    except Exception as e:  # a truncated or corrupt .npz (zipfile, pickle, OS errors)
+        raise UnreadableCheckpointError(
+            f"Could not restore checkpoint {rng_path}: {type(e).__name__}: {e}"
+        ) from e
+
+
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def restore_latest_checkpoint(model, directory):
+    """Restores the newest checkpoint in `directory` that can be read.
+
+    Checkpoints are tried newest first. One that fails to load is reported
+    on stderr and the previous one is tried; once one loads, the newer
+    unreadable files are renamed with a `.unreadable` suffix (kept, but no
+    longer taken for checkpoints, so later saves and pruning ignore them).
+
+    Returns:
+        `(step, weights_path)` of the restored checkpoint, or None when the
+        directory holds no checkpoint.
+
+    Raises:
+        UnreadableCheckpointError: when no checkpoint can be read; the
+            message lists each one and why.
+
+    Example:
+    ```python
+    found = restore_latest_checkpoint(model, "run/checkpoints")
+    initial_step = found[0] if found else 0
+    ```
+    """
+    candidates = list_checkpoints(directory)
+    latest = latest_checkpoint(directory)
+    if latest is not None and latest not in candidates:
+        candidates.append(latest)
+    candidates.sort(reverse=True)
+    failures = []
+    for step, path in candidates:
+        try:
+            restore_checkpoint(model, path)
+        except UnreadableCheckpointError as e:
+            failures.append((path, e))
+            print(f"warning: checkpoint {path} is unreadable ({e}); trying the previous one",
+                  file=sys.stderr)
+            continue
+        for bad, _ in failures:
+            for name in (bad, bad.replace(".weights.h5", ".rng.npz")):
+                if os.path.exists(name):
+                    os.replace(name, name + UNREADABLE_SUFFIX)
+        if failures:
+            print(f"warning: resuming from the older checkpoint {path} (step {step}); "
+                  f"{len(failures)} newer one(s) could not be read and were renamed "
+                  f"*{UNREADABLE_SUFFIX}", file=sys.stderr)
+        return step, path
+    if failures:
+        raise UnreadableCheckpointError(
+            f"No checkpoint in {directory} can be read:\n  "
+            + "\n  ".join(f"{path}: {e}" for path, e in failures)
+        )
+    return None
 
 
 class CheckpointCallback(keras.callbacks.Callback):

@@ -124,32 +124,23 @@ def load_model_config(path):
     return config
 
 
-def prepare_corpus(settings, out, reuse_vocab=False):
-    """Resolves the data; writes the stdlib docstring corpus and the vocabulary when needed.
+def resolve_corpus(settings, out, reuse_vocab=False):
+    """Checks the data and vocabulary without writing anything.
 
     Args:
-        reuse_vocab: bool. Keep the `out/vocab.txt` of a resumed run.
+        reuse_vocab: bool. A resumed run keeps its `out/vocab.txt`.
 
     Returns:
-        `(kind, paths)` with kind "text" or "tfrecord"; `out/vocab.txt` exists after.
+        `(kind, paths)` with kind "text" or "tfrecord". Without `data`, the
+        path is that of the standard library corpus `prepare_corpus` writes.
     """
     from keras_electra.data.pretraining_dataset import resolve_shards
     from keras_electra.data.text_files import resolve_inputs
     from keras_electra.data.vocabulary import read_vocabulary
-    from keras_electra.data.vocabulary import train_vocabulary
 
     data = settings["data"]
     if not data:  # the embedded default: the standard library's docstrings
-        corpus = os.path.join(out, "corpus", "stdlib_docstrings.txt")
-        if not os.path.exists(corpus):
-            from keras_electra.data.stdlib_corpus import stdlib_docstring_corpus
-
-            os.makedirs(os.path.dirname(corpus), exist_ok=True)
-            print("no --data: pretraining on the Python standard library's docstrings "
-                  f"({corpus})")
-            stdlib_docstring_corpus(corpus + ".tmp")
-            os.replace(corpus + ".tmp", corpus)
-        kind, paths = "text", [corpus]
+        kind, paths = "text", [os.path.join(out, "corpus", "stdlib_docstrings.txt")]
     elif any(_is_tfrecord_input(item) for item in data):
         kind, paths = "tfrecord", resolve_shards(data)
     else:
@@ -160,17 +151,46 @@ def prepare_corpus(settings, out, reuse_vocab=False):
         paths = [p for p in paths if os.path.getsize(p) and _has_text(p)]
         if not paths:
             raise ValueError(f"The corpus holds no text: {', '.join(data)}")
-    vocab_out = os.path.join(out, "vocab.txt")
     if settings["vocab"]:
         read_vocabulary(settings["vocab"])  # checks the file and its special tokens
+    elif kind == "tfrecord" and not (reuse_vocab and os.path.exists(os.path.join(out, "vocab.txt"))):
+        raise ValueError("TFRecord shards hold token ids: pass the --vocab they were built with.")
+    return kind, paths
+
+
+def prepare_corpus(settings, out, reuse_vocab=False):
+    """Resolves the data; writes the stdlib docstring corpus and the vocabulary when needed.
+
+    Args:
+        reuse_vocab: bool. Keep the `out/vocab.txt` of a resumed run.
+
+    Returns:
+        `(kind, paths)` with kind "text" or "tfrecord"; `out/vocab.txt` exists after.
+    """
+    from keras_electra.data.vocabulary import train_vocabulary
+    from keras_electra.utils.output_files import atomic_file
+
+    kind, paths = resolve_corpus(settings, out, reuse_vocab)
+    if not settings["data"] and not os.path.exists(paths[0]):
+        from keras_electra.data.stdlib_corpus import stdlib_docstring_corpus
+
+        corpus = paths[0]
+        os.makedirs(os.path.dirname(corpus), exist_ok=True)
+        print("no --data: pretraining on the Python standard library's docstrings "
+              f"({corpus})")
+        stdlib_docstring_corpus(corpus + ".tmp")
+        os.replace(corpus + ".tmp", corpus)
+    vocab_out = os.path.join(out, "vocab.txt")
+    if settings["vocab"]:
         if os.path.abspath(settings["vocab"]) != os.path.abspath(vocab_out):
-            shutil.copyfile(settings["vocab"], vocab_out)
+            with atomic_file(vocab_out, "wb") as f, open(settings["vocab"], "rb") as source:
+                shutil.copyfileobj(source, f)
     elif not (reuse_vocab and os.path.exists(vocab_out)):
-        if kind == "tfrecord":
-            raise ValueError("TFRecord shards hold token ids: pass the --vocab they were built with.")
         print(f"training a {settings['vocab_size']}-token WordPiece vocabulary on the corpus")
-        train_vocabulary(paths, settings["vocab_size"], out=vocab_out,
-                         lowercase=settings["lowercase"])
+        tokens = train_vocabulary(paths, settings["vocab_size"], lowercase=settings["lowercase"])
+        # Whole or absent: a resumed run reuses this file.
+        with atomic_file(vocab_out) as f:
+            f.write("\n".join(tokens) + "\n")
     return kind, paths
 
 
@@ -218,11 +238,8 @@ def build_pretrainer(settings, vocabulary):
         cls_token_id=vocabulary.index("[CLS]"),
         sep_token_id=vocabulary.index("[SEP]"),
         pad_token_id=vocabulary.index("[PAD]"),
-        mask_probability=recipe.mask_probability,
-        generator_weight=recipe.generator_weight,
-        discriminator_weight=recipe.discriminator_weight,
-        temperature=recipe.temperature,
         seed=settings["seed"],
+        **recipe.pretrainer_kwargs(),
     )
 
 
@@ -250,13 +267,53 @@ def _build(model, settings):
     model({"token_ids": ids, "segment_ids": ids, "padding_mask": np.ones(shape, "int32")})
 
 
+def is_run_directory(out):
+    """Whether `out` holds a pretraining run (its `run_config.json` or checkpoints)."""
+    from keras_electra.training.checkpointing import LATEST_FILE
+    from keras_electra.training.checkpointing import list_checkpoints
+
+    checkpoints = os.path.join(out, "checkpoints")
+    return (os.path.isfile(os.path.join(out, "run_config.json"))
+            or os.path.isfile(os.path.join(checkpoints, LATEST_FILE))
+            or bool(list_checkpoints(checkpoints)))
+
+
+def check_output_folder(out, resume=False, overwrite=False):
+    """Refuses to start a run in a folder whose contents it would overwrite.
+
+    A fresh run needs an empty (or missing) `out`, or `overwrite`. A run
+    folder is continued with `resume`, replaced only with `overwrite`.
+    """
+    from keras_electra.errors import ElectraError
+    from keras_electra.utils.output_files import is_nonempty
+
+    if resume and overwrite:
+        raise ElectraError("--resume continues the run in --out and --overwrite starts over: "
+                           "pass one of them.")
+    if resume or overwrite or not is_nonempty(out):
+        return
+    if is_run_directory(out):
+        raise ElectraError(f"{out} already holds a pretraining run: pass --resume to continue "
+                           "it or --overwrite to start over.")
+    raise ElectraError(f"--out {out} exists and is not empty (and is not a pretraining run); "
+                       "pass --overwrite to replace it, or choose a new --out.")
+
+
 def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_delay=0.0,
-                    **options):
+                    overwrite=False, **options):
     """Pretrains ELECTRA end to end and writes the outputs into `out`.
+
+    Nothing is written before the settings, data and vocabulary are checked.
+    A fresh run refuses a non-empty `out` unless `overwrite` (which deletes
+    its contents once the inputs are checked); `resume` continues the run in
+    `out` from its newest readable checkpoint. The presets are written to
+    temporary siblings and renamed into place.
 
     Args:
         out: str. Output folder.
         resume: bool. Continue the run in `out` from its newest checkpoint.
+        overwrite: bool. Start a fresh run in a non-empty `out`, deleting
+            what it holds.
         verbose: int. Keras `fit` verbosity (1: progress bar).
         distribution_scope: optional context manager to build and compile in.
         step_delay: float. Seconds to sleep after each step (fault-injection tests).
@@ -281,27 +338,27 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
     from keras_electra.training.callbacks import plot_training_curves
     from keras_electra.training.callbacks import tensorboard_callback
     from keras_electra.training.checkpointing import CheckpointCallback
-    from keras_electra.training.checkpointing import latest_checkpoint
-    from keras_electra.training.checkpointing import restore_checkpoint
+    from keras_electra.training.checkpointing import restore_latest_checkpoint
+    from keras_electra.utils.output_files import check_not_input
 
-    os.makedirs(out, exist_ok=True)
+    check_output_folder(out, resume=resume, overwrite=overwrite)
     settings = resolve_settings(out, resume=resume, **options)
+    _, data_paths = resolve_corpus(settings, out, reuse_vocab=resume)  # checks; writes nothing
     checkpoint_dir = os.path.join(out, "checkpoints")
-    found = latest_checkpoint(checkpoint_dir) if resume else None
-    if not resume and found is None and latest_checkpoint(checkpoint_dir) is not None:
-        raise ValueError(f"{out} already holds checkpoints: pass --resume to continue that "
-                         "run, or choose a new --out.")
-    initial_step = found[0] if found else 0
+    if overwrite and os.path.lexists(out):
+        # Inputs inside --out would be deleted with it.
+        inputs = (data_paths if settings["data"] else []) + [settings["vocab"]]
+        if settings["model"] not in PRESET_SIZES:
+            inputs.append(settings["model"])
+        check_not_input(out, inputs)
+        _remove(out)
+    os.makedirs(out, exist_ok=True)
     # Written only once the run is known not to clobber an earlier one.
     _write_json(os.path.join(out, "run_config.json"), settings)
     kind, paths = prepare_corpus(settings, out, reuse_vocab=resume)
     vocab_path = os.path.join(out, "vocab.txt")
     vocabulary = read_vocabulary(vocab_path)
-
     total = settings["steps"]
-    if initial_step > total:
-        raise ValueError(f"The checkpoint in {checkpoint_dir} is at step {initial_step}, past "
-                         f"--steps {total}.")
 
     keras.utils.set_random_seed(settings["seed"])
     if settings["mixed_precision"]:
@@ -312,9 +369,14 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
     model = build_pretrainer(settings, vocabulary)
     model.compile(optimizer=create_optimizer(settings))
     _build(model, settings)
+    # The newest checkpoint that reads; older ones when it is truncated or corrupt.
+    found = restore_latest_checkpoint(model, checkpoint_dir) if resume else None
+    initial_step = found[0] if found else 0
     if found:
-        restore_checkpoint(model, found[1])
         print(f"resumed from {found[1]} at step {initial_step}")
+    if initial_step > total:
+        raise ValueError(f"The checkpoint in {checkpoint_dir} is at step {initial_step}, past "
+                         f"--steps {total}.")
 
     tokens_per_step = settings["batch_size"] * settings["seq_len"]
     # Each fit "epoch" is one logging interval; it divides the run, the
@@ -377,19 +439,34 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
 
 
 def export_presets(model, out, settings, vocab_path):
-    """Saves the discriminator, and the generator or Electric scorer, with preprocessors."""
+    """Saves the discriminator, and the generator or Electric scorer, with preprocessors.
+
+    Each preset is written to a temporary sibling folder renamed into place.
+    """
     from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
     from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
     from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.utils.output_files import atomic_directory
 
     tokenizer = ElectraTokenizer(vocabulary=vocab_path, lowercase=settings["lowercase"])
     classifier = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=settings["seq_len"])
-    model.export_presets(discriminator_dir=os.path.join(out, "discriminator"), preprocessor=classifier)
+    with atomic_directory(os.path.join(out, "discriminator")) as tmp:
+        model.export_presets(discriminator_dir=tmp, preprocessor=classifier)
     if settings["objective"] == "electra":
         masked_lm = ElectraMaskedLMPreprocessor(tokenizer, sequence_length=settings["seq_len"])
-        model.export_presets(generator_dir=os.path.join(out, "generator"), preprocessor=masked_lm)
+        with atomic_directory(os.path.join(out, "generator")) as tmp:
+            model.export_presets(generator_dir=tmp, preprocessor=masked_lm)
     elif settings["objective"] == "electric":
-        model.export_presets(scorer_dir=os.path.join(out, "electric_scorer"), preprocessor=classifier)
+        with atomic_directory(os.path.join(out, "electric_scorer")) as tmp:
+            model.export_presets(scorer_dir=tmp, preprocessor=classifier)
+
+
+def _remove(path):
+    """Deletes a file or a folder tree (`--overwrite` of a whole run folder)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
 
 
 class StepLog(keras.callbacks.Callback):

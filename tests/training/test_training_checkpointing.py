@@ -85,3 +85,56 @@ def test_corrupt_checkpoint_names_file(tmp_path):
         f.truncate(100)
     with pytest.raises(ValueError, match="ckpt-000000005.weights.h5"):
         restore_checkpoint(make_model(), path)
+
+
+def _truncate(path):
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+
+
+def _saved_model(directory, steps):
+    model = make_model()
+    model.fit(batches(), steps_per_epoch=1, epochs=1, verbose=0)
+    saved = {}
+    for step in steps:
+        model.fit(batches(step), steps_per_epoch=1, epochs=1, verbose=0)
+        save_checkpoint(model, directory, step, keep=len(steps))
+        saved[step] = weights(model)
+    return saved
+
+
+@pytest.mark.parametrize("broken", ["weights", "rng"])
+def test_restore_falls_back_to_the_newest_readable_checkpoint(tmp_path, capsys, broken):
+    from keras_electra.training.checkpointing import restore_latest_checkpoint
+
+    directory = str(tmp_path)
+    saved = _saved_model(directory, (10, 20, 30))
+    suffix = ".weights.h5" if broken == "weights" else ".rng.npz"
+    newest = os.path.join(directory, f"ckpt-000000030{suffix}")
+    _truncate(newest)
+    model = make_model()
+    step, path = restore_latest_checkpoint(model, directory)
+    assert step == 20 and path.endswith("ckpt-000000020.weights.h5")
+    for a, b in zip(weights(model), saved[20]):
+        np.testing.assert_array_equal(a, b)
+    err = capsys.readouterr().err
+    assert newest in err and "older checkpoint" in err
+    # Kept aside under a new name, no longer taken for a checkpoint.
+    assert os.path.exists(newest + ".unreadable")
+    assert [s for s, _ in list_checkpoints(directory)] == [10, 20]
+    assert latest_checkpoint(directory)[0] == 20
+
+
+def test_restore_with_no_readable_checkpoint_lists_them(tmp_path):
+    from keras_electra.errors import ElectraError
+    from keras_electra.training.checkpointing import restore_latest_checkpoint
+
+    directory = str(tmp_path)
+    _saved_model(directory, (1, 2))
+    for step in (1, 2):
+        _truncate(os.path.join(directory, f"ckpt-00000000{step}.weights.h5"))
+    with pytest.raises(ElectraError, match=r"No checkpoint .* can be read:\n.*ckpt-000000002"
+                                           r".*\n.*ckpt-000000001"):
+        restore_latest_checkpoint(make_model(), directory)
+    assert [s for s, _ in list_checkpoints(directory)] == [1, 2]  # nothing renamed
+    assert restore_latest_checkpoint(make_model(), str(tmp_path / "none")) is None
