@@ -125,13 +125,18 @@ def test_bad_inputs(corpus_and_vocab, tmp_path):
     with pytest.raises(ValueError, match=f"Unreadable TFRecord shards:\n.*{names[1]}"):
         verify_shards(str(shards))
     (shards / names[0]).write_bytes(b"not a tfrecord file at all")
-    with pytest.raises(ValueError, match=f"corrupt or not a TFRecord file: .*{names[0]}"):
-        tfrecord_dataset(str(shards), batch_size=2)
+    with pytest.raises(ValueError, match=f"{names[0]}.*truncated or was changed"):
+        tfrecord_dataset(str(shards), batch_size=2)  # its size differs from metadata.json's
+    os.remove(shards / "metadata.json")
+    with pytest.raises(ValueError, match=f"{names[0]}.*truncated or not a TFRecord file"):
+        tfrecord_dataset(str(shards), batch_size=2, seq_len=SEQ)
     for name in names:
         (shards / name).write_bytes(b"")
     with pytest.raises(ValueError, match=f"All TFRecord shards are empty: .*{names[0]}"):
         tfrecord_dataset(str(shards), batch_size=2)
-    assert not os.listdir(tmp_path / "o")  # the failed build left no shards behind
+    assert not os.path.exists(tmp_path / "o")  # the failed builds left nothing behind
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".o.")]
+    (tmp_path / "o").mkdir()
     with pytest.raises(ValueError, match="No pretrain_data.tfrecord"):
         tfrecord_dataset(str(tmp_path / "o"), batch_size=2)
 
