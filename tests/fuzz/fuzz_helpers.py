@@ -9,6 +9,7 @@ examples, in the default suite) and with `fuzz-slow` (ten times more, marked
 """
 
 import contextlib
+import json
 import os
 import signal
 import tempfile
@@ -160,3 +161,60 @@ def file_contents(valid, max_size=2000):
         mutated(valid),
         mutated(valid),
     )
+
+
+def json_values(integers=st.integers(-(10**20), 10**20)):
+    """Random JSON values: scalars (NaN and infinities included), lists, objects.
+
+    `integers`: the strategy for integers (bounded where a value could size a
+    model, such as a preset config).
+    """
+    scalars = (
+        st.none() | st.booleans() | integers | st.floats() | st.text(max_size=10)
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=10), children, max_size=3),
+        max_leaves=8,
+    )
+
+
+def _paths(value, prefix=()):
+    """Every path (tuple of keys/indices) inside a JSON value."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, prefix + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(child, prefix + (index,))
+
+
+@st.composite
+def mutated_json(draw, valid, values=None):
+    """`valid` (a JSON value) after a few edits, as UTF-8 bytes.
+
+    Edits: replace a subtree with a random value (from `values`, default
+    `json_values()`), delete a key or item, or add a key to an object.
+    """
+    values = json_values() if values is None else values
+    value = json.loads(json.dumps(valid))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(value) if p]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = value
+        for key in path[:-1]:
+            parent = parent[key]
+        edit = draw(st.sampled_from(["replace", "delete", "add"]))
+        if edit == "replace":
+            parent[path[-1]] = draw(values)
+        elif edit == "add" and isinstance(parent, dict):
+            parent[draw(st.text(max_size=12))] = draw(values)
+        elif isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent.pop(path[-1])
+    return json.dumps(value).encode("utf-8")
