@@ -1,5 +1,6 @@
 """keras-electra: ELECTRA and Electric for Keras 3 on JAX, TensorFlow and PyTorch."""
 
+from keras_electra import config
 from keras_electra import convert
 from keras_electra import data
 from keras_electra import distribution

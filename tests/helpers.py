@@ -38,25 +38,13 @@ def tiny_inputs(batch_size=2, sequence_length=8, vocabulary_size=len(VOCAB), see
     }
 
 
-def use_keras_dropout(monkeypatch):
-    """Make the lean call paths draw dropout masks with Keras' own `Dropout.call`.
+def use_keras_dropout():
+    """A context in which the lean paths draw dropout with Keras' own `Dropout.call`.
 
     `apply_dropout` draws different masks on torch than Keras for the same
     seed; tests that compare a lean path with Keras' path mask-for-mask use
-    this.
+    this (the public switch `keras_electra.config.set_noise_routing`).
     """
-    import keras_electra.layers.direct_calls
-    import keras_electra.layers.encoder_layer
+    from keras_electra import config
 
-    def keras_dropout(layer, inputs, training=None):
-        return layer.call(inputs, training=training)
-
-    for module in (
-        keras_electra.layers.direct_calls,
-        keras_electra.layers.encoder_layer,
-    ):
-        monkeypatch.setattr(module, "apply_dropout", keras_dropout)
-    # Attention dropout through Keras' softmax and Dropout, not torch SDPA.
-    monkeypatch.setattr(
-        keras_electra.layers.encoder_layer, "draws_from_global_torch_rng", lambda layer: False
-    )
+    return config.settings(noise_routing=False)

@@ -9,6 +9,7 @@ Compiled backends trace either way once.
 
 import keras
 
+from keras_electra.config import fast_paths_enabled
 from keras_electra.layers.dropout import apply_dropout
 
 
@@ -18,8 +19,11 @@ def can_call_directly(*layers):
     That needs, for every layer: no quantization, no rematerialization and no
     activity regularizer (all handled in `__call__`), and no active
     distribution that may re-layout layer outputs (any other than
-    `keras.distribution.DataParallel`).
+    `keras.distribution.DataParallel`). Always False while
+    `keras_electra.config.set_fast_paths(False)` is in effect.
     """
+    if not fast_paths_enabled():
+        return False
     for layer in layers:
         if layer.dtype_policy.quantization_mode is not None:
             return False

@@ -2,6 +2,7 @@
 
 from keras import ops
 
+from keras_electra.config import noise_routing_enabled
 from keras_electra.layers.random_noise import uniform
 
 
@@ -14,7 +15,8 @@ def apply_dropout(layer, inputs, training=None):
     slow, it takes a [16, 2, 64, 64] dropout from ~620 to ~390 us; dropout
     was ~15% of the tiny model's fine-tuning step. The masks drawn on torch
     therefore differ from Keras' for the same seed.
-    Layers with a `noise_shape` use Keras' own `call`.
+    Layers with a `noise_shape`, and every layer while
+    `keras_electra.config.set_noise_routing(False)` is in effect, use Keras' own `call`.
 
     Example:
     ```python
@@ -29,7 +31,7 @@ def apply_dropout(layer, inputs, training=None):
     if not training or rate == 0:
         return inputs
     inputs = ops.convert_to_tensor(inputs)
-    if layer.noise_shape is not None or rate >= 1:
+    if layer.noise_shape is not None or rate >= 1 or not noise_routing_enabled():
         return layer.call(inputs, training=training)
     keep = 1.0 - rate
     noise = uniform(ops.shape(inputs), layer.seed_generator)

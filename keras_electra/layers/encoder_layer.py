@@ -3,14 +3,13 @@
 import keras
 from keras import ops
 from keras_hub.layers import TransformerEncoder
-from keras_hub.src.layers.modeling.transformer_layer_utils import (
-    merge_padding_and_attention_mask,
-)
 
+from keras_electra.config import attention_implementation
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.dropout import apply_dropout
 from keras_electra.layers.random_noise import draws_from_global_torch_rng
+from keras_electra.utils.private_api import merge_padding_and_attention_mask
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -69,7 +68,11 @@ class ElectraEncoderLayer(TransformerEncoder):
         training=None,
         return_attention_scores=False,
     ):
-        if return_attention_scores or not self._lean_call_applies():
+        if (
+            return_attention_scores
+            or attention_implementation() == "keras"
+            or not self._lean_call_applies()
+        ):
             return super().call(
                 inputs,
                 padding_mask=padding_mask,
@@ -98,13 +101,14 @@ class ElectraEncoderLayer(TransformerEncoder):
         key = call_directly(attention._key_dense, x)
         value = call_directly(attention._value_dense, x)
         dropout = attention._dropout if training else 0.0
-        if self._fused_torch_attention(dropout):
+        route = self._attention_route(dropout)
+        if route == "torch_sdpa":
             from keras_electra.layers import torch_kernels
 
             context = torch_kernels.masked_attention(
                 query, key, value, mask, attention._inverse_sqrt_key_dim, dropout
             )
-        elif dropout:
+        elif route == "eager":
             # MultiHeadAttention's own unfused path: softmax, dropout, combine.
             query = query * ops.cast(attention._inverse_sqrt_key_dim, query.dtype)
             scores = ops.einsum(attention._dot_product_equation, key, query)
@@ -131,19 +135,33 @@ class ElectraEncoderLayer(TransformerEncoder):
                 context = context * ops.cast(has_key[..., None], context.dtype)
         return call_directly(attention._output_dense, context)
 
-    def _fused_torch_attention(self, dropout):
-        """Whether attention runs as one torch SDPA call (`torch_kernels`).
+    def _attention_route(self, dropout):
+        """`"torch_sdpa"`, `"eager"` or `"dot_product"`, from the configured implementation.
 
-        Without dropout, always on torch. With dropout only for an unseeded
-        dropout layer: SDPA then drops probabilities with torch's global RNG,
-        the generator Keras' torch dropout uses for such a layer.
+        `"auto"`: one torch SDPA call on torch, with dropout only for an unseeded
+        dropout layer (SDPA then drops probabilities with torch's global RNG, the
+        generator Keras' torch dropout uses for such a layer); else the unfused path
+        with dropout, and `ops.dot_product_attention` without.
         """
         attention = self._self_attention_layer
-        if keras.config.backend() != "torch" or attention._flash_attention:
-            return False
-        return not dropout or draws_from_global_torch_rng(
+        torch_sdpa = keras.config.backend() == "torch" and not attention._flash_attention
+        sdpa_dropout = not dropout or draws_from_global_torch_rng(
             attention._dropout_layer.seed_generator
         )
+        implementation = attention_implementation()
+        if implementation == "eager":
+            return "eager"
+        if implementation == "sdpa":
+            if not (torch_sdpa and sdpa_dropout) and dropout:
+                raise ValueError(
+                    "attention implementation 'sdpa' cannot apply attention dropout here: "
+                    "fused attention with dropout needs the torch backend and an unseeded "
+                    "dropout layer. Use 'auto' or 'eager', or set the dropout to 0."
+                )
+            return "torch_sdpa" if torch_sdpa else "dot_product"
+        if torch_sdpa and sdpa_dropout:
+            return "torch_sdpa"
+        return "eager" if dropout else "dot_product"
 
     def _lean_call_applies(self):
         attention = self._self_attention_layer

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_electra.config import noise_routing_enabled
+
 
 def is_unseeded(seed):
     """Whether `seed` is a `keras.random.SeedGenerator` created without a seed."""
@@ -18,7 +20,9 @@ def draws_from_global_torch_rng(seed):
     `keras.utils.set_random_seed` (which seeds torch) runs still repeat, and
     training checkpoints save torch's generator states.
     """
-    return keras.config.backend() == "torch" and is_unseeded(seed)
+    return (
+        keras.config.backend() == "torch" and noise_routing_enabled() and is_unseeded(seed)
+    )
 
 
 def uniform(shape, seed, dtype="float32"):

@@ -68,10 +68,11 @@ def layer_norm(layer, x):
 
 def uniform(shape, dtype="float32"):
     """Uniform [0, 1) noise from torch's global generator, on Keras' device."""
-    from keras.src.backend.torch.core import get_device
-    from keras.src.backend.torch.core import to_torch_dtype
+    from keras_electra.utils import private_api
 
-    return torch.rand(tuple(shape), dtype=to_torch_dtype(dtype), device=get_device())
+    return torch.rand(
+        tuple(shape), dtype=private_api.to_torch_dtype(dtype), device=private_api.torch_device()
+    )
 
 
 def masked_attention(query, key, value, mask, scale, dropout_rate=0.0):

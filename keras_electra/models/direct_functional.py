@@ -1,11 +1,11 @@
 """DirectFunctional: a functional model that runs its graph with fewer Keras calls."""
 
 import keras
-from keras.src.backend import get_autocast_scope
-from keras.src.backend import get_keras_mask
-from keras.src.backend import is_float_dtype
-from keras.src.models.functional import operation_fn as keras_operation_fn
-from keras.src.models.functional import unpack_singleton
+from keras_electra.utils.private_api import get_autocast_scope
+from keras_electra.utils.private_api import get_keras_mask
+from keras_electra.utils.private_api import is_float_dtype
+from keras_electra.utils.private_api import operation_fn as keras_operation_fn
+from keras_electra.utils.private_api import unpack_singleton
 
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly

@@ -104,14 +104,14 @@ def layerwise_decay_multipliers(model, decay, original_off_by_one=False):
 
 def _snapshot(variables):
     """Copies of the variables' values (one foreach kernel on torch)."""
-    if keras.config.backend() == "torch":
+    if torch_foreach.applies():
         return torch_foreach.snapshot(variables)
     return [ops.copy(variable.value) for variable in variables]
 
 
 def _interpolate(scaled, olds):
     """Sets each `(variable, multiplier)` to `old + multiplier * (new - old)`."""
-    if keras.config.backend() == "torch":  # one kernel per distinct multiplier
+    if torch_foreach.applies():  # one kernel per distinct multiplier
         torch_foreach.interpolate(
             [variable for variable, _ in scaled], olds, [m for _, m in scaled]
         )

@@ -10,7 +10,15 @@ are the only torch-specific optimizer code and are tested against the generic
 path (`tests/training/test_training_torch_foreach.py`).
 """
 
+import keras
 from keras import ops
+
+from keras_electra.config import fast_paths_enabled
+
+
+def applies():
+    """Whether the foreach path runs: torch backend, fast paths on."""
+    return keras.config.backend() == "torch" and fast_paths_enabled()
 
 
 def adam_update(optimizer, grads, variables, learning_rate):

@@ -11,6 +11,61 @@ and builds small objects to look up every private attribute. `pyproject.toml` bo
 
 import importlib
 
+# The module symbols the fast paths import. Missing ones switch the fast paths off
+# (`keras_electra.config`) instead of breaking `import keras_electra`.
+try:
+    from keras.src.backend import get_autocast_scope
+    from keras.src.backend import get_keras_mask
+    from keras.src.backend import is_float_dtype
+    from keras.src.models.functional import operation_fn
+    from keras.src.models.functional import unpack_singleton
+    from keras_hub.src.layers.modeling.transformer_layer_utils import (
+        merge_padding_and_attention_mask,
+    )
+
+    MODULES_AVAILABLE, IMPORT_ERROR = True, None
+except ImportError as error:  # pragma: no cover - only with an unsupported Keras
+    MODULES_AVAILABLE, IMPORT_ERROR = False, str(error)
+    get_autocast_scope = get_keras_mask = is_float_dtype = None
+    operation_fn = unpack_singleton = merge_padding_and_attention_mask = None
+
+
+def in_symbolic_scope():
+    """Keras' `in_symbolic_scope()` (torch traces shapes with placeholder tensors)."""
+    try:
+        from keras.src.backend.common.symbolic_scope import in_symbolic_scope as scope
+    except ImportError:  # a Keras without it traces with KerasTensors only
+        return False
+    return scope()
+
+
+def torch_device():
+    """Keras' current torch device."""
+    from keras.src.backend.torch.core import get_device
+
+    return get_device()
+
+
+def to_torch_dtype(dtype):
+    """Keras' mapping of a dtype name to a torch dtype."""
+    from keras.src.backend.torch.core import to_torch_dtype as convert
+
+    return convert(dtype)
+
+
+def keras_hub_get_file(preset, path):
+    """keras-hub's preset file download (`preset_utils.get_file`)."""
+    from keras_hub.src.utils.preset_utils import get_file
+
+    return get_file(preset, path)
+
+
+def pretokenize_python(*args, **kwargs):
+    """keras-hub's Python WordPiece pre-tokenizer."""
+    from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize_python as split
+
+    return split(*args, **kwargs)
+
 # Private modules and the names imported from them.
 MODULE_SYMBOLS = {
     "keras.src.backend": ("get_autocast_scope", "get_keras_mask", "is_float_dtype"),
@@ -47,7 +102,9 @@ DENSE_ATTRIBUTES = ("_kernel",)
 SEED_GENERATOR_ATTRIBUTES = ("_initial_seed",)
 ADAM_ATTRIBUTES = ("_momentums", "_velocities", "_get_variable_index")
 AMSGRAD_ATTRIBUTES = ("_velocity_hats",)
-OPTIMIZER_ATTRIBUTES = ("_variables", "_trainable_variables")
+OPTIMIZER_ATTRIBUTES = (
+    "_variables", "_trainable_variables", "_backend_update_step", "_clip_gradients",
+)
 # torch backend only:
 MODEL_METHODS = ("_track_variables", "_post_track_variable", "_post_untrack_variable")
 WORD_PIECE_ATTRIBUTES = ("_special_tokens_for_splitting",)

@@ -9,6 +9,7 @@ from keras_electra.layers import DirectionalAttentionMask
 from keras_electra.layers import ElectraEncoderLayer
 from keras_electra.training.checkpointing import global_rng_states
 from keras_electra.training.checkpointing import set_global_rng_states
+from keras_electra import config
 from tests.helpers import use_keras_dropout
 
 
@@ -37,15 +38,14 @@ def inputs(batch=3):
 
 def call_both(layer, monkeypatch, **kwargs):
     """(lean, keras-hub) outputs of the same layer on the same inputs and RNG."""
-    use_keras_dropout(monkeypatch)  # mask-for-mask equality
     states = [keras.ops.convert_to_numpy(v) for v in layer.non_trainable_variables]
     rng = global_rng_states()  # torch's dropout draws from its global RNG
-    lean = layer(**kwargs)
+    with use_keras_dropout():  # mask-for-mask equality
+        lean = layer(**kwargs)
     for variable, state in zip(layer.non_trainable_variables, states):
         variable.assign(state)
     set_global_rng_states(rng)
-    with monkeypatch.context() as patch:
-        patch.setattr(ElectraEncoderLayer, "_lean_call_applies", lambda self: False)
+    with config.settings(fast_paths=False):  # keras-hub's own TransformerEncoder.call
         reference = layer(**kwargs)
     return to_numpy(lean), to_numpy(reference)
 

@@ -56,11 +56,11 @@ def call_with_spy(monkeypatch, model, *args, **kwargs):
 
 def graph_and_direct(model, monkeypatch, x, training):
     """(direct, Keras functional) outputs on the same inputs and RNG."""
-    use_keras_dropout(monkeypatch)  # mask-for-mask equality
     x = {k: keras.ops.convert_to_tensor(v) for k, v in x.items()}
     states = [keras.ops.convert_to_numpy(v) for v in model.non_trainable_variables]
     rng = global_rng_states()  # torch's dropout draws from its global RNG
-    direct, layer_calls = call_with_spy(monkeypatch, model, x, training=training)
+    with use_keras_dropout():  # mask-for-mask equality
+        direct, layer_calls = call_with_spy(monkeypatch, model, x, training=training)
     assert layer_calls == [model.name]  # no sublayer went through __call__
     for variable, state in zip(model.non_trainable_variables, states):
         variable.assign(state)
