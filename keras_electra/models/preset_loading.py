@@ -1,9 +1,9 @@
 """Loading presets with errors that name the broken file."""
 
-from keras_electra.errors import ElectraError
 import json
 import os
 
+from keras_electra.errors import InputFileError
 from keras_electra.models.presets import PRESETS
 from keras_electra.models.presets import resolve_preset
 
@@ -11,11 +11,22 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 TOKENIZER_CONFIG_FILE = "tokenizer.json"
 VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.txt")
+TASK_CONFIG_FILE = "task.json"
+TASK_WEIGHTS_FILE = "task.weights.h5"
+# The keys of a serialized Keras object in `config.json` / `task.json`.
+SERIALIZED_KEYS = (
+    "module", "class_name", "config", "registered_name", "build_config",
+    "compile_config",
+)
 REMOTE_SCHEMES = ("hf://", "kaggle://", "modelscope://", "gs://", "s3://")
 
 
-class PresetError(ElectraError):
-    """A preset is missing, unreadable or inconsistent."""
+class PresetError(InputFileError):
+    """A preset is missing, unreadable or inconsistent.
+
+    An `ElectraError`; like `InputFileError` it may name the file (`path`)
+    and the config field (`field`) at fault.
+    """
 
 
 def read_json(path):
@@ -61,56 +72,288 @@ def preset_directory(preset):
 
 
 def load_backbone(cls, preset, load_weights=True, **kwargs):
-    """Loads an `ElectraBackbone` (or subclass) from any supported preset."""
-    directory, handle = preset_directory(preset)
-    config = read_json(os.path.join(directory, CONFIG_FILE))
+    """Loads an `ElectraBackbone` (or subclass) from any supported preset.
+
+    A Keras preset is checked before and after loading: `config.json` by
+    `load_preset_config`, the vocabulary against the embedding table, every
+    array of the weights file must go into a model variable (and every
+    variable must get one), and every loaded value must be finite.
+    """
+    directory, _ = preset_directory(preset)
+    config = load_preset_config(directory)
     if "model_type" in config:
         from keras_electra.convert import transformers as hf
 
-        # A remote handle also needs its weights fetched, not just config.json.
-        source = handle if handle.startswith("hf://") else directory
-        return hf.load_backbone(source, load_weights=load_weights, **kwargs)
-    if "registered_name" not in config or "config" not in config:
-        raise PresetError(
-            f"{os.path.join(directory, CONFIG_FILE)} is neither a Keras preset "
-            "config (no 'registered_name') nor a transformers config (no "
-            "'model_type')."
-        )
+        return hf.load_backbone(directory, load_weights=load_weights, **kwargs)
     if config.get("module", "").startswith("keras_hub"):
         from keras_electra.convert import keras_hub as kh
 
         return kh.load_backbone(directory, load_weights=load_weights, **kwargs)
     check_vocabulary_size(directory, config["config"].get("vocabulary_size"))
-    weights = os.path.join(directory, WEIGHTS_FILE)
-    if load_weights and not os.path.isfile(weights):
-        if not os.path.isfile(os.path.join(directory, "model.weights.json")):
-            raise PresetError(f"Preset weights not found: {weights}")
+    if load_weights:
+        weights_files(directory)  # a missing file is an error before building
     from keras_hub.models import Backbone
 
+    backbone = build_from_preset(
+        lambda: Backbone.from_preset.__func__(
+            cls, directory, load_weights=False, **kwargs
+        ),
+        os.path.join(directory, CONFIG_FILE),
+    )
+    if load_weights:
+        load_backbone_weights(backbone, directory)
+    return backbone
+
+
+def build_from_preset(build, path):
+    """Runs `build()`; an error building the model becomes a `PresetError` naming `path`."""
     try:
-        return Backbone.from_preset.__func__(
-            cls, directory, load_weights=load_weights, **kwargs
-        )
-    except (OSError, KeyError, ValueError) as e:
-        if isinstance(e, PresetError):
-            raise
-        if load_weights and _is_weights_error(e):
-            raise PresetError(
-                f"Could not load the weights in {weights}: "
-                f"{type(e).__name__}: {e}"
-            ) from e
+        return build()
+    except PresetError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError) as e:
         raise PresetError(
-            f"Could not build the model from {os.path.join(directory, CONFIG_FILE)}"
-            f": {type(e).__name__}: {e}"
+            f"Could not build the model from {path}: {type(e).__name__}: {e}"
         ) from e
 
 
-def _is_weights_error(error):
-    text = str(error).lower()
-    return any(
-        key in text
-        for key in ("h5", "hdf5", "signature", "truncated", "weights", "file")
+def load_preset_config(directory):
+    """Reads and validates a preset's `config.json`; the one entry point for it.
+
+    A Keras preset config (`{"module", "class_name", "config",
+    "registered_name"}`) must name a registered `ElectraBackbone` and its
+    `config` must hold only known fields, each of the right type and range
+    (`keras_electra.models.backbone.config_problem`). A keras-hub ELECTRA
+    config and a transformers `config.json` (with `model_type`) are checked
+    by their converters.
+
+    Args:
+        directory: a local preset directory.
+
+    Returns:
+        The parsed config dict.
+
+    Raises:
+        PresetError: naming the file and, where there is one, the field
+            (`ConversionError` for a transformers or keras-hub config). Both
+            are `ElectraError`s.
+
+    Example:
+    ```python
+    config = load_preset_config("./electra_small_keras")
+    config["config"]["hidden_dim"]  # 256
+    ```
+    """
+    path = os.path.join(directory, CONFIG_FILE)
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise PresetError(
+            f"must hold a JSON object; found {type(config).__name__}", path=path
+        )
+    if "model_type" in config:
+        from keras_electra.convert import transformers as hf
+
+        hf.check_config(config, path)
+        return config
+    if "registered_name" not in config or "config" not in config:
+        raise PresetError(
+            f"{path} is neither a Keras preset "
+            "config (no 'registered_name') nor a transformers config (no "
+            "'model_type')."
+        )
+    check_serialized_backbone(config, path)
+    return config
+
+
+def check_serialized_backbone(config, path):
+    """Checks a serialized backbone (from `config.json` or `task.json`)."""
+    unknown = sorted(set(config) - set(SERIALIZED_KEYS))
+    if unknown:
+        raise PresetError(
+            "unknown field in a serialized Keras object; expected only "
+            f"{', '.join(SERIALIZED_KEYS)}",
+            path=path, field=unknown[0],
+        )
+    for key in ("module", "class_name", "registered_name"):
+        if not isinstance(config.get(key), str):
+            raise PresetError(
+                f"must be a string; received {config.get(key)!r}", path=path, field=key
+            )
+    inner = config["config"]
+    if not isinstance(inner, dict):
+        raise PresetError(
+            f"must be a JSON object; received {type(inner).__name__}",
+            path=path, field="config",
+        )
+    if config["module"].startswith("keras_hub"):
+        from keras_electra.convert import keras_hub as kh
+
+        kh.config_to_backbone_kwargs(inner, source=path)
+        return
+    import keras
+
+    from keras_electra.models.backbone import BASE_CONFIG_FIELDS
+    from keras_electra.models.backbone import CONFIG_FIELDS
+    from keras_electra.models.backbone import REQUIRED_CONFIG_FIELDS
+    from keras_electra.models.backbone import ElectraBackbone
+    from keras_electra.models.backbone import config_problem
+
+    registered = keras.saving.get_registered_object(config["registered_name"])
+    if not (isinstance(registered, type) and issubclass(registered, ElectraBackbone)):
+        raise PresetError(
+            f"{config['registered_name']!r} is not a registered ElectraBackbone",
+            path=path, field="registered_name",
+        )
+    unknown = [k for k in inner if k not in CONFIG_FIELDS and k not in BASE_CONFIG_FIELDS]
+    if unknown:
+        raise PresetError(
+            "unknown backbone config field; ElectraBackbone takes "
+            f"{', '.join(list(CONFIG_FIELDS) + list(BASE_CONFIG_FIELDS))}",
+            path=path, field=unknown[0],
+        )
+    for field in REQUIRED_CONFIG_FIELDS:
+        if field not in inner:
+            raise PresetError("is missing", path=path, field=field)
+    if not isinstance(inner.get("name", ""), str):
+        raise PresetError(
+            f"must be a string; received {inner['name']!r}", path=path, field="name"
+        )
+    if not isinstance(inner.get("trainable", True), bool):
+        raise PresetError(
+            f"must be true or false; received {inner['trainable']!r}",
+            path=path, field="trainable",
+        )
+    problem = config_problem(inner)
+    if problem is not None:
+        raise PresetError(problem[1], path=path, field=problem[0])
+
+
+def weights_files(directory, name=WEIGHTS_FILE):
+    """The weights file of a preset (the shard index when sharded) and its HDF5 files.
+
+    Raises:
+        PresetError: when neither `name` nor its shard index is present, or
+            the index is unreadable.
+    """
+    single = os.path.join(directory, name)
+    if os.path.isfile(single):
+        return single, [single]
+    index = single[: -len(".h5")] + ".json"
+    if not os.path.isfile(index):
+        raise PresetError(f"Preset weights not found: {single}")
+    index_config = read_json(index)
+    weight_map = index_config.get("weight_map") if isinstance(index_config, dict) else None
+    if not isinstance(weight_map, dict):
+        raise PresetError("has no 'weight_map' object", path=index, field="weight_map")
+    shards = set()
+    for value in weight_map.values():
+        shards.update(value if isinstance(value, list) else [value])
+    if not all(isinstance(s, str) for s in shards):
+        raise PresetError("shard names must be strings", path=index, field="weight_map")
+    return index, [os.path.join(directory, s) for s in sorted(shards)]
+
+
+def stored_arrays(files):
+    """`{dataset path: shape}` of every model array in Keras `.weights.h5` files.
+
+    The optimizer state a compiled model saves alongside (`optimizer/...`)
+    is not a model array and is left out.
+
+    Raises:
+        PresetError: naming a file that is missing, truncated or not HDF5.
+    """
+    import h5py
+
+    arrays = {}
+    for path in files:
+        if not os.path.isfile(path):
+            raise PresetError(f"Preset weights not found: {path}")
+        try:
+            with h5py.File(path, "r") as f:
+                f.visititems(
+                    lambda name, obj: arrays.__setitem__(name, obj.shape)
+                    if isinstance(obj, h5py.Dataset)
+                    and not name.startswith("optimizer/") else None
+                )
+        except (OSError, RuntimeError, ValueError) as e:
+            raise PresetError(
+                f"is not a readable Keras weights file (truncated or "
+                f"corrupt?): {type(e).__name__}: {e}",
+                path=path,
+            ) from e
+    return arrays
+
+
+def load_weights_checked(model, path, files, variables, load):
+    """Loads weights with `load(path)`, strictly.
+
+    Every array stored in `files` must go into one of `variables` (a
+    checkpoint of a deeper or wider model is refused, never silently cut),
+    and every loaded value must be finite.
+
+    Args:
+        model: the model being loaded, for its class name in errors.
+        path: the weights file (or shard index) given to `load`.
+        files: the HDF5 files behind `path`.
+        variables: the variables `load` writes.
+        load: a function of `path` that loads the weights.
+
+    Raises:
+        PresetError: naming `path` and the problem or variable.
+    """
+    stored = stored_arrays(files)
+    try:
+        load(path)
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        raise PresetError(
+            f"Could not load the weights of {type(model).__name__}: "
+            f"{type(e).__name__}: {e}",
+            path=path,
+        ) from e
+    if len(stored) != len(variables):
+        raise PresetError(
+            f"holds {len(stored)} arrays but {type(model).__name__} has "
+            f"{len(variables)} variables to load; the weights belong to a "
+            "different architecture (e.g. another num_layers) than the config "
+            "describes, and loading them would drop or invent weights",
+            path=path,
+        )
+    check_finite_variables(variables, path)
+
+
+def check_finite_variables(variables, path):
+    """Raises a `PresetError` naming the first variable holding NaN or infinity."""
+    import keras
+    import numpy as np
+
+    for variable in variables:
+        value = keras.ops.convert_to_numpy(variable)
+        if not np.isfinite(value).all():
+            bad = int(np.size(value) - np.isfinite(value).sum())
+            raise PresetError(
+                f"variable {variable.path} holds {bad} non-finite values "
+                "(NaN or infinity) after loading",
+                path=path,
+            )
+
+
+def load_backbone_weights(backbone, directory):
+    """Loads a preset's `model.weights.h5` (or shards) into `backbone`, strictly."""
+    path, files = weights_files(directory)
+    load_weights_checked(
+        backbone, path, files, unique_variables(backbone.weights), backbone.load_weights
     )
+
+
+def unique_variables(variables, exclude=()):
+    """`variables` without repeats (tied tables) and without those in `exclude`."""
+    seen = {id(v) for v in exclude}
+    out = []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def check_vocabulary_size(directory, vocabulary_size):
