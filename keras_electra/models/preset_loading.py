@@ -36,8 +36,10 @@ def read_json(path):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise PresetError(f"Preset file {path} is not valid JSON: {e}") from e
+    except OSError as e:
+        raise PresetError(f"Could not read preset file {path}: {e}") from e
 
 
 def fetch_remote_config(preset):
