@@ -7,6 +7,7 @@ leaves existing files byte-identical, and a finished one leaves complete files o
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 
 from keras_electra.errors import ElectraError
@@ -71,9 +72,34 @@ def atomic_directory(path):
     replace_path(tmp, path)
 
 
+def _exchange(a, b):
+    """Swaps two paths in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`).
+
+    Returns False where the system or file system does not support it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def replace_path(new, path):
-    """Moves `new` (file or directory) to `path`, replacing what is there."""
+    """Moves `new` (file or directory) to `path`, replacing what is there.
+
+    A directory is swapped with `new` in one atomic step where the system
+    allows it (Linux), so `path` always holds either the old or the new
+    contents; elsewhere the old one is first renamed aside.
+    """
     if os.path.isdir(path) and not os.path.islink(path):
+        if _exchange(new, path):
+            shutil.rmtree(new, ignore_errors=True)  # now holds the old contents
+            return
         parent, prefix = _sibling(path, "old")
         old = tempfile.mkdtemp(dir=parent, prefix=prefix)
         os.rmdir(old)

@@ -388,3 +388,24 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(tmp_path, capsys):
     assert (out / "checkpoints" / "ckpt-000000004.weights.h5.unreadable").read_bytes() == \
         data[: len(data) // 2]
     assert json.loads((out / "checkpoints" / "latest.json").read_text())["step"] == 4
+
+
+# --- the swap itself -----------------------------------------------------------
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"),
+                    reason="renameat2(RENAME_EXCHANGE) is Linux-only")
+def test_a_folder_is_swapped_in_one_step(tmp_path, monkeypatch):
+    """On Linux the old folder is never renamed away first: no moment without `out`."""
+    from keras_electra.utils import output_files
+
+    out = old_folder(tmp_path / "out")
+
+    def no_rename(*args):
+        raise AssertionError("two-step rename used")
+
+    monkeypatch.setattr(output_files.os, "rename", no_rename)
+    with output_files.atomic_directory(out) as tmp:
+        with open(os.path.join(tmp, "new.txt"), "w") as f:
+            f.write("new\n")
+    assert os.listdir(out) == ["new.txt"] and not leftovers(out)
