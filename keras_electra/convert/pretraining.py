@@ -25,6 +25,7 @@ import numpy as np
 from keras_electra.convert.safetensors_io import read_safetensors
 from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.weights import ConversionError
+from keras_electra.convert.weights import check_finite
 from keras_electra.convert.weights import check_names
 
 logger = logging.getLogger("keras_electra.convert")
@@ -73,6 +74,7 @@ def set_head_weights(head, weights, source="The checkpoint"):
     """
     table = head_variables(head)
     check_names(list(table), weights, f"{source} ({head.name} head)")
+    check_finite({name: weights[name] for name in table}, f"{source} ({head.name} head)")
     mismatched = [
         f"{name} (checkpoint {np.shape(weights[name])}, model {tuple(v.shape)})"
         for name, v in table.items()

@@ -17,6 +17,7 @@ import numpy as np
 
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import backbone_variable_table
+from keras_electra.convert.weights import check_finite
 from keras_electra.convert.weights import check_names
 
 logger = logging.getLogger("keras_electra.convert")
@@ -156,6 +157,7 @@ def set_head_weights(task, heads, source="The checkpoint"):
     table = head_table(task)
     expected = [f"{prefix}.{w}" for prefix in table for w in ("weight", "bias")]
     check_names(expected, heads, f"{source} ({type(task).__name__} head)")
+    check_finite({name: heads[name] for name in expected}, f"{source} ({type(task).__name__} head)")
     values, mismatched = [], []
     for prefix, layer in table.items():
         for variable, name in ((layer.kernel, prefix + ".weight"), (layer.bias, prefix + ".bias")):

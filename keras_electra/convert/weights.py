@@ -114,6 +114,48 @@ def check_names(expected, given, source):
         )
 
 
+def check_finite(weights, source="The checkpoint"):
+    """Raises a `ConversionError` naming every array that holds NaN or infinity.
+
+    Args:
+        weights: dict of name to array.
+        source: text naming the checkpoint, used in errors.
+    """
+    bad = []
+    for name, value in weights.items():
+        value = np.asarray(value)
+        if value.dtype.name == "bfloat16":  # ml_dtypes: not a numpy float kind
+            value = value.astype("float32")
+        if value.dtype.kind not in "fc":
+            continue  # integer arrays are always finite
+        finite = np.isfinite(value)
+        if not finite.all():
+            bad.append(f"{name} ({int(finite.size - finite.sum())} values)")
+    if bad:
+        raise ConversionError(
+            f"{source} has non-finite values (NaN or infinity) in: {', '.join(bad)}. "
+            "A model converted from it would output NaN."
+        )
+
+
+def check_vocabulary_size(tokenizer, vocabulary_size, path):
+    """Refuses a tokenizer vocabulary whose size differs from the embedding table's.
+
+    Args:
+        tokenizer: an `ElectraTokenizer` (or anything with `vocabulary_size()`).
+        vocabulary_size: rows of the checkpoint's token embedding table.
+        path: the vocabulary file, used in errors.
+    """
+    count = tokenizer.vocabulary_size()
+    if count != vocabulary_size:
+        raise ConversionError(
+            f"The vocabulary {path} has {count} tokens but the checkpoint's "
+            f"token embedding table has {vocabulary_size} rows "
+            f"(vocabulary_size={vocabulary_size}). The vocabulary and the "
+            "checkpoint do not belong together; nothing was written."
+        )
+
+
 def set_backbone_weights(backbone, weights, source="The checkpoint"):
     """Assigns canonical weights to a backbone, strictly.
 
@@ -121,7 +163,8 @@ def set_backbone_weights(backbone, weights, source="The checkpoint"):
     shape must match (attention kernels are reshaped to keras-hub's per-head
     layout, which must hold the same number of values). Afterwards every
     backbone variable must have been written; anything left at its initial
-    value is an error, never a silent default.
+    value is an error, never a silent default, and so is a NaN or infinite
+    value.
 
     Args:
         backbone: an `ElectraBackbone`.
@@ -133,6 +176,7 @@ def set_backbone_weights(backbone, weights, source="The checkpoint"):
     """
     table = backbone_variable_table(backbone)
     check_names(list(table), weights, source)
+    check_finite(weights, source)
     mismatched = []
     values = {}
     for name, variable in table.items():
