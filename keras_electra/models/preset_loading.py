@@ -44,6 +44,10 @@ def read_json(path):
 
 def fetch_remote_config(preset):
     """Downloads `config.json` of a remote handle, or explains why it can't."""
+    if preset.startswith("hf://"):
+        from keras_electra.models.hub_download import HubRepository
+
+        return HubRepository(preset).fetch(CONFIG_FILE)
     from keras_hub.src.utils.preset_utils import get_file
 
     try:
@@ -62,6 +66,11 @@ def fetch_remote_config(preset):
 def preset_directory(preset):
     """Resolves a name or handle to a local directory (downloading if remote)."""
     preset = resolve_preset(preset)
+    if preset.startswith("hf://"):
+        # The whole preset (weights, tokenizer) into the Hugging Face cache.
+        from keras_electra.models.hub_download import download_preset
+
+        return download_preset(preset), preset
     if preset.startswith(REMOTE_SCHEMES):
         return os.path.dirname(fetch_remote_config(preset)), preset
     if not os.path.isdir(preset):

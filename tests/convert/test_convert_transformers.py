@@ -193,13 +193,22 @@ def test_unknown_model_type_and_architecture(checkpoint):
         ElectraBackbone.from_preset(path)
 
 
-def test_hf_handle_offline_error_is_clear(monkeypatch):
+def test_hf_handle_offline_error_is_clear(monkeypatch, tmp_path):
+    import socket
+
+    from huggingface_hub import constants
+
     from keras_electra.models.preset_loading import PresetError
-    import keras_hub.src.utils.preset_utils as preset_utils
 
-    def offline(*args, **kwargs):
-        raise ConnectionError("network unreachable")
-
-    monkeypatch.setattr(preset_utils, "get_file", offline)
-    with pytest.raises(PresetError, match="keras-electra convert"):
+    with socket.socket() as s:  # a local port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(
+        constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+        endpoint + "/{repo_id}/resolve/{revision}/{filename}",
+    )
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(PresetError, match="could not be reached.*keras-electra convert"):
         ElectraBackbone.from_preset("hf://google/electra-small-discriminator")
