@@ -110,7 +110,9 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
     Args:
         hidden_dim: int. Width of the inner dense layer (the backbone's width).
         activation: activation of the inner layer (exact GELU by default).
-        initializer_range: float. Stddev of the kernel initializers.
+        initializer_range: float. Stddev of the inner dense kernel initializer
+            (truncated normal); the output kernel is glorot-uniform, as the
+            original's.
 
     Example:
     ```python
@@ -132,9 +134,11 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="dense",
         )
-        # The original's `tf.layers.dense(hidden, units=1)`: default initializer.
+        # The original's `tf.layers.dense(hidden, units=1)` (run_pretraining.py,
+        # `_get_discriminator_output`): TF's default glorot-uniform kernel.
         self.dense_prediction = keras.layers.Dense(
             1,
+            kernel_initializer="glorot_uniform",
             dtype=self.dtype_policy,
             name="dense_prediction",
         )

@@ -8,6 +8,7 @@ runs inside compiled train steps on every backend with static shapes.
 import keras
 from keras import ops
 
+from keras_electra.errors import ElectraError
 from keras_electra.layers.random_noise import uniform
 
 
@@ -36,17 +37,27 @@ def gather_positions(sequence, positions):
 def scatter_positions(token_ids, positions, values, weights):
     """Writes `values[b, p]` at `token_ids[b, positions[b, p]]` where `weights` is 1.
 
-    Returns `(updated_ids, written)`, `written` a 0/1 int32 `[B, T]` mask. Positions
-    with weight 1 must be distinct within a row (masking samples them so).
+    Returns `(updated_ids, written)`, `written` a 0/1 int32 `[B, T]` mask.
+    Distinct positions get their value. A position written by several slots
+    (position sampling with replacement) gets the floor of the mean of their
+    values, as the original's `scatter_update` does (`pretrain_helpers.py`:
+    `tf.scatter_nd` sums the duplicates, then `floordiv` by their count): equal
+    values (all [MASK]) stay themselves, different sampled ids give an id that
+    may be none of them.
     """
     length = token_ids.shape[1]
     one_hot = ops.one_hot(ops.cast(positions, "int32"), length, dtype="int32")
     one_hot = one_hot * ops.expand_dims(ops.cast(weights, "int32"), -1)  # [B, P, T]
-    written = ops.minimum(ops.sum(one_hot, axis=1), 1)
-    new_values = ops.sum(one_hot * ops.expand_dims(ops.cast(values, "int32"), -1), axis=1)
+    count = ops.sum(one_hot, axis=1)
+    total = ops.sum(one_hot * ops.expand_dims(ops.cast(values, "int32"), -1), axis=1)
+    new_values = ops.floor_divide(total, ops.maximum(count, 1))
+    written = ops.minimum(count, 1)
     updated = ops.where(written > 0, new_values, ops.cast(token_ids, "int32"))
     return updated, written
 
+
+# How `DynamicMasking` draws the positions to predict.
+POSITION_SAMPLING = ("with_replacement", "without_replacement")
 
 # Vocabulary block of the two-level sampler (a multiple of 128 for TPU lanes).
 SAMPLING_BLOCK_SIZE = 128
@@ -117,12 +128,26 @@ class DynamicMasking(keras.layers.Layer):
 
     Candidates are real (non-pad) tokens other than the special ids (by
     default [CLS], [SEP] and [MASK]). Each row gets
-    `max(1, min(max_predictions, round(num_non_pad * mask_probability)))`
-    positions (fewer only if it has fewer candidates), drawn uniformly
-    without replacement. A chosen token becomes `mask_token_id` with
-    probability `mask_token_rate`, a uniformly random non-special token with
-    probability `random_token_rate`, and stays itself otherwise: 85/0/15 by
-    default as in ELECTRA, 80/10/10 for the BERT baseline.
+    `count = max(1, min(max_predictions, round(num_non_pad * mask_probability)))`
+    prediction slots, whose positions are drawn uniformly among the
+    candidates:
+
+    - `position_sampling="with_replacement"` (default): the original's
+      `pretrain_helpers.mask`, `tf.random.categorical(log(candidates / n),
+      max_predictions)` keeping the first `count` draws. Two slots can pick
+      the same position: it then counts twice in the MLM loss, and on full
+      128-token rows a row gets about 17.7 distinct positions out of 19.
+      A row with fewer candidates than `count` simply gets repeats.
+    - `position_sampling="without_replacement"`: `count` distinct positions
+      (fewer only if the row has fewer candidates), as BERT's static masking.
+
+    A chosen token becomes `mask_token_id` with probability
+    `mask_token_rate`, a uniformly random non-special token with probability
+    `random_token_rate`, and stays itself otherwise: 85/0/15 by default as in
+    ELECTRA (for both its RTD and its MLM baseline), 80/10/10 for BERT's
+    recipe. Each slot draws its own outcome; a position chosen by several
+    slots is written as the original's `scatter_update` does
+    (see `scatter_positions`): [MASK] if any of its slots says [MASK].
 
     Outputs have static shapes: `masked_lm_positions`, `masked_lm_ids` and
     `masked_lm_weights` are `[B, max_predictions]` (weight 0 marks an unused
@@ -138,6 +163,8 @@ class DynamicMasking(keras.layers.Layer):
             the (static) sequence length with `max_predictions_for`.
         mask_token_rate: float. Chosen tokens replaced by [MASK].
         random_token_rate: float. Chosen tokens replaced by a random token.
+        position_sampling: `"with_replacement"` (the original's, default) or
+            `"without_replacement"`.
         seed: int or None. Seed of the layer's `SeedGenerator`. Without one,
             on torch the draws come from torch's global generator (see
             `random_noise.draws_from_global_torch_rng`): no device sync per draw.
@@ -146,7 +173,8 @@ class DynamicMasking(keras.layers.Layer):
     ```python
     import numpy as np
     masking = DynamicMasking(vocabulary_size=30, mask_token_id=4,
-                             special_token_ids=[2, 3, 4], mask_probability=0.3)
+                             special_token_ids=[2, 3, 4], mask_probability=0.3,
+                             position_sampling="without_replacement")
     out = masking(np.array([[2, 7, 8, 9, 10, 3, 0, 0]]),
                   np.array([[1, 1, 1, 1, 1, 1, 0, 0]]))
     out["token_ids"], out["masked_lm_positions"], out["masked_lm_weights"]
@@ -163,18 +191,24 @@ class DynamicMasking(keras.layers.Layer):
         max_predictions=None,
         mask_token_rate=0.85,
         random_token_rate=0.0,
+        position_sampling="with_replacement",
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if not 0.0 < mask_probability < 1.0:
-            raise ValueError(
+            raise ElectraError(
                 f"`mask_probability` must be in (0, 1). Received: {mask_probability}."
             )
         if mask_token_rate < 0 or random_token_rate < 0 or mask_token_rate + random_token_rate > 1:
-            raise ValueError(
+            raise ElectraError(
                 "`mask_token_rate` and `random_token_rate` must be >= 0 and sum "
                 f"to at most 1. Received: {mask_token_rate}, {random_token_rate}."
+            )
+        if position_sampling not in POSITION_SAMPLING:
+            raise ElectraError(
+                f"Unknown `position_sampling` {position_sampling!r}; expected one "
+                f"of {POSITION_SAMPLING}."
             )
         self.vocabulary_size = vocabulary_size
         self.mask_token_id = mask_token_id
@@ -186,6 +220,7 @@ class DynamicMasking(keras.layers.Layer):
         self.max_predictions = max_predictions
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
+        self.position_sampling = position_sampling
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.built = True
@@ -207,7 +242,7 @@ class DynamicMasking(keras.layers.Layer):
         token_ids = ops.cast(token_ids, "int32")
         length = token_ids.shape[1]
         if length is None:
-            raise ValueError(
+            raise ElectraError(
                 "Dynamic masking needs a static sequence length; pad batches to a "
                 "fixed length (e.g. `padded_batch(..., padded_shapes=...)`)."
             )
@@ -215,15 +250,14 @@ class DynamicMasking(keras.layers.Layer):
         candidates = self.candidates(token_ids, padding_mask)
         num_tokens = ops.sum(ops.cast(padding_mask, "float32"), axis=-1)
         count = ops.clip(ops.round(num_tokens * self.mask_probability), 1, num_slots)
-
-        # Uniform choice without replacement: the top `num_slots` random keys.
-        keys = uniform(ops.shape(candidates), self.seed_generator)
-        keys = ops.where(candidates > 0, keys, -1.0)
-        values, positions = ops.top_k(keys, k=num_slots, sorted=True)
         slot = ops.expand_dims(ops.arange(num_slots, dtype="float32"), 0)
-        weights = ops.logical_and(slot < ops.expand_dims(count, -1), values >= 0.0)
-        weights = ops.cast(weights, "float32")
-        positions = ops.cast(positions, "int32") * ops.cast(weights, "int32")
+        weights = slot < ops.expand_dims(count, -1)
+        if self.position_sampling == "with_replacement":
+            positions, found = self._positions_with_replacement(candidates, num_slots)
+        else:
+            positions, found = self._positions_without_replacement(candidates, num_slots)
+        weights = ops.cast(ops.logical_and(weights, found), "float32")
+        positions = positions * ops.cast(weights, "int32")
         original = gather_positions(token_ids, positions) * ops.cast(weights, "int32")
 
         # 85% [MASK] / 15% unchanged by default; optionally random tokens.
@@ -236,15 +270,37 @@ class DynamicMasking(keras.layers.Layer):
                 draw < self.mask_token_rate + self.random_token_rate,
             )
             replacement = ops.where(use_random, random_ids, replacement)
-        keep = draw >= self.mask_token_rate + self.random_token_rate
-        replacement = ops.where(keep, original, replacement)
-        masked_ids, _ = scatter_positions(token_ids, positions, replacement, weights)
+        # Kept slots write nothing, as the original's `replace_with_mask_positions`
+        # (position 0, ignored): a repeated position is [MASK] if any slot says so.
+        change = ops.cast(draw < self.mask_token_rate + self.random_token_rate, "float32")
+        masked_ids, _ = scatter_positions(token_ids, positions, replacement, weights * change)
         return {
             "token_ids": masked_ids,
             "masked_lm_positions": positions,
             "masked_lm_ids": original,
             "masked_lm_weights": weights,
         }
+
+    def _positions_without_replacement(self, candidates, num_slots):
+        # Uniform choice without replacement: the top `num_slots` random keys.
+        keys = uniform(ops.shape(candidates), self.seed_generator)
+        keys = ops.where(candidates > 0, keys, -1.0)
+        values, positions = ops.top_k(keys, k=num_slots, sorted=True)
+        return ops.cast(positions, "int32"), values >= 0.0
+
+    def _positions_with_replacement(self, candidates, num_slots):
+        # `num_slots` independent uniform draws among the candidates, as the
+        # original's `tf.random.categorical(sample_logits, N)`: draw a rank k
+        # in [0, n) and take the k-th candidate, the position t where the
+        # running count of candidates first exceeds k.
+        num_candidates = ops.sum(candidates, axis=-1, keepdims=True)  # [B, 1]
+        draw = uniform(ops.shape(candidates)[:1] + (num_slots,), self.seed_generator)
+        rank = ops.minimum(ops.floor(draw * num_candidates), num_candidates - 1)
+        running = ops.cumsum(candidates, axis=-1)  # [B, T], exact small integers
+        before = ops.expand_dims(running, 1) <= ops.expand_dims(rank, -1)  # [B, P, T]
+        positions = ops.sum(ops.cast(before, "int32"), axis=-1)
+        found = ops.broadcast_to(num_candidates > 0, ops.shape(draw))
+        return positions, found
 
     def _random_tokens(self, shape):
         # Uniform over non-special ids: sample with -inf logits on specials.
@@ -277,6 +333,7 @@ class DynamicMasking(keras.layers.Layer):
                 "max_predictions": self.max_predictions,
                 "mask_token_rate": self.mask_token_rate,
                 "random_token_rate": self.random_token_rate,
+                "position_sampling": self.position_sampling,
                 "seed": self.seed,
             }
         )

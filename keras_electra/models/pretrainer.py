@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_electra.errors import ElectraError
 from keras_electra.layers.embedding import ElectraEmbedding
 from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
 from keras_electra.layers.heads import ElectraDiscriminatorHead
@@ -18,7 +19,9 @@ from keras_electra.utils.sparse_gradients import DenseSparseGradients
 from keras_electra.utils.torch_parameters import UniqueTorchParameters
 
 OBJECTIVES = ("electra", "mlm", "uniform", "electric")
-EMBEDDING_SHARING = ("tied", "untied", "gdes")
+EMBEDDING_SHARING = ("tied", "untied", "gdes", "shared_encoder")
+# How Electric's cloze towers are shifted by one position (see `cloze_logits`).
+ELECTRIC_SHIFTS = ("roll", "zeros")
 # Ids of [CLS], [SEP] and [MASK] in the original uncased vocab.txt.
 ORIGINAL_SPECIAL_IDS = {"cls_token_id": 101, "sep_token_id": 102, "mask_token_id": 103}
 PREMASKED_KEYS = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
@@ -62,13 +65,15 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
 
     Objectives:
     - `"electra"`: replaced-token detection (default).
-    - `"mlm"`: BERT baseline; the discriminator alone with an MLM head,
-      80/10/10 masking. No generator.
+    - `"mlm"`: the paper's BERT baseline; the discriminator alone with an
+      MLM head and the original's 85% [MASK] / 15% kept masking (pass
+      `mask_token_rate=0.8, random_token_rate=0.1` for BERT's 80/10/10).
+      No generator.
     - `"uniform"`: replacements drawn uniformly from the vocabulary.
     - `"electric"`: Electric (Clark et al. 2020b). A two-tower cloze
       generator (left-to-right and right-to-left backbones on the *unmasked*
-      input; position t reads `concat(ltr[t-1], rtl[t+1])`) trained over all
-      candidate positions; discriminator logit
+      input; position t reads `concat(ltr[t-1], rtl[t+1])`, see `electric_shift`)
+      trained over all candidate positions; discriminator logit
       `s + stop_gradient(log q(x_t)) + log(p / (1 - p))`; every masked
       position is labelled fake. Score text afterwards with `ElectricScorer`.
 
@@ -81,6 +86,19 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     - `"gdes"`: DeBERTaV3's gradient-disentangled sharing: the
       discriminator's token table is `stop_gradient(generator table) + delta`
       (delta starts at zero). The discriminator is rebuilt around it.
+    - `"shared_encoder"`: the original's `untied_generator=False` (the
+      paper's weight-sharing study): the generator *is* the discriminator
+      backbone (same object, same size, every weight shared), with its own
+      masked-LM head. `electra` objective only (the original has no tied
+      two-tower generator); pass `generator=None` or the discriminator.
+
+    Defaults follow google-research/electra (`pretrain_helpers.py`,
+    `run_pretraining.py`): positions drawn with replacement, 85/15 masking
+    for every objective, Electric's towers rolled. One reported number
+    differs by choice: `disc_auc` leaves pads out, while the original's
+    counts every pad as a negative scored 0 (`original_disc_auc=True` adds
+    that number as the `original_disc_auc` metric). The losses and the
+    other metrics weight pads out, as the original does.
 
     Inputs are dicts of `token_ids`, `segment_ids`, `padding_mask` with a
     static sequence length. Pre-masked batches (as Model Garden takes them)
@@ -95,18 +113,32 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         reverse_generator: optional right-to-left tower for `electric`;
             built from `generator`'s config when None.
         objective: one of `"electra"`, `"mlm"`, `"uniform"`, `"electric"`.
-        embedding_sharing: one of `"tied"`, `"untied"`, `"gdes"`.
+        embedding_sharing: one of `"tied"`, `"untied"`, `"gdes"`,
+            `"shared_encoder"`.
         mask_token_id, cls_token_id, sep_token_id, pad_token_id: special ids
             (defaults are those of the original uncased vocabulary).
         mask_probability: float. Fraction of tokens masked (0.15).
         max_predictions: int or None. Masked slots per row; derived from the
             sequence length when None.
         mask_token_rate, random_token_rate: floats or None. Replacement split
-            of chosen tokens; None means 0.85/0.0 (0.8/0.1 for `mlm`).
+            of chosen tokens; None means the original's 0.85/0.0 for every
+            objective (BERT's split is 0.8/0.1).
+        position_sampling: `"with_replacement"` (the original's
+            `tf.random.categorical` draw, default) or `"without_replacement"`
+            (distinct positions). See `DynamicMasking`.
         generator_weight: float. Weight of the generator (MLM/cloze) loss.
         discriminator_weight: float. Weight of the RTD loss (50).
         temperature: float. Sampling temperature.
         disallow_correct: bool. Never sample the original token.
+        electric_shift: `"roll"` (the original's `roll`, default: [CLS]
+            reads the last position's left-to-right state and the last
+            position reads [CLS]'s right-to-left state, so `log q` there sees
+            the whole row) or `"zeros"` (those two positions read zeros
+            instead: no tower state leaks its own token). Only `electric`.
+        original_disc_auc: bool. Also report `original_disc_auc`, the
+            original's `tf.metrics.auc(labels * input_mask, probs *
+            input_mask)`: pads count as negatives scored 0, which raises the
+            AUC on padded batches. `disc_auc` always leaves pads out.
         seed: int or None. Seed of masking and sampling.
 
     Example:
@@ -149,6 +181,9 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         discriminator_weight=50.0,
         temperature=1.0,
         disallow_correct=False,
+        position_sampling="with_replacement",
+        electric_shift="roll",
+        original_disc_auc=False,
         seed=None,
         **kwargs,
     ):
@@ -161,22 +196,33 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 f"Unknown `embedding_sharing` {embedding_sharing!r}; expected one "
                 f"of {EMBEDDING_SHARING}."
             )
+        if electric_shift not in ELECTRIC_SHIFTS:
+            raise ElectraError(
+                f"Unknown `electric_shift` {electric_shift!r}; expected one of "
+                f"{ELECTRIC_SHIFTS}."
+            )
         if not isinstance(discriminator, ElectraBackbone):
             raise ValueError(
                 "`discriminator` must be an `ElectraBackbone`. "
                 f"Received: {type(discriminator).__name__}."
             )
         uses_generator = objective in ("electra", "electric")
-        if uses_generator:
+        if uses_generator and embedding_sharing == "shared_encoder":
+            generator, reverse_generator = self._shared_encoder(
+                discriminator, generator, reverse_generator, objective
+            )
+        elif uses_generator:
             generator, reverse_generator, discriminator = self._check_and_share(
                 discriminator, generator, reverse_generator, objective, embedding_sharing
             )
         else:
             generator = reverse_generator = None
+        # The original masks 85% [MASK] / 15% kept for every objective,
+        # the BERT baseline included (`pretrain_helpers.mask`).
         if mask_token_rate is None:
-            mask_token_rate = 0.8 if objective == "mlm" else 0.85
+            mask_token_rate = 0.85
         if random_token_rate is None:
-            random_token_rate = 0.1 if objective == "mlm" else 0.0
+            random_token_rate = 0.0
 
         super().__init__(**kwargs)
 
@@ -193,6 +239,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             max_predictions=max_predictions,
             mask_token_rate=mask_token_rate,
             random_token_rate=random_token_rate,
+            position_sampling=position_sampling,
             seed=seed,
             name="masking",
         )
@@ -234,6 +281,11 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             self._metric_trackers["disc_auc"] = keras.metrics.AUC(
                 num_thresholds=200, name="disc_auc"
             )
+            if original_disc_auc:
+                # `tf.metrics.auc`'s defaults: 200 thresholds, ROC, trapezoids.
+                self._metric_trackers["original_disc_auc"] = keras.metrics.AUC(
+                    num_thresholds=200, name="original_disc_auc"
+                )
 
         # === Config ===
         self.objective = objective
@@ -250,9 +302,31 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         self.discriminator_weight = discriminator_weight
         self.temperature = temperature
         self.disallow_correct = disallow_correct
+        self.position_sampling = position_sampling
+        self.electric_shift = electric_shift
+        self.original_disc_auc = original_disc_auc
         self.seed = seed
 
     # --- Construction helpers -------------------------------------------------
+
+    @staticmethod
+    def _shared_encoder(discriminator, generator, reverse_generator, objective):
+        # run_pretraining.py, `untied_generator=False`: the generator is built
+        # in the discriminator's variable scope (`reuse=not untied_generator`).
+        if objective != "electra":
+            raise ElectraError(
+                "`embedding_sharing='shared_encoder'` needs the 'electra' objective "
+                f"(the original has no tied two-tower generator); received {objective!r}."
+            )
+        if generator is not None and generator is not discriminator:
+            raise ElectraError(
+                "With `embedding_sharing='shared_encoder'` the generator is the "
+                "discriminator itself: pass `generator=None` (or the discriminator), "
+                f"not a separate backbone ({getattr(generator, 'name', generator)!r})."
+            )
+        if reverse_generator is not None:
+            raise ElectraError("`reverse_generator` is only for the 'electric' objective.")
+        return discriminator, None
 
     @staticmethod
     def _check_and_share(discriminator, generator, reverse_generator, objective, sharing):
@@ -346,6 +420,8 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 `ModelSize`.
             generator_hidden_fraction: float. Generator width fraction.
             generator_layer_fraction: float. Generator depth fraction.
+                Both fractions are unused with
+                `embedding_sharing="shared_encoder"` (full-size generator).
             **kwargs: other `ElectraPretrainer` arguments.
         """
         from keras_electra.training.recipes import ModelSize
@@ -362,7 +438,9 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         )
         discriminator = ElectraBackbone(**config, name="discriminator")
         generator = None
-        if kwargs.get("objective", "electra") in ("electra", "electric"):
+        if kwargs.get("embedding_sharing") == "shared_encoder":
+            pass  # the generator is the discriminator (size fractions unused)
+        elif kwargs.get("objective", "electra") in ("electra", "electric"):
             embedding = (
                 discriminator.embeddings
                 if kwargs.get("embedding_sharing", "tied") == "tied" else None
@@ -403,9 +481,16 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         backbone_inputs = self._backbone_inputs(token_ids, inputs)
         ltr = self.generator(backbone_inputs, training=training)["sequence_output"]
         rtl = self.reverse_generator(backbone_inputs, training=training)["sequence_output"]
-        # Position t sees ltr[t-1] and rtl[t+1], never token t itself.
-        left = ops.pad(ltr[:, :-1, :], [[0, 0], [1, 0], [0, 0]])
-        right = ops.pad(rtl[:, 1:, :], [[0, 0], [0, 1], [0, 0]])
+        # Position t sees ltr[t-1] and rtl[t+1]. The original's
+        # `TwoTowerClozeTransformer` wraps around (`roll(ltr_reprs, -1)`,
+        # `roll(rtl_reprs, 1)` in run_pretraining.py): position 0 reads
+        # ltr[T-1] and position T-1 reads rtl[0]. "zeros" reads zeros there.
+        if self.electric_shift == "roll":
+            left = ops.concatenate([ltr[:, -1:, :], ltr[:, :-1, :]], axis=1)
+            right = ops.concatenate([rtl[:, 1:, :], rtl[:, :1, :]], axis=1)
+        else:
+            left = ops.pad(ltr[:, :-1, :], [[0, 0], [1, 0], [0, 0]])
+            right = ops.pad(rtl[:, 1:, :], [[0, 0], [0, 1], [0, 0]])
         return self.generator_head(ops.concatenate([left, right], axis=-1))
 
     def build(self, input_shape=None):
@@ -536,6 +621,10 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             )
             m["disc_loss"].update_state(per_example)
             m["disc_auc"].update_state(labels, ops.sigmoid(logits), sample_weight=mask)
+            if "original_disc_auc" in m:
+                # run_pretraining.py: `tf.metrics.auc(d["disc_labels"] *
+                # d["input_mask"], d["disc_probs"] * input_mask)`, unweighted.
+                m["original_disc_auc"].update_state(labels * mask, ops.sigmoid(logits) * mask)
             preds = ops.cast(logits > 0, "float32")
             correct = ops.cast(ops.equal(preds, labels), "float32")
             m["disc_accuracy"].update_state(correct, sample_weight=mask)
@@ -612,7 +701,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             "trainable": self.trainable,
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "generator": (
-                None if self.generator is None
+                None if self.generator is None or self.generator is self.discriminator
                 else keras.saving.serialize_keras_object(self.generator)
             ),
             "reverse_generator": (
@@ -624,7 +713,8 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             "objective", "embedding_sharing", "mask_token_id", "cls_token_id",
             "sep_token_id", "pad_token_id", "mask_probability", "max_predictions", "mask_token_rate",
             "random_token_rate", "generator_weight", "discriminator_weight",
-            "temperature", "disallow_correct", "seed",
+            "temperature", "disallow_correct", "position_sampling", "electric_shift",
+            "original_disc_auc", "seed",
         ):
             config[key] = getattr(self, key)
         return config

@@ -7,8 +7,12 @@ paper: they are sized for CPU demos and tests.
 
 The recipes reproduce the original optimizer: Adam without bias correction
 (`adam_bias_correction=False`) and, for fine-tuning, the original's layer-wise
-decay depths (`original_off_by_one=True`; see `layerwise_decay`). Change them
-with `dataclasses.replace(recipe, ...)`.
+decay depths (`original_off_by_one=True`; see `layerwise_decay`). The
+pretraining recipes also reproduce the original's masking: positions drawn
+with replacement (`position_sampling`) and 85% [MASK] / 15% kept for every
+objective (`mask_token_rate`, `random_token_rate`; BERT's 80/10/10 is
+`mask_token_rate=0.8, random_token_rate=0.1`). Change them with
+`dataclasses.replace(recipe, ...)`.
 """
 
 import dataclasses
@@ -132,6 +136,11 @@ class PretrainingRecipe:
         adam_epsilon: float. Adam epsilon.
         adam_bias_correction: bool. `False` is the original's Adam.
         global_clipnorm: float. Gradient clipping by global norm.
+        position_sampling: str. `"with_replacement"` is the original's
+            masked-position draw; `"without_replacement"` gives distinct
+            positions.
+        mask_token_rate: float. Chosen tokens replaced by [MASK] (0.85).
+        random_token_rate: float. Chosen tokens replaced by a random token (0).
 
     Example:
     ```python
@@ -161,6 +170,9 @@ class PretrainingRecipe:
     adam_epsilon: float = 1e-6
     adam_bias_correction: bool = False
     global_clipnorm: float = 1.0
+    position_sampling: str = "with_replacement"
+    mask_token_rate: float = 0.85
+    random_token_rate: float = 0.0
 
     @property
     def generator_model(self):
@@ -173,6 +185,30 @@ class PretrainingRecipe:
     def max_predictions_per_sequence(self):
         """Masked positions per sequence, `int((mask_prob + 0.005) * length)`."""
         return int((self.mask_probability + 0.005) * self.sequence_length)
+
+    def pretrainer_kwargs(self):
+        """This recipe's `ElectraPretrainer` arguments besides the backbones.
+
+        Example:
+        ```python
+        from keras_electra.models import ElectraPretrainer
+        from keras_electra.training import get_pretraining_recipe
+
+        recipe = get_pretraining_recipe("tiny")
+        pretrainer = ElectraPretrainer.from_size(
+            recipe.model, recipe.generator_hidden_fraction,
+            recipe.generator_layer_fraction, **recipe.pretrainer_kwargs())
+        ```
+        """
+        return dict(
+            mask_probability=self.mask_probability,
+            generator_weight=self.generator_weight,
+            discriminator_weight=self.discriminator_weight,
+            temperature=self.temperature,
+            position_sampling=self.position_sampling,
+            mask_token_rate=self.mask_token_rate,
+            random_token_rate=self.random_token_rate,
+        )
 
     def learning_rate_schedule(self):
         """The `ElectraLearningRateSchedule` of this recipe."""

@@ -32,13 +32,16 @@ def draws(layer, ids, padding, n):
     return out
 
 
-def test_counts_specials_and_85_15_split_over_many_draws():
+@pytest.mark.parametrize("sampling", ["without_replacement", "with_replacement"])
+def test_counts_specials_and_85_15_split_over_many_draws(sampling):
     ids, padding = corpus()
-    layer = DynamicMasking(VOCAB_SIZE, MASK, [CLS, SEP], mask_probability=0.15, seed=3)
+    layer = DynamicMasking(VOCAB_SIZE, MASK, [CLS, SEP], mask_probability=0.15,
+                           position_sampling=sampling, seed=3)
     slots = max_predictions_for(32, 0.15)
     candidates = (padding == 1) & ~np.isin(ids, [CLS, SEP, MASK])
     expected = np.clip(np.round(padding.sum(-1) * 0.15), 1, slots)
-    expected = np.minimum(expected, candidates.sum(-1))
+    if sampling == "without_replacement":
+        expected = np.minimum(expected, candidates.sum(-1))
     chosen_counts = np.zeros(ids.shape)
     replaced_by_mask = kept = 0
     for out in draws(layer, ids, padding, 25):
@@ -47,13 +50,16 @@ def test_counts_specials_and_85_15_split_over_many_draws():
         np.testing.assert_array_equal(weights.sum(-1), expected)
         for row in range(64):
             pos = out["masked_lm_positions"][row][weights[row] > 0]
-            assert len(set(pos)) == len(pos)
+            if sampling == "without_replacement":
+                assert len(set(pos)) == len(pos)
             assert candidates[row, pos].all(), "a special or pad token was chosen"
             np.testing.assert_array_equal(out["masked_lm_ids"][row][weights[row] > 0], ids[row, pos])
-            chosen_counts[row, pos] += 1
-            new = out["token_ids"][row, pos]
+            np.add.at(chosen_counts[row], pos, 1)
+            # The [MASK]/kept split, on positions chosen by one slot only.
+            once = [p for p in pos if (pos == p).sum() == 1]
+            new = out["token_ids"][row, once]
             replaced_by_mask += (new == MASK).sum()
-            kept += (new == ids[row, pos]).sum()
+            kept += (new == ids[row, once]).sum()
             untouched = np.ones(32, bool)
             untouched[pos] = False
             np.testing.assert_array_equal(out["token_ids"][row, untouched], ids[row, untouched])
@@ -67,8 +73,10 @@ def test_counts_specials_and_85_15_split_over_many_draws():
 
 def test_random_token_rate_80_10_10():
     ids, padding = corpus(seed=1)
+    # Distinct positions, so that each slot's outcome is visible.
     layer = DynamicMasking(VOCAB_SIZE, MASK, [CLS, SEP], mask_token_rate=0.8,
-                           random_token_rate=0.1, seed=5)
+                           random_token_rate=0.1, position_sampling="without_replacement",
+                           seed=5)
     outcomes = {"mask": 0, "same": 0, "random": 0}
     for out in draws(layer, ids, padding, 25):
         weights = out["masked_lm_weights"] > 0
