@@ -104,7 +104,9 @@ class ElectraBackbone(DirectFunctional, HostInputChecks, Backbone):
         max_sequence_length: int. Number of learned positions.
         num_segments: int. Number of segment ids.
         layer_norm_epsilon: float. LayerNorm epsilon.
-        initializer_range: float. Stddev of the truncated-normal initializers.
+        initializer_range: float. Stddev of the truncated-normal initializers
+            (the `embeddings_projection` kernel is glorot-uniform, as the
+            original's).
         attention_direction: `"bidirectional"` (default), `"left_to_right"`
             or `"right_to_left"`. The one-directional modes are the towers of
             Electric's cloze generator.
@@ -193,9 +195,11 @@ class ElectraBackbone(DirectFunctional, HostInputChecks, Backbone):
         )
         self.embeddings_projection = None
         if embedding_dim != hidden_dim:
+            # The original's `tf.layers.dense(..., name="embeddings_project")`
+            # (model/modeling.py) has TF's default glorot-uniform kernel.
             self.embeddings_projection = keras.layers.Dense(
                 hidden_dim,
-                kernel_initializer=electra_kernel_initializer(initializer_range),
+                kernel_initializer="glorot_uniform",
                 dtype=dtype,
                 name="embeddings_projection",
             )
