@@ -4,6 +4,7 @@ import keras
 from keras_hub.tokenizers import WordPieceTokenizer
 
 from keras_electra.errors import ElectraError
+from keras_electra.errors import InputFileError
 from keras_electra.models.backbone import ElectraBackbone
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -59,12 +60,28 @@ class ElectraTokenizer(WordPieceTokenizer):
     def set_vocabulary(self, vocabulary):
         try:
             super().set_vocabulary(vocabulary)
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            if not isinstance(vocabulary, str):
+            reason = None
+        except (OSError, UnicodeDecodeError, ValueError, RuntimeError) as e:
+            if isinstance(e, ElectraError):
                 raise
-            raise ValueError(
-                f"Could not use the vocabulary file {vocabulary}: {e}"
-            ) from e
+            reason, error = str(e), e
+        # A repeated token (such as two blank lines) fails in TensorFlow Text
+        # with a RuntimeError and is silently shadowed without it: refuse it.
+        seen = {}
+        unit = "line" if isinstance(vocabulary, str) else "entry"
+        for number, token in enumerate(getattr(self, "vocabulary", None) or [], 1):
+            if token in seen:
+                reason = f"token {token!r} on {unit} {number} repeats {unit} {seen[token]}"
+                error = None
+                break
+            seen[token] = number
+        if reason is None:
+            return
+        if isinstance(vocabulary, str):
+            raise InputFileError(
+                f"Could not use the vocabulary file: {reason}", path=vocabulary
+            ) from error
+        raise ElectraError(f"Could not use the vocabulary: {reason}") from error
 
     def tokenize(self, inputs):
         try:

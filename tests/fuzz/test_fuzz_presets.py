@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keras_electra.models import ElectraBackbone
+from keras_electra.models.preset_loading import load_preset_config
 from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
 from keras_electra.preprocessing import ElectraTokenizer
 from tests.fuzz.fuzz_helpers import file_contents
@@ -120,5 +121,51 @@ def test_fuzz_backbone_config(profile, preset):
         backbone, _ = load(path, config_bytes)
         if backbone is not None:
             check_backbone(backbone)
+
+    check()
+
+
+TRANSFORMERS_CONFIG = {
+    "architectures": ["ElectraModel"],
+    "model_type": "electra",
+    "vocab_size": len(VOCAB),
+    "embedding_size": 8,
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+    "max_position_embeddings": SEQUENCE_LENGTH,
+    "type_vocab_size": 2,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+}
+
+
+@fuzz_profiles
+def test_fuzz_load_preset_config(profile, preset):
+    """The config check alone (no model built), on many more examples, for
+    Keras and transformers `config.json` files."""
+    path, config = preset
+
+    @profile_settings(profile)
+    @given(
+        st.one_of(
+            config_edits(config),
+            mutated_json(TRANSFORMERS_CONFIG, values=config_values),
+            file_contents(json.dumps(TRANSFORMERS_CONFIG).encode("utf-8")),
+        )
+    )
+    def check(config_bytes):
+        with tempfile.TemporaryDirectory() as directory:
+            with open(os.path.join(directory, "config.json"), "wb") as f:
+                f.write(config_bytes)
+            loaded, _ = works_or_clear_error(
+                load_preset_config, directory, names=["config.json"]
+            )
+        if loaded is not None:
+            assert isinstance(loaded, dict)
 
     check()

@@ -5,6 +5,8 @@ two segments and any sequence length: the call returns well-formed ids or
 raises an `ElectraError`; nothing else, and nothing hangs.
 """
 
+import os
+
 import numpy as np
 from hypothesis import example
 from hypothesis import given
@@ -14,8 +16,10 @@ from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
 from keras_electra.preprocessing import ElectraTokenizer
 from keras_electra.preprocessing.packer import ElectraPacker
 from tests.conftest import requires_tf
+from tests.fuzz.fuzz_helpers import file_contents
 from tests.fuzz.fuzz_helpers import fuzz_profiles
 from tests.fuzz.fuzz_helpers import profile_settings
+from tests.fuzz.fuzz_helpers import temporary_file
 from tests.fuzz.fuzz_helpers import works_or_clear_error
 from tests.helpers import VOCAB
 
@@ -222,5 +226,32 @@ def test_fuzz_tokenizer_tf_path_matches_python(profile):
         got = tokenize(tf.constant([t.encode("utf-8") for t in batch])).numpy()
         got = [[i for i in row if i != -1] for row in got.tolist()]
         assert got == expected
+
+    check()
+
+
+VOCAB_BYTES = "".join(token + "\n" for token in VOCAB).encode("utf-8")
+
+
+@fuzz_profiles
+def test_fuzz_vocabulary_file(profile):
+    """A damaged `vocab.txt` gives a working tokenizer or an ElectraError naming it."""
+
+    @profile_settings(profile, scale=0.5)
+    @given(file_contents(VOCAB_BYTES))
+    # Regressions: a repeated (blank) token was a RuntimeError with TensorFlow
+    # Text and silently shadowed without it; bad UTF-8 was a bare ValueError.
+    @example(b"\n\n" + VOCAB_BYTES)
+    @example(VOCAB_BYTES + b"the\n")
+    @example(b"\x80")
+    def check(content):
+        with temporary_file(content, ".txt") as path:
+            tokenizer, _ = works_or_clear_error(
+                ElectraTokenizer, vocabulary=path, names=[os.path.basename(path)]
+            )
+        if tokenizer is not None:
+            size = tokenizer.vocabulary_size()
+            ids = np.asarray(tokenizer("the quick brown fox ."))
+            assert ((ids >= 0) & (ids < size)).all()
 
     check()
