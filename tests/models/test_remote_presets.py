@@ -132,6 +132,15 @@ def test_convert_cli_through_the_hub(hub, checkpoint, tmp_path, capsys):
     assert (out / "assets" / "tokenizer" / "vocabulary.txt").read_text().split() == VOCAB
 
 
+def test_convert_cli_missing_repository_writes_nothing(hub, tmp_path, capsys):
+    out = tmp_path / "converted"
+    code = main(["convert", "--from", "transformers", "hf://google/nope", "--out", str(out)])
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'google/nope'" in err[0] and "was not found" in err[0]
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_convert_cli_subprocess_honours_hf_endpoint(checkpoint, tmp_path):
     """The real environment variables, read when huggingface_hub is imported."""
