@@ -14,7 +14,6 @@ from keras_electra.layers.encoder_layer import ElectraEncoderLayer
 from keras_electra.models.direct_functional import DirectFunctional
 from keras_electra.errors import ElectraError
 from keras_electra.utils.input_validation import HostInputChecks
-from keras_electra.utils.input_validation import HostInputChecks
 from keras_electra.utils.input_validation import check_backbone_inputs
 
 # Config fields and what each must be: "positive int", "rate" (a float in
