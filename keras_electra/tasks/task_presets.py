@@ -25,7 +25,7 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     """
     directory, _ = preset_loading.preset_directory(preset)
     config = preset_loading.load_preset_config(directory)
-    if "registered_name" not in config or config["module"].startswith("keras_hub"):
+    if "model_type" in config or config["module"].startswith("keras_hub"):
         # transformers or keras-hub checkpoints: keras-hub's own loaders.
         return Task.from_preset.__func__(
             cls, directory, load_weights=load_weights, **kwargs
