@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 
+import keras
 import numpy as np
 import pytest
 from hypothesis import given
@@ -99,7 +100,7 @@ def check_backbone(backbone):
             "padding_mask": (token_ids != 0).astype("int32"),
         }
     )
-    sequence = np.asarray(outputs["sequence_output"])
+    sequence = keras.ops.convert_to_numpy(outputs["sequence_output"])
     assert sequence.shape == (1, 6, backbone.hidden_dim)
     assert np.isfinite(sequence).all()
 
