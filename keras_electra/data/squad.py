@@ -4,6 +4,8 @@ import dataclasses
 import json
 import warnings
 
+from keras_electra.errors import InputFileError
+
 
 @dataclasses.dataclass
 class SquadExample:
@@ -106,6 +108,9 @@ def make_example(qa, context, doc_tokens, char_to_word_offset, is_v2):
     """Builds a `SquadExample` from one entry of `paragraph["qas"]`."""
     is_impossible = bool(qa.get("is_impossible", False)) if is_v2 else False
     answers = qa.get("answers") or []
+    for answer in list(answers) + list(qa.get("plausible_answers") or []):
+        if not isinstance(answer, dict) or not isinstance(answer.get("text"), str):
+            raise TypeError(f"answer {answer!r} has no 'text' string")
     example = SquadExample(
         qas_id=str(qa["id"]),
         question_text=qa["question"],
@@ -185,24 +190,26 @@ def read_squad(path, version=None, verbose=True):
     is_v2 = version == "2.0"
     examples = []
     for a, article in enumerate(data):
-        for p, paragraph in enumerate(_get(article, "paragraphs", path, f"data[{a}]")):
+        for p, paragraph in enumerate(_get_list(article, "paragraphs", path, f"data[{a}]")):
             where = f"data[{a}].paragraphs[{p}]"
             context = _get(paragraph, "context", path, where)
             if not isinstance(context, str):
                 raise ValueError(f"{path}: {where}.context is not a string")
             doc_tokens, char_to_word_offset = split_context(context)
-            for q, qa in enumerate(_get(paragraph, "qas", path, where)):
+            for q, qa in enumerate(_get_list(paragraph, "qas", path, where)):
                 qwhere = f"{where}.qas[{q}]"
                 for key in ("id", "question"):
                     _get(qa, key, path, qwhere)
+                if not isinstance(qa["question"], str):
+                    raise InputFileError("is not a string", path=path, field=f"{qwhere}.question")
                 try:
                     examples.append(
                         make_example(qa, context, doc_tokens, char_to_word_offset, is_v2)
                     )
                 except (KeyError, TypeError) as e:
-                    raise ValueError(
-                        f"{path}: malformed question {qwhere} "
-                        f"(id {qa.get('id')!r}): {type(e).__name__}: {e}"
+                    raise InputFileError(
+                        f"malformed question (id {qa.get('id')!r}): {type(e).__name__}: {e}",
+                        path=path, field=qwhere,
                     ) from e
     dataset = SquadDataset(
         path=path,
@@ -228,10 +235,24 @@ def _get(obj, key, path, where):
     return obj[key]
 
 
+def _get_list(obj, key, path, where):
+    value = _get(obj, key, path, where)
+    if not isinstance(value, list):
+        raise InputFileError(
+            f"is not a list (found {type(value).__name__})", path=path, field=f"{where}.{key}"
+        )
+    return value
+
+
+def _list_of(obj, key):
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def _has_impossible(data):
     for article in data:
-        for paragraph in article.get("paragraphs", []) if isinstance(article, dict) else []:
-            for qa in paragraph.get("qas", []) if isinstance(paragraph, dict) else []:
+        for paragraph in _list_of(article, "paragraphs"):
+            for qa in _list_of(paragraph, "qas"):
                 if isinstance(qa, dict) and "is_impossible" in qa:
                     return True
     return False
