@@ -2,8 +2,14 @@
 
 import csv
 import dataclasses
+import math
+import warnings
 
 import numpy as np
+
+from keras_electra.data.text_files import text_lines
+from keras_electra.errors import ElectraError
+from keras_electra.errors import InputFileError
 
 BINARY = ["0", "1"]
 NLI = ["entailment", "not_entailment"]
@@ -69,7 +75,7 @@ def canonical_task(task):
     """`"SST-2"` -> `"sst2"`; raises on unknown tasks."""
     key = TASK_ALIASES.get(str(task).lower(), str(task).lower())
     if key not in GLUE_LAYOUTS:
-        raise ValueError(f"Unknown GLUE task {task!r}. Valid tasks: {', '.join(GLUE_TASKS)}.")
+        raise ElectraError(f"Unknown GLUE task {task!r}. Valid tasks: {', '.join(GLUE_TASKS)}.")
     return key
 
 
@@ -97,9 +103,14 @@ def read_glue(path, task, split="train", double_unordered=False,
     Returns:
         `GlueData`.
 
+    STS-B scores must be finite numbers; scores outside [0, 5] are kept
+    with a warning that counts them and names the first line.
+
     Raises:
-        ValueError: a line with too few columns, an unknown label or a bad
-            score, naming the file and line number.
+        InputFileError: a file that is not UTF-8 text, a line with too few
+            columns or over the CSV field limit, an unknown label, a score
+            that is not a finite number, or no examples at all; naming the
+            file and line number.
 
     Example:
     ```python
@@ -109,7 +120,7 @@ def read_glue(path, task, split="train", double_unordered=False,
     """
     task = canonical_task(task)
     if split not in ("train", "dev", "test"):
-        raise ValueError(f"`split` must be 'train', 'dev' or 'test'. Received: {split!r}.")
+        raise ElectraError(f"`split` must be 'train', 'dev' or 'test'. Received: {split!r}.")
     default_texts, default_label, default_header, names = GLUE_LAYOUTS[task]
     if split == "test":
         default_texts, default_label = GLUE_TEST_TEXT_COLUMNS[task], None
@@ -120,26 +131,45 @@ def read_glue(path, task, split="train", double_unordered=False,
     header = default_header if header is None else header
     names = list(names) if label_names is None and names is not None else label_names
     if double_unordered and len(text_columns) != 2:
-        raise ValueError("`double_unordered` needs sentence pairs (two text columns).")
+        raise ElectraError("`double_unordered` needs sentence pairs (two text columns).")
+    if any(not isinstance(c, int) or c < 0 for c in text_columns) or not text_columns:
+        raise ElectraError(
+            f"`text_columns` must be one or two column indices >= 0. Received: {text_columns!r}."
+        )
 
     needed = max(max(text_columns), label_column if label_column is not None and label_column >= 0 else 0) + 1
     texts = [[] for _ in text_columns]
     labels = [] if label_column is not None else None
-    with open(path, encoding="utf-8", newline="") as f:
-        for number, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if header and number == 1:
-                continue
-            if not row or row == [""]:
-                continue
-            if len(row) < needed:
-                raise ValueError(
-                    f"{path}:{number}: expected at least {needed} tab-separated "
-                    f"columns for {task} ({split}), found {len(row)}: {row[:3]!r}"
-                )
-            for column, values in zip(text_columns, texts):
-                values.append(row[column])
-            if labels is not None:
-                labels.append(_parse_label(row[label_column], names, path, number))
+    out_of_range = []  # STS-B lines whose score lies outside [0, 5]
+    for number, line in text_lines(path):
+        if header and number == 1:
+            continue
+        try:
+            row = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE), [])
+        except csv.Error as e:
+            raise InputFileError(f"cannot be read as TSV: {e}", path=path, line=number) from None
+        if not row or row == [""]:
+            continue
+        if len(row) < needed:
+            raise InputFileError(
+                f"expected at least {needed} tab-separated columns for {task} "
+                f"({split}), found {len(row)}: {row[:3]!r}",
+                path=path, line=number,
+            )
+        for column, values in zip(text_columns, texts):
+            values.append(row[column])
+        if labels is not None:
+            labels.append(_parse_label(row[label_column], names, path, number))
+            if names is None and not 0.0 <= labels[-1] <= 5.0:
+                out_of_range.append(number)
+    if not texts[0]:
+        raise InputFileError(f"no examples in {path}", path=path)
+    if out_of_range:
+        warnings.warn(
+            f"{path}: {len(out_of_range)} score(s) outside [0, 5] (STS-B's range), "
+            f"the first on line {out_of_range[0]}; they are used as given.",
+            stacklevel=2,
+        )
     if double_unordered:
         first, second = texts
         texts = [first + second, second + first]
@@ -151,9 +181,18 @@ def _parse_label(value, names, path, number):
     value = value.strip()
     if names is None:
         try:
-            return float(value)
+            score = float(value)
         except ValueError:
-            raise ValueError(f"{path}:{number}: score {value!r} is not a number.") from None
+            raise InputFileError(
+                f"{value!r} is not a number", path=path, line=number, field="score"
+            ) from None
+        if not math.isfinite(score):
+            raise InputFileError(
+                f"{value!r} is not a finite number", path=path, line=number, field="score"
+            )
+        return score
     if value not in names:
-        raise ValueError(f"{path}:{number}: label {value!r} is not one of {names}.")
+        raise InputFileError(
+            f"{value!r} is not one of {names}", path=path, line=number, field="label"
+        )
     return names.index(value)

@@ -6,6 +6,9 @@ import re
 import sysconfig
 import tempfile
 
+from keras_electra.errors import ElectraError
+from keras_electra.errors import InputFileError
+
 # Folders of the standard library that hold tests, third-party code or tools.
 _SKIPPED_DIRS = {"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
@@ -72,12 +75,20 @@ def stdlib_docstring_corpus(path=None, max_files=None):
     print(open(path).read()[:200])
     ```
     """
+    if max_files is not None and (
+        not isinstance(max_files, int) or isinstance(max_files, bool) or max_files < 1
+    ):
+        raise ElectraError(f"max_files must be a positive integer; received {max_files!r}.")
     if path is None:
         path = os.path.join(tempfile.mkdtemp(), "stdlib_docstrings.txt")
     files = stdlib_source_files()[:max_files]
     if not files:
-        raise ValueError(f"No Python sources found under {sysconfig.get_paths()['stdlib']}.")
-    with open(path, "w", encoding="utf-8") as out:
+        raise ElectraError(f"No Python sources found under {sysconfig.get_paths()['stdlib']}.")
+    try:
+        out = open(path, "w", encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise InputFileError(f"cannot be written: {e.strerror or e}", path=path) from None
+    with out:
         for source_path in files:
             try:
                 with open(source_path, encoding="utf-8") as f:

@@ -2,26 +2,35 @@
 
 import os
 
+from keras_electra.errors import InputFileError
 # ELECTRA's special tokens, with ids 0..4 (the order ElectraTokenizer and the
 # demo vocabulary use).
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def check_text_files(paths):
-    """Raises a ValueError naming the first missing, unreadable or empty file."""
+    """Raises `InputFileError` naming the first missing, unreadable, empty or non-text file.
+
+    Every file must be UTF-8 text without NUL bytes; the error names the
+    file and line of the first bad byte.
+    """
+    from keras_electra.data.text_files import check_text_file
+
     if isinstance(paths, str):
         paths = [paths]
     if not paths:
-        raise ValueError("No input files were given.")
+        raise InputFileError("No input files were given.")
     for path in paths:
         if not os.path.exists(path):
-            raise ValueError(f"Input file not found: {path}")
+            raise InputFileError(f"Input file not found: {path}")
         if not os.path.isfile(path):
-            raise ValueError(f"Input is not a file: {path}")
+            raise InputFileError(f"Input is not a file: {path}")
         if not os.access(path, os.R_OK):
-            raise ValueError(f"Input file is not readable: {path}")
+            raise InputFileError(f"Input file is not readable: {path}")
     if all(os.path.getsize(p) == 0 for p in paths):
-        raise ValueError(f"All input files are empty: {', '.join(paths)}")
+        raise InputFileError(f"All input files are empty: {', '.join(paths)}")
+    for path in paths:
+        check_text_file(path)
     return list(paths)
 
 

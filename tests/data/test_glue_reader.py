@@ -3,6 +3,7 @@ import pytest
 
 from keras_electra.data import read_glue
 from keras_electra.data.glue import GLUE_TASKS
+from keras_electra.errors import InputFileError
 
 
 def write(tmp_path, name, lines):
@@ -79,10 +80,10 @@ def test_malformed_lines_name_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.tsv:3: expected at least 2"):
         read_glue(path, "sst2")
     path = write(tmp_path, "bad2.tsv", ["sentence\tlabel", "good\t7"])
-    with pytest.raises(ValueError, match=r"bad2\.tsv:2: label '7'"):
+    with pytest.raises(ValueError, match=r"bad2\.tsv:2: field 'label': '7' is not one of"):
         read_glue(path, "sst2")
     path = write(tmp_path, "bad3.tsv", ["h\th\th\th\th\th\th\th\th\th", "0\tg\tf\ty\to\ts\ts\tA\tB\tfive"])
-    with pytest.raises(ValueError, match=r"bad3\.tsv:2: score 'five'"):
+    with pytest.raises(ValueError, match=r"bad3\.tsv:2: field 'score': 'five' is not a number"):
         read_glue(path, "stsb")
     with pytest.raises(ValueError, match="Unknown GLUE task"):
         read_glue(path, "squad")
@@ -102,3 +103,64 @@ def test_reader_needs_no_tensorflow():
             "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+STSB_HEADER = "\t".join(["index", "genre", "filename", "year", "old_index", "source1", "source2",
+                         "sentence1", "sentence2", "score"])
+
+
+def stsb_row(score):
+    return "\t".join(["0", "g", "f", "y", "o", "s", "s", "A cat.", "A dog.", score])
+
+
+@pytest.mark.parametrize("score", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_stsb_rejects_scores_that_are_not_finite(tmp_path, score):
+    path = write(tmp_path, "sts.tsv", [STSB_HEADER, stsb_row("3.2"), stsb_row(score)])
+    with pytest.raises(InputFileError, match=r"sts\.tsv:3: field 'score': .* is not a finite number") as info:
+        read_glue(path, "stsb")
+    assert (info.value.line, info.value.field) == (3, "score")
+
+
+def test_stsb_warns_about_scores_outside_zero_to_five(tmp_path):
+    path = write(tmp_path, "sts.tsv", [STSB_HEADER, stsb_row("3.2"), stsb_row("7"), stsb_row("-1")])
+    with pytest.warns(UserWarning, match=r"sts\.tsv: 2 score\(s\) outside \[0, 5\].*first on line 3"):
+        data = read_glue(path, "stsb")
+    np.testing.assert_allclose(data.y, [3.2, 7.0, -1.0])
+
+
+def test_an_empty_file_has_no_examples(tmp_path):
+    for lines in ([], ["sentence\tlabel"], ["sentence\tlabel", "", ""]):
+        path = tmp_path / "empty.tsv"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        with pytest.raises(InputFileError, match=r"no examples in .*empty\.tsv"):
+            read_glue(str(path), "sst2")
+
+
+def test_invalid_utf8_and_binary_files_name_the_line(tmp_path):
+    path = tmp_path / "latin1.tsv"
+    path.write_bytes("sentence\tlabel\ngood\t1\ncaf\u00e9\t0\n".encode("latin-1"))
+    with pytest.raises(InputFileError, match=r"latin1\.tsv:3: is not UTF-8 text: byte 0xe9"):
+        read_glue(str(path), "sst2")
+    path = tmp_path / "binary.tsv"
+    path.write_bytes(b"sentence\tlabel\n\x00\x01\x02\t1\n")
+    with pytest.raises(InputFileError, match=r"binary\.tsv:2: is binary"):
+        read_glue(str(path), "sst2")
+    path = tmp_path / "utf16.tsv"
+    path.write_bytes("sentence\tlabel\ngood\t1\n".encode("utf-16"))
+    with pytest.raises(InputFileError, match=r"utf16\.tsv:1: .*UTF-16"):
+        read_glue(str(path), "sst2")
+
+
+def test_a_field_over_the_csv_limit_names_the_line(tmp_path):
+    import csv
+
+    path = write(tmp_path, "long.tsv", ["sentence\tlabel", "good\t1", "x" * (csv.field_size_limit() + 1) + "\t0"])
+    with pytest.raises(InputFileError, match=r"long\.tsv:3: cannot be read as TSV: field larger than field limit"):
+        read_glue(path, "sst2")
+
+
+def test_a_missing_file_is_an_input_file_error(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        read_glue(str(tmp_path / "missing.tsv"), "sst2")
+    with pytest.raises(InputFileError, match="is a directory"):
+        read_glue(str(tmp_path), "sst2")
