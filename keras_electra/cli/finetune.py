@@ -21,9 +21,24 @@ EXAMPLES = [
 ]
 
 
+def text_columns_argument(text):
+    """`--text-columns`: one or two comma-separated column indices >= 0, kept as text."""
+    import argparse
+
+    parts = [part.strip() for part in str(text).split(",")]
+    if not 1 <= len(parts) <= 2 or not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected one or two comma-separated column indices >= 0, such as 1 or 3,4; "
+            f"got {text!r}"
+        )
+    return ",".join(parts)
+
+
 def add_data_arguments(parser):
     """Options describing the data files, shared with evaluate and predict."""
-    parser.add_argument("--text-columns", help="comma-separated text column indices (GLUE layouts are built in)")
+    parser.add_argument("--text-columns", type=text_columns_argument,
+                        help="comma-separated text column indices, one or two, e.g. 1 or 3,4 "
+                             "(GLUE layouts are built in)")
     parser.add_argument("--label-column", type=int, help="label column index")
     parser.add_argument("--header", choices=("yes", "no"), help="whether TSV files start with a header line")
     parser.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
@@ -116,6 +131,8 @@ def run(args):
     evaluation = task.read(args.eval, args, "dev") if args.eval else None
     if evaluation is not None and args.max_eval_examples:
         evaluation = _head(evaluation, args.max_eval_examples)
+    if evaluation is not None and hasattr(task, "check_evaluation"):
+        task.check_evaluation(train, evaluation)  # e.g. tags the training data lacks
 
     from keras_electra.models import ElectraBackbone
 
@@ -196,7 +213,9 @@ def _head(data, count):
         labels = None if data.labels is None else data.labels[:count]
         return dataclasses.replace(data, texts=tuple(t[:count] for t in data.texts), labels=labels)
     if hasattr(data, "words"):
-        return dataclasses.replace(data, words=data.words[:count], tags=data.tags[:count])
+        lines = None if getattr(data, "lines", None) is None else data.lines[:count]
+        return dataclasses.replace(data, words=data.words[:count], tags=data.tags[:count],
+                                   lines=lines)
     return data[:count]
 
 
@@ -210,6 +229,7 @@ def _take(data, order):
         texts = tuple([t[i] for i in order] for t in data.texts)
         return dataclasses.replace(data, texts=texts, labels=labels)
     if hasattr(data, "words"):
+        lines = None if getattr(data, "lines", None) is None else [data.lines[i] for i in order]
         return dataclasses.replace(data, words=[data.words[i] for i in order],
-                                   tags=[data.tags[i] for i in order])
+                                   tags=[data.tags[i] for i in order], lines=lines)
     return [data[i] for i in order]

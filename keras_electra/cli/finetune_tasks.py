@@ -78,7 +78,11 @@ class ChunkTask(FinetuneTask):
     def read(self, path, args, split):
         from keras_electra.data.conll import read_conll
 
-        return read_conll(path)
+        return read_conll(path, num_columns=3)  # CoNLL-2000: word POS chunk
+
+    def check_evaluation(self, train_data, eval_data):
+        """Raises `InputFileError` (file and line) on eval tags the training data lacks."""
+        eval_data.tag_ids(train_data.tag_vocabulary())
 
     def build(self, args, train_data):
         from keras_electra.tasks.token_classifier import ElectraTokenClassifier
@@ -109,6 +113,7 @@ class ChunkTask(FinetuneTask):
     def evaluate(self, model, data, info, args):
         from keras_electra.metrics.chunking import chunk_f1
 
+        data.tag_ids(info["label_names"])  # unknown gold tags: an error, before predicting
         scores = chunk_f1(data.tags, self._predict_tags(model, data, info, args))
         return {k: scores[k] for k in ("f1", "precision", "recall", "accuracy")}
 

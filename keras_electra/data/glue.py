@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from keras_electra.data.text_files import no_examples
 from keras_electra.data.text_files import text_lines
 from keras_electra.errors import ElectraError
 from keras_electra.errors import InputFileError
@@ -163,7 +164,7 @@ def read_glue(path, task, split="train", double_unordered=False,
             if names is None and not 0.0 <= labels[-1] <= 5.0:
                 out_of_range.append(number)
     if not texts[0]:
-        raise InputFileError(f"no examples in {path}", path=path)
+        raise no_examples(path)
     if out_of_range:
         warnings.warn(
             f"{path}: {len(out_of_range)} score(s) outside [0, 5] (STS-B's range), "

@@ -71,6 +71,13 @@ def _binary(raw, path, line):
     return InputFileError(f"is binary, not text: NUL byte at column {column}", path=path, line=line)
 
 
+def no_examples(path):
+    """The `InputFileError` "no examples in PATH" for a file without examples."""
+    error = InputFileError(f"no examples in {path}")
+    error.path = path
+    return error
+
+
 def open_text_file(path):
     """Opens `path` for binary reading; a missing or unreadable file is an `InputFileError`."""
     if os.path.isdir(path):

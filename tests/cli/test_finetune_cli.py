@@ -77,9 +77,9 @@ def test_unknown_task_and_bad_file(tmp_path, capsys):
         main(["finetune", "--preset", "x", "--task", "nope", "--train", "a", "--out", "b"])
     bad = tmp_path / "bad.tsv"
     bad.write_text("only-one-column\n")
-    with pytest.raises(ValueError, match=r"bad\.tsv:1"):
-        main(["finetune", "--preset", "x", "--task", "sst2", "--train", str(bad), "--out",
-              str(tmp_path / "o"), "--header", "no"])
+    assert main(["finetune", "--preset", "x", "--task", "sst2", "--train", str(bad), "--out",
+                 str(tmp_path / "o"), "--header", "no"]) == 2
+    assert "bad.tsv:1: expected at least 2" in capsys.readouterr().err
 
 
 @requires_tf
@@ -129,3 +129,34 @@ def test_finetune_with_data_distribution(tmp_path):
         if keras.config.backend() == "jax":
             keras.distribution.set_distribution(None)
     assert os.path.isfile(os.path.join(out, "task.json"))
+
+
+@pytest.mark.parametrize("columns", ["x", "1,x", "", "-1", "1,2,3", "1;2"])
+def test_text_columns_must_be_indices(tmp_path, capsys, columns):
+    with pytest.raises(SystemExit) as info:
+        main(["finetune", "--preset", "x", "--task", "sst2", "--train", "a.tsv", "--out",
+              str(tmp_path / "o"), "--text-columns", columns])
+    assert info.value.code == 2
+    assert "argument --text-columns: expected one or two comma-separated column indices" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_empty_train_file_has_no_examples(tmp_path, capsys):
+    empty = tmp_path / "train.tsv"
+    empty.write_text("sentence\tlabel\n")
+    assert main(["finetune", "--preset", "x", "--task", "sst2", "--train", str(empty), "--out",
+                 str(tmp_path / "o")]) == 2
+    assert f"finetune: error: no examples in {empty}\n" in capsys.readouterr().err
+
+
+def test_chunk_eval_tags_unknown_to_training_are_an_error(tmp_path, capsys):
+    train = tmp_path / "train.txt"
+    train.write_text(CONLL)
+    dev = tmp_path / "dev.txt"
+    dev.write_text("The DT B-NP\ncat NN B-ADJP\n")
+    assert main(["finetune", "--preset", "x", "--task", "chunk", "--train", str(train), "--eval",
+                 str(dev), "--out", str(tmp_path / "o")]) == 2
+    assert "dev.txt:2: field 'tag': tag 'B-ADJP' is not in the tag vocabulary" in (
+        capsys.readouterr().err
+    )
