@@ -303,6 +303,11 @@ def test_shared_encoder_generator_is_the_discriminator():
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(x, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][-1])
+    if keras.config.backend() == "torch":  # every variable trained, once
+        from keras_electra.utils.torch_parameters import missing_torch_parameters
+
+        assert missing_torch_parameters(model) == []
+        assert len(list(model.parameters())) == len(model.trainable_variables)
 
 
 def test_shared_encoder_saves_exports_and_assembles(tmp_path):
