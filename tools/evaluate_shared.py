@@ -54,13 +54,14 @@ def main(argv=None):
         out = os.path.join(args.out, task)
         command = ["finetune", "--preset", args.preset, "--task", task,
                    "--train", os.path.join(args.data, train), "--eval", os.path.join(args.data, dev),
-                   "--out", out, "--batch-size", str(args.batch_size)] + layout
+                   "--out", out, "--batch-size", str(args.batch_size), "--overwrite"] + layout
         for flag in ("epochs", "sequence_length", "max_train_examples", "max_eval_examples",
                      "max_steps", "learning_rate"):
             value = getattr(args, flag)
             if value is not None:
                 command += ["--" + flag.replace("_", "-"), str(value)]
-        cli(command)
+        if cli(command) != 0:
+            raise SystemExit(f"keras-electra {' '.join(command)} failed")
         with open(os.path.join(out, "metrics.json")) as f:
             rows.append(json.load(f))
 

@@ -158,13 +158,15 @@ def finetune(preset_dir, task, shared_data, out_dir, seed=0, epochs=3.0, batch_s
         return None
     command = ["finetune", "--preset", preset_dir, "--task", task, "--train", train,
                "--eval", dev, "--out", out_dir, "--seed", str(seed), "--epochs", str(epochs),
-               "--batch-size", str(batch_size), "--sequence-length", str(sequence_length)] + layout
+               "--batch-size", str(batch_size), "--sequence-length", str(sequence_length),
+               "--overwrite"] + layout
     for flag, value in (("--max-train-examples", max_train_examples),
                         ("--max-eval-examples", max_eval_examples),
                         ("--learning-rate", learning_rate)):
         if value is not None:
             command += [flag, str(value)]
-    cli(command)
+    if cli(command) != 0:
+        raise SystemExit(f"keras-electra {' '.join(command)} failed")
     keras.backend.clear_session()
     with open(os.path.join(out_dir, "metrics.json"), encoding="utf-8") as f:
         return json.load(f)

@@ -231,6 +231,8 @@ def add_arguments(parser):
                         "call, which amortises the per-step loop overhead")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per run")
     parser.add_argument("--out", help="folder for results.json and results.md")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace results.json and results.md already in --out")
 
 
 def _positive_int(text):
@@ -242,9 +244,23 @@ def _positive_int(text):
     return value
 
 
+RESULT_FILES = ("results.json", "results.md")
+
+
+def check_out(out, overwrite=False):
+    """Refuses earlier results in `out` unless `overwrite` (checked before running)."""
+    from keras_electra.utils.output_files import check_output
+
+    for name in RESULT_FILES:
+        check_output(os.path.join(out, name), overwrite)
+
+
 def write(report, out):
+    """Writes `results.json` and `results.md` into `out`, each replaced whole."""
+    from keras_electra.utils.output_files import atomic_file
+
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w") as f:
+    with atomic_file(os.path.join(out, "results.json")) as f:
         json.dump(report, f, indent=2)
-    with open(os.path.join(out, "results.md"), "w") as f:
+    with atomic_file(os.path.join(out, "results.md")) as f:
         f.write(markdown(report))

@@ -40,6 +40,8 @@ def run(args):
 
     from keras_electra.benchmark import runner
 
+    if args.out:
+        runner.check_out(args.out, args.overwrite)
     args.command_line = " ".join(["keras-electra benchmark", *_own_arguments(sys.argv)])
     report = runner.run_all(args)
     text = runner.markdown(report)

@@ -26,6 +26,7 @@ def add_parser(subparsers):
         run=run,
     )
     parser.add_argument("--out", help="preset directory to write (default: a temporary one)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     return parser
 
 
@@ -37,7 +38,11 @@ def run(args):
     from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
     from keras_electra.preprocessing import ElectraTokenizer
     from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
+    from keras_electra.utils.output_files import atomic_directory
+    from keras_electra.utils.output_files import check_output
 
+    if args.out:
+        check_output(args.out, args.overwrite)
     out = args.out or os.path.join(tempfile.mkdtemp(), "tiny_electra")
     vocabulary = demo_vocabulary(SENTENCES)
     tokenizer = ElectraTokenizer(vocabulary=vocabulary)
@@ -46,8 +51,9 @@ def run(args):
         vocabulary_size=len(vocabulary), num_layers=2, num_heads=2,
         hidden_dim=32, intermediate_dim=64, embedding_dim=16, max_sequence_length=16,
     )
-    backbone.save_to_preset(out)
-    preprocessor.save_to_preset(out)
+    with atomic_directory(out) as tmp:  # replaces --out only once complete
+        backbone.save_to_preset(tmp)
+        preprocessor.save_to_preset(tmp)
 
     backbone = ElectraBackbone.from_preset(out)
     preprocessor = ElectraTextClassifierPreprocessor.from_preset(out)

@@ -172,6 +172,16 @@ def test_evaluate_predict_and_vocab_refuse_existing_outputs(tmp_path, capsys):
     assert open(data).read() == "\n".join(SST) + "\n"
 
 
+def test_quickstart_and_benchmark_refuse_earlier_outputs(tmp_path, capsys):
+    old = old_folder(tmp_path / "old")
+    (tmp_path / "old" / "results.json").write_text("{}")
+    before = tree_hashes(old)
+    assert main(["quickstart", "--out", old]) == 2
+    assert main(["benchmark", "--out", old, "--backends", "jax"]) == 2  # before any run
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert tree_hashes(old) == before
+
+
 # --- pretrain -----------------------------------------------------------------
 
 
