@@ -4,6 +4,7 @@ import dataclasses
 import json
 import warnings
 
+from keras_electra.data.text_files import open_text_file
 from keras_electra.errors import InputFileError
 
 
@@ -29,6 +30,7 @@ class SquadExample:
     is_impossible: bool = False
     plausible_answers: list = dataclasses.field(default_factory=list)
     answer_found: bool = True
+    answer_start_mismatch: bool = False  # `answer_start` does not point at the text
 
     @property
     def trainable(self):
@@ -45,6 +47,7 @@ class SquadDataset:
     examples: list
     data: list
     answers_not_found: int = 0
+    answer_start_mismatches: int = 0
 
     @property
     def is_v2(self):
@@ -59,7 +62,9 @@ class SquadDataset:
         return (
             f"{self.path}: SQuAD v{self.version}, {len(self.examples)} questions "
             f"({impossible} unanswerable), {self.answers_not_found} answers "
-            "not found in their context (kept for evaluation, skipped in training)"
+            "not found in their context (kept for evaluation, skipped in training; "
+            f"{self.answer_start_mismatches} of them with an answer_start that does "
+            "not point at the answer text)"
         )
 
 
@@ -84,6 +89,17 @@ def split_context(text):
             prev_is_whitespace = False
         char_to_word_offset.append(len(doc_tokens) - 1)
     return doc_tokens, char_to_word_offset
+
+
+def answer_start_matches(context, answer_text, answer_start):
+    """Whether `context[answer_start:]` starts with `answer_text` exactly."""
+    return (
+        isinstance(answer_start, int)
+        and not isinstance(answer_start, bool)
+        and answer_start >= 0
+        and bool(answer_text)
+        and context[answer_start : answer_start + len(answer_text)] == answer_text
+    )
 
 
 def _locate_answer(answer_text, answer_start, doc_tokens, char_to_word_offset):
@@ -128,10 +144,15 @@ def make_example(qa, context, doc_tokens, char_to_word_offset, is_v2):
         example.answer_found = False
         return example
     first = answers[0]
+    example.orig_answer_text = first["text"]
+    if not answer_start_matches(context, first["text"], first.get("answer_start")):
+        # Never guess: the words around a wrong offset would widen the span.
+        example.answer_found = False
+        example.answer_start_mismatch = True
+        return example
     span = _locate_answer(
         first["text"], first.get("answer_start"), doc_tokens, char_to_word_offset
     )
-    example.orig_answer_text = first["text"]
     if span is None:
         example.answer_found = False
     else:
@@ -144,7 +165,11 @@ def read_squad(path, version=None, verbose=True):
 
     Answers that can't be found in their context are counted in
     `answers_not_found` (and reported), never raised: such questions stay
-    for evaluation and are skipped when building training features.
+    for evaluation and are skipped when building training features. An
+    answer whose `answer_start` does not point at its text
+    (`context[start:start + len(text)] != text`) counts as not found, never
+    as the words around the offset; their number is
+    `answer_start_mismatches`, with one warning naming the file.
 
     Args:
         path: path to the official-format JSON file.
@@ -156,8 +181,9 @@ def read_squad(path, version=None, verbose=True):
         A `SquadDataset`.
 
     Raises:
-        ValueError: the file is not valid JSON or not in SQuAD format; the
-            message names the file (and line, or the offending question).
+        InputFileError: the file is missing, not UTF-8, not valid JSON or not
+            in SQuAD format; the message names the file (and line, or the
+            offending question).
 
     Example:
     ```python
@@ -165,20 +191,26 @@ def read_squad(path, version=None, verbose=True):
     dataset.examples[0].question_text
     ```
     """
+    with open_text_file(path) as f:
+        content = f.read()
     try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise ValueError(f"SQuAD file not found: {path}") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f"{path}, line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
-        ) from e
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e})") from e
+        line = content[: e.start].count(b"\n") + 1
+        raise InputFileError(
+            f"is not UTF-8 text: byte 0x{content[e.start]:02x}", path=path, line=line
+        ) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputFileError(
+            f"not valid JSON ({e.msg}, column {e.colno})", path=path, line=e.lineno
+        ) from None
+    except RecursionError:
+        raise InputFileError("JSON nested too deeply", path=path) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("data"), list):
-        raise ValueError(
-            f"{path}: not a SQuAD file (expected an object with a 'data' list)"
+        raise InputFileError(
+            "not a SQuAD file (expected an object with a 'data' list)", path=path
         )
     data = raw["data"]
     if version is None:
@@ -194,7 +226,7 @@ def read_squad(path, version=None, verbose=True):
             where = f"data[{a}].paragraphs[{p}]"
             context = _get(paragraph, "context", path, where)
             if not isinstance(context, str):
-                raise ValueError(f"{path}: {where}.context is not a string")
+                raise InputFileError("is not a string", path=path, field=f"{where}.context")
             doc_tokens, char_to_word_offset = split_context(context)
             for q, qa in enumerate(_get_list(paragraph, "qas", path, where)):
                 qwhere = f"{where}.qas[{q}]"
@@ -217,7 +249,15 @@ def read_squad(path, version=None, verbose=True):
         examples=examples,
         data=data,
         answers_not_found=sum(not e.trainable for e in examples),
+        answer_start_mismatches=sum(e.answer_start_mismatch for e in examples),
     )
+    if dataset.answer_start_mismatches:
+        warnings.warn(
+            f"{path}: {dataset.answer_start_mismatches} answer(s) have an answer_start "
+            "that does not point at the answer text; those questions are skipped in "
+            "training (kept for evaluation).",
+            stacklevel=2,
+        )
     if verbose:
         print(dataset.report())
         if dataset.answers_not_found:
@@ -231,7 +271,7 @@ def read_squad(path, version=None, verbose=True):
 
 def _get(obj, key, path, where):
     if not isinstance(obj, dict) or key not in obj:
-        raise ValueError(f"{path}: {where} has no '{key}' field")
+        raise InputFileError(f"has no '{key}' field", path=path, field=where)
     return obj[key]
 
 

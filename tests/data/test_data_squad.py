@@ -6,6 +6,7 @@ import pytest
 
 from keras_electra.data.squad import read_squad
 from keras_electra.data.squad import split_context
+from keras_electra.errors import InputFileError
 
 CONTEXT = "The leader was John Smith (1895-1943).  He lived\tin Paris."
 
@@ -78,16 +79,46 @@ def test_unfound_answers_are_counted_not_raised(tmp_path, capsys):
 
 def test_malformed_json_names_file_and_line(tmp_path):
     path = _write(tmp_path, '{"version": "1.1",\n "data": [\n  {"title": }\n]}')
-    with pytest.raises(ValueError, match=r"squad\.json, line 3"):
+    with pytest.raises(ValueError, match=r"squad\.json:3: not valid JSON"):
         read_squad(path)
 
 
 def test_missing_fields_name_file_and_place(tmp_path):
     path = _write(tmp_path, _squad([{"id": "q1", "answers": []}]))
-    with pytest.raises(ValueError, match=r"squad\.json: data\[0\]\.paragraphs\[0\]\.qas\[0\] has no 'question'"):
+    with pytest.raises(ValueError, match=r"squad\.json: field 'data\[0\]\.paragraphs\[0\]\.qas\[0\]': has no 'question'"):
         read_squad(path)
     path = _write(tmp_path, {"version": "1.1", "articles": []}, "other.json")
     with pytest.raises(ValueError, match="other.json: not a SQuAD file"):
         read_squad(path)
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(ValueError, match="absent.json: no such file"):
         read_squad(str(tmp_path / "absent.json"))
+
+
+SUPER_BOWL = "The Denver Broncos defeated the Carolina Panthers 24\u201310 to earn their third title."
+
+
+def test_a_wrong_answer_start_is_skipped_never_widened(tmp_path):
+    start = SUPER_BOWL.index("Carolina Panthers")
+    qas = [
+        {"id": "exact", "question": "Who lost?", "answers": [{"text": "Carolina Panthers", "answer_start": start}]},
+        # Off by 3: the words around the offset hold "Carolina Panthers 24\u201310".
+        {"id": "shifted", "question": "Who lost?", "answers": [{"text": "Carolina Panthers", "answer_start": start + 3}]},
+        {"id": "lower", "question": "Who won?", "answers": [{"text": "denver broncos", "answer_start": 4}]},
+    ]
+    obj = {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": SUPER_BOWL, "qas": qas}]}]}
+    path = _write(tmp_path, obj)
+    with pytest.warns(UserWarning, match=r"squad\.json: 2 answer\(s\) have an answer_start that does not point"):
+        dataset = read_squad(path, verbose=False)
+    exact, shifted, lower = dataset.examples
+    assert exact.trainable and " ".join(exact.doc_tokens[exact.start_position : exact.end_position + 1]) == "Carolina Panthers"
+    assert not shifted.trainable and shifted.start_position is None and shifted.answer_start_mismatch
+    assert not lower.trainable
+    assert dataset.answer_start_mismatches == 2 and dataset.answers_not_found == 2
+    assert shifted.answers == ["Carolina Panthers"]  # still there for evaluation
+
+
+def test_bad_bytes_name_file_and_line(tmp_path):
+    path = tmp_path / "squad.json"
+    path.write_bytes(b'{"version": "1.1",\n "data": ["caf\xe9"]}')
+    with pytest.raises(InputFileError, match=r"squad\.json:2: is not UTF-8 text: byte 0xe9"):
+        read_squad(str(path))
