@@ -111,6 +111,12 @@ def read_conll(path, word_column=0, tag_column=-1, separator=None, num_columns=N
                 f"{line.rstrip()!r}",
                 path=path, line=number,
             )
+        for name, column in (("word", word_column), ("tag", tag_column)):
+            if not columns[column]:  # e.g. two separators in a row
+                raise InputFileError(
+                    f"empty {name} (column {column}): {line.rstrip()!r}",
+                    path=path, line=number, field=name,
+                )
         sentence_words.append(columns[word_column])
         sentence_tags.append(columns[tag_column])
         sentence_lines.append(number)

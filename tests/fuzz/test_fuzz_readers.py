@@ -121,6 +121,7 @@ def test_fuzz_read_conll(profile):
     # explicit separator was read as the tag "".
     @example(b"\x80", None)
     @example(VALID_CONLL + b". ", " ")
+    @example(b"Confidence NN B-NP\n NN B-NP\n", " ")
     def check(content, separator):
         with temporary_file(content, ".txt") as path:
             data, _ = works_or_clear_error(
