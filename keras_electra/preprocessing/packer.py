@@ -20,6 +20,44 @@ def longest_first_lengths(length_a, length_b, budget, minimum=min, maximum=max):
     return keep_a, keep_b
 
 
+def check_sequence_length(sequence_length, minimum, special="[CLS] and [SEP]"):
+    """Raises `ElectraError` unless `sequence_length` is an int >= `minimum`.
+
+    Example:
+    ```python
+    check_sequence_length(128, 2)  # fine
+    check_sequence_length(0, 2)  # ElectraError
+    ```
+    """
+    is_int = isinstance(sequence_length, int) and not isinstance(sequence_length, bool)
+    if not is_int or sequence_length < minimum:
+        raise ElectraError(
+            f"`sequence_length` must be an integer >= {minimum} (room for {special}). "
+            f"Received: {sequence_length!r}."
+        )
+
+
+def check_not_empty(segments, owner):
+    """Raises `ElectraError` when a batch of texts (or a segment of pairs) is empty."""
+    for segment in segments if isinstance(segments, tuple) else (segments,):
+        size = None
+        if isinstance(segment, list):
+            size = len(segment)
+        elif getattr(segment, "shape", None) is not None and len(segment.shape) >= 1:
+            size = segment.shape[0]
+        if size == 0:
+            raise ElectraError(
+                f"{owner} received an empty batch (no texts). Pass at least one "
+                "text, e.g. `preprocessor([\"a text\"])`."
+            )
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def _tf():
     import tensorflow as tf
 
@@ -55,10 +93,11 @@ class ElectraPacker(MultiSegmentPacker):
     def __init__(self, sequence_length, start_value, end_value, pad_value=None,
                  truncate="longest_first", **kwargs):
         if truncate not in TRUNCATION_STRATEGIES:
-            raise ValueError(
+            raise ElectraError(
                 f"`truncate` must be one of {TRUNCATION_STRATEGIES}. "
                 f"Received: {truncate!r}."
             )
+        check_sequence_length(sequence_length, len(_as_list(start_value)) + len(_as_list(end_value)))
         base = "round_robin" if truncate == "longest_first" else truncate
         super().__init__(
             sequence_length=sequence_length,

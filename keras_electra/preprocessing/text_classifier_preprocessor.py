@@ -5,6 +5,8 @@ from keras_hub.models import TextClassifierPreprocessor
 
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.packer import ElectraPacker
+from keras_electra.preprocessing.packer import check_not_empty
+from keras_electra.preprocessing.packer import check_sequence_length
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
 
@@ -40,6 +42,7 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
     tokenizer_cls = ElectraTokenizer
 
     def __init__(self, tokenizer, sequence_length=512, truncate="longest_first", **kwargs):
+        check_sequence_length(sequence_length, 2)
         super().__init__(
             tokenizer=tokenizer,
             sequence_length=sequence_length,
@@ -63,4 +66,12 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
         # `fit`/`evaluate`/`predict` on them does not tokenize ids a second time.
         if isinstance(x, dict) and "token_ids" in x:
             return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        check_sequence_length(self.sequence_length, 2)
         return super().call(x, y, sample_weight)
+
+    def __call__(self, *args, **kwargs):
+        # Here, not in `call`, so that Keras does not wrap the error's message.
+        x = args[0] if args else kwargs.get("x")
+        if not isinstance(x, dict):
+            check_not_empty(x, type(self).__name__)
+        return super().__call__(*args, **kwargs)

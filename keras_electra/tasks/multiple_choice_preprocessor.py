@@ -4,8 +4,10 @@ import keras
 import numpy as np
 from keras_hub.models import Preprocessor
 
+from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.packer import ElectraPacker
+from keras_electra.preprocessing.packer import check_sequence_length
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
 
@@ -41,7 +43,8 @@ class ElectraMultipleChoicePreprocessor(Preprocessor):
     def __init__(self, tokenizer, num_choices=2, sequence_length=128, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(num_choices, int) or num_choices < 2:
-            raise ValueError(f"`num_choices` must be an int >= 2. Received: {num_choices!r}.")
+            raise ElectraError(f"`num_choices` must be an int >= 2. Received: {num_choices!r}.")
+        check_sequence_length(sequence_length, 3, "[CLS] and two [SEP]")
         self.tokenizer = tokenizer
         self.num_choices = num_choices
         self.sequence_length = sequence_length
@@ -60,18 +63,23 @@ class ElectraMultipleChoicePreprocessor(Preprocessor):
         if isinstance(x, dict):
             return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
         if not isinstance(x, (tuple, list)) or len(x) != 2:
-            raise ValueError(
+            raise ElectraError(
                 "ElectraMultipleChoicePreprocessor expects `(contexts, choices)`: "
                 "a list of strings and a list of choice lists."
             )
         contexts, choices = list(x[0]), list(x[1])
         if isinstance(x[0], str):
             contexts, choices = [x[0]], [x[1]]
+        if not contexts:  # raised from `call`: Keras adds the layer name
+            raise ElectraError(
+                f"{type(self).__name__} received an empty batch (no contexts). Pass "
+                "at least one `(context, choices)` example."
+            )
         if len(contexts) != len(choices):
-            raise ValueError(f"Got {len(contexts)} contexts but {len(choices)} choice lists.")
+            raise ElectraError(f"Got {len(contexts)} contexts but {len(choices)} choice lists.")
         for index, options in enumerate(choices):
             if len(options) != self.num_choices:
-                raise ValueError(
+                raise ElectraError(
                     f"Example {index} has {len(options)} choices; this "
                     f"preprocessor packs num_choices={self.num_choices}."
                 )
@@ -90,7 +98,7 @@ class ElectraMultipleChoicePreprocessor(Preprocessor):
         if y is not None:
             y = np.asarray(y, "int32").reshape(-1)
             if y.shape[0] != len(contexts):
-                raise ValueError(f"Got {y.shape[0]} labels for {len(contexts)} examples.")
+                raise ElectraError(f"Got {y.shape[0]} labels for {len(contexts)} examples.")
         return keras.utils.pack_x_y_sample_weight(features, y, sample_weight)
 
     def get_config(self):

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 from keras_hub.models import Preprocessor
 
+from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 
@@ -120,13 +121,20 @@ class ElectraQuestionAnswererPreprocessor(Preprocessor):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        for name, value in (
+            ("sequence_length", sequence_length),
+            ("max_query_length", max_query_length),
+            ("doc_stride", doc_stride),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ElectraError(f"`{name}` must be an integer. Received: {value!r}.")
         if max_query_length < 1 or doc_stride < 1:
-            raise ValueError(
+            raise ElectraError(
                 "`max_query_length` and `doc_stride` must be positive. Received: "
                 f"max_query_length={max_query_length}, doc_stride={doc_stride}."
             )
         if sequence_length - max_query_length - 3 < 1:
-            raise ValueError(
+            raise ElectraError(
                 f"`sequence_length` ({sequence_length}) leaves no room for the "
                 f"context after a question of up to {max_query_length} wordpieces "
                 "and 3 special tokens."

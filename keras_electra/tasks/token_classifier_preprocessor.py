@@ -4,7 +4,9 @@ import keras
 import numpy as np
 from keras_hub.models import Preprocessor
 
+from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.preprocessing.packer import check_sequence_length
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
 from keras_electra.utils.input_validation import to_host_array
 
@@ -47,11 +49,7 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
 
     def __init__(self, tokenizer, sequence_length=128, **kwargs):
         super().__init__(**kwargs)
-        if sequence_length < 3:
-            raise ValueError(
-                f"`sequence_length` must be >= 3 ([CLS], one piece, [SEP]). "
-                f"Received: {sequence_length}."
-            )
+        check_sequence_length(sequence_length, 3, "[CLS], one piece and [SEP]")
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
 
@@ -166,7 +164,12 @@ def _as_word_batch(x):
             "ElectraTokenClassifierPreprocessor expects a list of word lists "
             f"(or one word list). Received: {type(x).__name__}."
         )
-    if not x or isinstance(x[0], str):
+    if not x:
+        raise ElectraError(
+            "ElectraTokenClassifierPreprocessor received an empty batch (no sentences). "
+            'Pass at least one word list, e.g. `[["The", "cat"]]`.'
+        )
+    if isinstance(x[0], str):
         x = [x]
     batch = []
     for index, sentence in enumerate(x):
