@@ -7,6 +7,7 @@ the file; no other exception, and no hang.
 import json
 import os
 
+import pytest
 from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
@@ -177,6 +178,7 @@ def test_valid_squad_file_reads():
     assert dataset.examples[0].start_position == 2
 
 
+@pytest.mark.filterwarnings("ignore:.*answer_start:UserWarning")  # mutated offsets
 @fuzz_profiles
 def test_fuzz_read_squad(profile):
     @profile_settings(profile)
