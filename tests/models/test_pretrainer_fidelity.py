@@ -307,7 +307,8 @@ def test_shared_encoder_generator_is_the_discriminator():
         from keras_electra.utils.torch_parameters import missing_torch_parameters
 
         assert missing_torch_parameters(model) == []
-        assert len(list(model.parameters())) == len(model.trainable_variables)
+        registered = list(model._torch_params.values())  # UniqueTorchParameters' dict
+        assert len(registered) == len({id(p) for p in registered}), "a variable registered twice"
 
 
 def test_shared_encoder_saves_exports_and_assembles(tmp_path):
