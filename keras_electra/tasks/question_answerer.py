@@ -155,6 +155,42 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
             optimizer = keras.optimizers.AdamW(1e-4, weight_decay=0.01)
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
 
+    def _with_starts(self, x, y=None):
+        """Adds `start_positions` to a dict `x` for the original head.
+
+        The gold starts of `y` when it has them, else -1 ("unknown").
+        `preprocess_samples` does this in keras-hub's pipeline; arrays without
+        a preprocessor skip it (`ArrayInputs`), and would otherwise condition
+        the end logits on an unknown start in `fit`/`evaluate`, and miss an
+        input in `predict` on JAX (whose trainer does not go through
+        `__call__`).
+        """
+        if (
+            self.head != "original"
+            or not isinstance(x, dict)
+            or "start_positions" in x
+            or "token_ids" not in x
+        ):
+            return x
+        if isinstance(y, dict) and "start_positions" in y:
+            return {**x, "start_positions": y["start_positions"]}
+        return {**x, "start_positions": _unknown_starts(x["token_ids"])}
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, tuple) and len(validation_data) >= 2:
+            kwargs["validation_data"] = (
+                self._with_starts(validation_data[0], validation_data[1]),
+                *validation_data[1:],
+            )
+        return super().fit(self._with_starts(x, y), y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._with_starts(x, y), y, *args, **kwargs)
+
+    def predict(self, x=None, *args, **kwargs):
+        return super().predict(self._with_starts(x), *args, **kwargs)
+
     def preprocess_samples(self, x, y=None, sample_weight=None):
         data = super().preprocess_samples(x, y, sample_weight)
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
