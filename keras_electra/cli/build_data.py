@@ -48,22 +48,14 @@ def run(args):
     from keras_electra.utils.output_files import check_not_input
     from keras_electra.utils.output_files import check_output
 
-    try:
-        inputs = resolve_inputs(args.input)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    inputs = resolve_inputs(args.input)
     check_not_input(args.out, inputs + [args.vocab])
     check_output(args.out, args.overwrite)
-    try:
-        metadata = write_pretraining_shards(
-            inputs, args.vocab, args.out, seq_len=args.seq_len,
-            num_shards=args.num_shards, workers=args.workers, seed=args.seed,
-            lowercase=not args.cased, progress=not args.no_progress,
-        )
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    metadata = write_pretraining_shards(
+        inputs, args.vocab, args.out, seq_len=args.seq_len,
+        num_shards=args.num_shards, workers=args.workers, seed=args.seed,
+        lowercase=not args.cased, progress=not args.no_progress,
+    )
     print(f"wrote {metadata['num_examples']} examples ({metadata['num_tokens']} tokens) "
           f"to {metadata['num_shards']} shards in {args.out} in {metadata['seconds']:.1f}s")
     return 0

@@ -2,6 +2,7 @@
 
 from keras_electra.distribution.keras_distribution import DISTRIBUTION_KINDS
 from keras_electra.distribution.keras_distribution import parse_mesh_shape
+from keras_electra.errors import ElectraError
 
 
 def add_distribution_arguments(parser):
@@ -44,7 +45,7 @@ def apply_distribution(args):
     kind = getattr(args, "distribution", "none")
     mesh_shape = getattr(args, "mesh_shape", None)
     if kind == "model" and mesh_shape is None:
-        raise ValueError("--distribution model needs --mesh-shape D,M (e.g. 2,4).")
+        raise ElectraError("--distribution model needs --mesh-shape D,M (e.g. 2,4).")
     if kind != "model" and mesh_shape is not None:
-        raise ValueError("--mesh-shape only applies to --distribution model.")
+        raise ElectraError("--mesh-shape only applies to --distribution model.")
     return configure_distribution(kind, mesh_shape=mesh_shape, tpu=getattr(args, "tpu", None))

@@ -57,7 +57,7 @@ def main(argv=None):
 
     try:
         return args.func(args)
-    except ElectraError as e:
+    except (ElectraError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
         # A bad input: one line that names the file, line or field, no traceback.
         print(f"keras-electra {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+from keras_electra.errors import ElectraError
 
 SQUAD_TASKS = {"squad": "1.1", "squad1": "1.1", "squadv1": "1.1", "squad2": "2.0"}
 
@@ -15,7 +16,7 @@ def squad_version(task_or_version):
         return SQUAD_TASKS[key]
     if key in ("1.1", "2.0"):
         return key
-    raise ValueError(
+    raise ElectraError(
         f"Unknown SQuAD task or version {task_or_version!r}; use one of "
         f"{', '.join(SQUAD_TASKS)}, '1.1' or '2.0'."
     )
@@ -41,7 +42,7 @@ def build_question_answerer(
     backbone = ElectraBackbone.from_preset(preset)
     tokenizer = ElectraTokenizer.from_preset(preset)
     if sequence_length > backbone.max_sequence_length:
-        raise ValueError(
+        raise ElectraError(
             f"sequence_length={sequence_length} exceeds the backbone's "
             f"max_sequence_length={backbone.max_sequence_length}."
         )
@@ -132,7 +133,7 @@ def train_squad(
     examples = train.examples[:max_train_examples] if max_train_examples else train.examples
     features = qa.preprocessor.featurize(examples, training=True, verbose=bool(verbose))
     if not len(features):
-        raise ValueError(f"{train_file}: no trainable questions.")
+        raise ElectraError(f"{train_file}: no trainable questions.")
     steps_per_epoch = int(np.ceil(len(features) / batch_size))
     full_epochs = max(1, int(np.ceil(epochs)))
     total_steps = steps_per_epoch * full_epochs
@@ -226,7 +227,7 @@ def predict_squad(
 
     qa = _load_task(task_or_preset)
     if qa.preprocessor is None:
-        raise ValueError("The task has no preprocessor; load it from a task preset.")
+        raise ElectraError("The task has no preprocessor; load it from a task preset.")
     dataset = read_squad(input_file, version=version and squad_version(version), verbose=bool(verbose))
     examples = dataset.examples[:max_examples] if max_examples else dataset.examples
     features = qa.preprocessor.featurize(examples, verbose=bool(verbose))

@@ -9,6 +9,7 @@ import json
 import os
 
 from keras_electra.data.glue import GLUE_TASKS
+from keras_electra.errors import ElectraError
 
 INFO_FILE = "finetune.json"
 TASKS = {}
@@ -62,7 +63,7 @@ def register_task(task):
 def get_task(name):
     _register_builtin()
     if name not in TASKS:
-        raise ValueError(f"Unknown task {name!r}. Valid tasks: {', '.join(task_names())}.")
+        raise ElectraError(f"Unknown task {name!r}. Valid tasks: {', '.join(task_names())}.")
     return TASKS[name]
 
 
@@ -107,7 +108,7 @@ def write_info(directory, info):
 def read_info(directory):
     path = os.path.join(directory, INFO_FILE)
     if not os.path.isfile(path):
-        raise ValueError(
+        raise ElectraError(
             f"{directory} has no {INFO_FILE}: it is not a task preset written "
             "by `keras-electra finetune`."
         )

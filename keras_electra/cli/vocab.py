@@ -39,22 +39,14 @@ def run(args):
     from keras_electra.utils.output_files import check_not_input
     from keras_electra.utils.output_files import check_output
 
-    try:
-        files = resolve_inputs(args.input)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    files = resolve_inputs(args.input)
     check_not_input(args.out, files)
     check_output(args.out, args.overwrite)
-    try:
-        print(f"training {'a cased' if args.cased else 'an uncased'} WordPiece vocabulary "
-              f"of {args.size} on {len(files)} file(s)...", file=sys.stderr)
-        start = time.time()
-        tokens = train_vocabulary(files, args.size, lowercase=not args.cased,
-                                  min_frequency=args.min_frequency)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    print(f"training {'a cased' if args.cased else 'an uncased'} WordPiece vocabulary "
+          f"of {args.size} on {len(files)} file(s)...", file=sys.stderr)
+    start = time.time()
+    tokens = train_vocabulary(files, args.size, lowercase=not args.cased,
+                              min_frequency=args.min_frequency)
     with atomic_file(args.out) as f:  # replaces --out only once complete
         f.write("\n".join(tokens) + "\n")
     print(f"wrote {args.out}: {len(tokens)} tokens in {time.time() - start:.1f}s")

@@ -16,6 +16,7 @@ from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.transformers import backbone_name_table
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.utils.output_files import atomic_directory
+from keras_electra.errors import ElectraError
 
 logger = logging.getLogger("keras_electra.convert")
 
@@ -23,7 +24,7 @@ logger = logging.getLogger("keras_electra.convert")
 def backbone_to_transformers_config(backbone):
     """The transformers `ElectraConfig` dict of a backbone."""
     if backbone.attention_direction != "bidirectional":
-        raise ValueError(
+        raise ElectraError(
             "transformers' ElectraModel is bidirectional; a backbone with "
             f"attention_direction={backbone.attention_direction!r} (an Electric "
             "tower) cannot be exported to it."

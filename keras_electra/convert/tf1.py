@@ -30,6 +30,7 @@ from keras_electra.convert.weights import canonical_names
 from keras_electra.convert.weights import extract_named
 from keras_electra.convert.weights import infer_backbone_kwargs
 from keras_electra.convert.weights import set_backbone_weights
+from keras_electra.errors import ElectraError
 
 logger = logging.getLogger("keras_electra.convert")
 
@@ -159,7 +160,7 @@ def extract_head_weights(variables, head, strict=True):
         `keras_electra.convert.transformers.extract_head_weights` returns.
     """
     if head not in HEAD_TABLES:
-        raise ValueError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
+        raise ElectraError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
     return extract_named(variables, HEAD_TABLES[head], source=f"The TF1 checkpoint ({head})", strict=strict)
 
 

@@ -24,6 +24,7 @@ from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import extract_named
 from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
+from keras_electra.errors import ElectraError
 
 logger = logging.getLogger("keras_electra.convert")
 
@@ -414,7 +415,7 @@ def extract_head_weights(tensors, head, prefix=None, strict=True):
     ```
     """
     if head not in HEAD_TABLES:
-        raise ValueError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
+        raise ElectraError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
     if prefix is None:
         anchor = next((v[0] for v in HEAD_TABLES[head].values()), "")
         anchor = anchor.split("{")[0]

@@ -20,6 +20,7 @@ from keras_electra.data.tfrecords import read_metadata
 from keras_electra.data.vocabulary import fast_tokenize_function
 from keras_electra.data.vocabulary import read_vocabulary
 from keras_electra.errors import InputFileError
+from keras_electra.errors import ElectraError
 
 _STREAM_BLOCK = 256  # examples handed from Python to tf.data at a time
 
@@ -42,7 +43,7 @@ def resolve_shards(data):
         if os.path.isdir(item):
             found = sorted(glob.glob(os.path.join(item, "pretrain_data.tfrecord-*")))
             if not found:
-                raise ValueError(f"No pretrain_data.tfrecord-* shards in {item}")
+                raise ElectraError(f"No pretrain_data.tfrecord-* shards in {item}")
             paths += found
         else:
             paths += resolve_inputs([item])
@@ -52,7 +53,7 @@ def resolve_shards(data):
     for path in paths:
         _check_tfrecord_file(path, sizes.get(os.path.abspath(path)))
     if all(os.path.getsize(p) == 0 for p in paths):
-        raise ValueError(f"All TFRecord shards are empty: {', '.join(paths)}")
+        raise ElectraError(f"All TFRecord shards are empty: {', '.join(paths)}")
     return paths
 
 
@@ -115,7 +116,7 @@ def verify_shards(data):
         except tf.errors.OpError as e:
             bad.append(f"{path}: {e.message.splitlines()[0]}")
     if bad:
-        raise ValueError("Unreadable TFRecord shards:\n  " + "\n  ".join(bad))
+        raise ElectraError("Unreadable TFRecord shards:\n  " + "\n  ".join(bad))
     return counts
 
 
@@ -186,7 +187,7 @@ def _shard_seq_len(data, paths):
     for record in tf.data.TFRecordDataset(paths[:1]).take(1):
         example = tf.train.Example.FromString(record.numpy())
         return len(example.features.feature["token_ids"].int64_list.value)
-    raise ValueError(f"Cannot tell seq_len: no metadata.json and no records in {paths[0]}")
+    raise ElectraError(f"Cannot tell seq_len: no metadata.json and no records in {paths[0]}")
 
 
 class StreamingExamples:
@@ -227,7 +228,7 @@ class StreamingExamples:
                 print(f"warning: streaming epoch {epoch}: {warning}", file=sys.stderr)
             self.stats = ReadStats()
             if produced == 0:
-                raise ValueError(f"No examples: the input files hold no text "
+                raise ElectraError(f"No examples: the input files hold no text "
                                  f"({', '.join(self.paths)}).")
             epoch += 1
             if not self.repeat:

@@ -3,6 +3,7 @@
 import random
 
 from keras_electra.data.text_files import read_lines
+from keras_electra.errors import ElectraError
 
 
 class ExampleBuilder:
@@ -42,7 +43,7 @@ class ExampleBuilder:
 
     def __init__(self, tokenize, max_seq_length, rng=0, cls_id=2, sep_id=3, pad_id=0):
         if max_seq_length < 5:
-            raise ValueError(f"max_seq_length must be at least 5, got {max_seq_length}.")
+            raise ElectraError(f"max_seq_length must be at least 5, got {max_seq_length}.")
         self.tokenize = tokenize
         self.max_seq_length = max_seq_length
         self.rng = rng if isinstance(rng, random.Random) else random.Random(rng)

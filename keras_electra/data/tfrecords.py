@@ -13,6 +13,7 @@ from keras_electra.data.text_files import split_into_units
 from keras_electra.data.vocabulary import fast_tokenize_function
 from keras_electra.data.vocabulary import read_vocabulary
 from keras_electra.utils.output_files import atomic_directory
+from keras_electra.errors import ElectraError
 
 FEATURES = ("token_ids", "segment_ids", "padding_mask")
 METADATA_FILE = "metadata.json"
@@ -127,9 +128,9 @@ def write_pretraining_shards(inputs, vocabulary, output_dir, seq_len=128, num_sh
     import tensorflow as tf
 
     if seq_len < 5:
-        raise ValueError(f"seq_len must be at least 5, got {seq_len}.")
+        raise ElectraError(f"seq_len must be at least 5, got {seq_len}.")
     if num_shards < 1 or workers < 1:
-        raise ValueError(f"num_shards and workers must be positive, got {num_shards}, {workers}.")
+        raise ElectraError(f"num_shards and workers must be positive, got {num_shards}, {workers}.")
     paths = resolve_inputs(inputs)
     tokens = read_vocabulary(vocabulary)
     ids = (tokens.index("[CLS]"), tokens.index("[SEP]"), tokens.index("[PAD]"))
@@ -167,7 +168,7 @@ def write_pretraining_shards(inputs, vocabulary, output_dir, seq_len=128, num_sh
             if pool:
                 pool.terminate()
         if n == 0:
-            raise ValueError(f"No examples: the input files hold no text ({', '.join(paths)}).")
+            raise ElectraError(f"No examples: the input files hold no text ({', '.join(paths)}).")
         metadata = {
             "seq_len": seq_len,
             "num_examples": n,

@@ -3,6 +3,7 @@
 import os
 
 from keras_electra.errors import InputFileError
+from keras_electra.errors import ElectraError
 # ELECTRA's special tokens, with ids 0..4 (the order ElectraTokenizer and the
 # demo vocabulary use).
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -67,7 +68,7 @@ def train_vocabulary(files, vocabulary_size, out=None, lowercase=True, min_frequ
 
     files = check_text_files(files)
     if vocabulary_size < len(SPECIAL_TOKENS) + 1:
-        raise ValueError(
+        raise ElectraError(
             f"vocabulary_size must be more than {len(SPECIAL_TOKENS)} (the special tokens), "
             f"got {vocabulary_size}."
         )
@@ -85,7 +86,7 @@ def train_vocabulary(files, vocabulary_size, out=None, lowercase=True, min_frequ
     if tokens[: len(SPECIAL_TOKENS)] != SPECIAL_TOKENS:
         raise RuntimeError(f"Unexpected special token order: {tokens[:5]}")
     if len(tokens) == len(SPECIAL_TOKENS):
-        raise ValueError(f"The corpus has no text to learn from: {', '.join(files)}")
+        raise ElectraError(f"The corpus has no text to learn from: {', '.join(files)}")
     if out:
         write_vocabulary(tokens, out)
     return tokens
@@ -95,7 +96,7 @@ def write_vocabulary(tokens, path):
     """Writes `tokens` to `path`, one per line (the `vocab.txt` format)."""
     bad = [t for t in tokens if not t or "\n" in t or t != t.strip()]
     if bad:
-        raise ValueError(f"Tokens cannot be written one per line: {bad[:5]}")
+        raise ElectraError(f"Tokens cannot be written one per line: {bad[:5]}")
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -105,17 +106,17 @@ def write_vocabulary(tokens, path):
 def read_vocabulary(path):
     """Reads a `vocab.txt` and checks it has ELECTRA's special tokens."""
     if not os.path.isfile(path):
-        raise ValueError(f"Vocabulary file not found: {path}")
+        raise ElectraError(f"Vocabulary file not found: {path}")
     try:
         with open(path, encoding="utf-8") as f:
             tokens = [line.rstrip("\n") for line in f]
     except UnicodeDecodeError as e:
-        raise ValueError(f"Vocabulary file {path} is not UTF-8: {e}") from e
+        raise ElectraError(f"Vocabulary file {path} is not UTF-8: {e}") from e
     while tokens and not tokens[-1]:
         tokens.pop()
     missing = [t for t in SPECIAL_TOKENS if t not in tokens]
     if missing:
-        raise ValueError(f"Vocabulary file {path} lacks the special tokens {missing}.")
+        raise ElectraError(f"Vocabulary file {path} lacks the special tokens {missing}.")
     return tokens
 
 

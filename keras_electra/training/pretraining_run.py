@@ -25,6 +25,8 @@ import time
 
 import keras
 
+from keras_electra.errors import ElectraError
+
 PRESET_SIZES = ("tiny", "small", "base", "large")
 OBJECTIVES = ("electra", "electric", "mlm", "uniform")
 # Settings that must not change when a run is resumed.
@@ -67,24 +69,24 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
     saved = {}
     if resume:
         if not os.path.exists(config_path):
-            raise ValueError(f"--resume: no run to resume in {out} (no run_config.json).")
+            raise ElectraError(f"--resume: no run to resume in {out} (no run_config.json).")
         saved = _read_json(config_path)
         for key in _FIXED_ON_RESUME:
             if given[key] is not None and given[key] != saved.get(key):
-                raise ValueError(
+                raise ElectraError(
                     f"--resume: {key} is {given[key]!r} but the run in {out} used "
                     f"{saved.get(key)!r}; a resumed run must keep it."
                 )
     settings = {k: given[k] if given[k] is not None else saved.get(k) for k in given}
     model = settings["model"] or "tiny"
     if model not in PRESET_SIZES and not os.path.isfile(model):
-        raise ValueError(f"--model must be one of {PRESET_SIZES} or a JSON config file; "
+        raise ElectraError(f"--model must be one of {PRESET_SIZES} or a JSON config file; "
                          f"file not found: {model}")
     settings["model"] = model
     recipe = get_pretraining_recipe(model if model in PRESET_SIZES else _json_recipe(model))
     settings["objective"] = settings["objective"] or "electra"
     if settings["objective"] not in OBJECTIVES:
-        raise ValueError(f"Unknown objective {settings['objective']!r}; expected one of {OBJECTIVES}.")
+        raise ElectraError(f"Unknown objective {settings['objective']!r}; expected one of {OBJECTIVES}.")
     settings["steps"] = settings["steps"] or recipe.num_train_steps
     settings["batch_size"] = settings["batch_size"] or recipe.batch_size
     settings["seq_len"] = settings["seq_len"] or recipe.sequence_length
@@ -96,9 +98,9 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
     settings["recipe"] = recipe.name
     for key in ("steps", "batch_size", "seq_len", "checkpoint_every"):
         if settings[key] <= 0:
-            raise ValueError(f"{key} must be positive, got {settings[key]}.")
+            raise ElectraError(f"{key} must be positive, got {settings[key]}.")
     if settings["seq_len"] < 8:
-        raise ValueError(f"seq_len must be at least 8, got {settings['seq_len']}.")
+        raise ElectraError(f"seq_len must be at least 8, got {settings['seq_len']}.")
     return settings
 
 
@@ -115,12 +117,12 @@ def load_model_config(path):
     try:
         config = _read_json(path)
     except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"Cannot read the model config {path}: {e}") from e
+        raise ElectraError(f"Cannot read the model config {path}: {e}") from e
     if not isinstance(config, dict):
-        raise ValueError(f"The model config {path} must be a JSON object.")
+        raise ElectraError(f"The model config {path} must be a JSON object.")
     missing = [k for k in ("hidden_dim", "num_layers", "num_heads", "intermediate_dim") if k not in config]
     if missing:
-        raise ValueError(f"The model config {path} lacks {missing}.")
+        raise ElectraError(f"The model config {path} lacks {missing}.")
     return config
 
 
@@ -150,11 +152,11 @@ def resolve_corpus(settings, out, reuse_vocab=False):
                 print(f"warning: {path} holds no text; it is skipped", file=sys.stderr)
         paths = [p for p in paths if os.path.getsize(p) and _has_text(p)]
         if not paths:
-            raise ValueError(f"The corpus holds no text: {', '.join(data)}")
+            raise ElectraError(f"The corpus holds no text: {', '.join(data)}")
     if settings["vocab"]:
         read_vocabulary(settings["vocab"])  # checks the file and its special tokens
     elif kind == "tfrecord" and not (reuse_vocab and os.path.exists(os.path.join(out, "vocab.txt"))):
-        raise ValueError("TFRecord shards hold token ids: pass the --vocab they were built with.")
+        raise ElectraError("TFRecord shards hold token ids: pass the --vocab they were built with.")
     return kind, paths
 
 
@@ -375,7 +377,7 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
     if found:
         print(f"resumed from {found[1]} at step {initial_step}")
     if initial_step > total:
-        raise ValueError(f"The checkpoint in {checkpoint_dir} is at step {initial_step}, past "
+        raise ElectraError(f"The checkpoint in {checkpoint_dir} is at step {initial_step}, past "
                          f"--steps {total}.")
 
     tokens_per_step = settings["batch_size"] * settings["seq_len"]

@@ -16,7 +16,7 @@ def test_vocab_command(tmp_path, capsys):
     tokenizer = ElectraTokenizer(vocabulary=str(out))
     assert tokenizer.vocabulary_size() == 600 and tokenizer.mask_token_id == 4
     assert main(["vocab", "--input", str(tmp_path / "none.txt"), "--size", "600",
-                 "--out", str(out)]) == 1
+                 "--out", str(out)]) == 2
     assert "error: Input file not found" in capsys.readouterr().err
 
 
@@ -33,5 +33,5 @@ def test_build_data_command(tmp_path, capsys):
     assert metadata["seq_len"] == 32 and metadata["num_examples"] > 0
     assert f"wrote {metadata['num_examples']} examples" in capsys.readouterr().out
     assert main(["build-data", "--input", str(tmp_path / "none*.txt"), "--vocab", vocab,
-                 "--out", str(out)]) == 1
+                 "--out", str(out)]) == 2
     assert "error: No files match" in capsys.readouterr().err

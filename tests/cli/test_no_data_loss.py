@@ -210,7 +210,7 @@ def test_pretrain_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     for name in ("vocab.txt", "summary.json", "config.json"):
         (out / name).write_text(f"my own {name}\n")
     before = tree_hashes(str(out))
-    assert main(pretrain_args(tmp_path, out)) == 1
+    assert main(pretrain_args(tmp_path, out)) == 2
     err = capsys.readouterr().err
     assert "not a pretraining run" in err and "--overwrite" in err
     assert tree_hashes(str(out)) == before
@@ -223,14 +223,14 @@ def test_pretrain_refuses_an_existing_run_without_resume(tmp_path, capsys):
     (out / "run_config.json").write_text("{}")
     (out / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n")
     before = tree_hashes(str(out))
-    assert main(pretrain_args(tmp_path, out)) == 1
+    assert main(pretrain_args(tmp_path, out)) == 2
     err = capsys.readouterr().err
     assert "pass --resume to continue it or --overwrite to start over" in err
     # --overwrite with an input inside --out: refused, since it would be deleted.
     argv = pretrain_args(tmp_path, out) + ["--overwrite", "--vocab", str(out / "vocab.txt")]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert "would overwrite the input" in capsys.readouterr().err
-    assert main(pretrain_args(tmp_path, out) + ["--overwrite", "--resume"]) == 1
+    assert main(pretrain_args(tmp_path, out) + ["--overwrite", "--resume"]) == 2
     assert tree_hashes(str(out)) == before
 
 
@@ -239,7 +239,7 @@ def test_pretrain_checks_inputs_before_writing(tmp_path, capsys):
     out = tmp_path / "run"
     argv = pretrain_args(tmp_path, out)
     argv += ["--vocab", str(tmp_path / "missing_vocab.txt")]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert "missing_vocab.txt" in capsys.readouterr().err
     assert not out.exists()  # no run_config.json: a corrected rerun is not refused
 
@@ -288,13 +288,13 @@ def test_failed_convert_writes_nothing_and_a_rerun_works(tmp_path, capsys):
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + [f"w{i}" for i in range(20)]  # no [MASK]
     source = hf_checkpoint(tmp_path, vocabulary)
     out = str(tmp_path / "converted")
-    assert main(["convert", "--from", "transformers", source, "--out", out]) == 1
+    assert main(["convert", "--from", "transformers", source, "--out", out]) == 2
     assert "[MASK]" in capsys.readouterr().err
     assert not os.path.exists(out) and not leftovers(out)
     # Over an existing folder with --overwrite: still untouched.
     old = old_folder(tmp_path / "old")
     before = tree_hashes(old)
-    assert main(["convert", "--from", "transformers", source, "--out", old, "--overwrite"]) == 1
+    assert main(["convert", "--from", "transformers", source, "--out", old, "--overwrite"]) == 2
     assert tree_hashes(old) == before and not leftovers(old)
     # Fixed vocabulary (same size): the rerun is not refused.
     vocabulary[4] = "[MASK]"
@@ -382,7 +382,7 @@ def test_pretrain_names_a_truncated_shard(tmp_path, capsys, with_metadata):
     with open(shard, "r+b") as f:  # cut in the middle of a later record
         f.truncate(os.path.getsize(shard) - 30)
     assert main(["pretrain", "--data", out, "--vocab", vocab, "--out", str(tmp_path / "run"),
-                 "--steps", "2", "--seq-len", "16", "--batch-size", "2", "--quiet"]) == 1
+                 "--steps", "2", "--seq-len", "16", "--batch-size", "2", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert shard in err and "truncated" in err
     assert not os.path.exists(tmp_path / "run")

@@ -91,9 +91,9 @@ def test_resume_refuses_changed_settings_and_fresh_run_refuses_old_checkpoints(t
     (out / "checkpoints").mkdir(parents=True)
     for suffix in ("weights.h5", "rng.npz"):  # stands for an earlier run's checkpoint
         (out / "checkpoints" / f"ckpt-000000002.{suffix}").write_bytes(b"")
-    assert main(args) == 1  # a fresh run never overwrites an earlier one
+    assert main(args) == 2  # a fresh run never overwrites an earlier one
     assert "--resume" in capsys.readouterr().err
-    assert main(args + ["--resume"]) == 1
+    assert main(args + ["--resume"]) == 2
     assert "no run to resume" in capsys.readouterr().err
     from keras_electra.training.pretraining_run import resolve_settings
 
@@ -101,7 +101,7 @@ def test_resume_refuses_changed_settings_and_fresh_run_refuses_old_checkpoints(t
                              steps=4, batch_size=4, seq_len=16, seed=3)
     (out / "run_config.json").write_text(json.dumps(saved))
     args[args.index("--batch-size") + 1] = "8"
-    assert main(args + ["--resume"]) == 1
+    assert main(args + ["--resume"]) == 2
     assert "batch_size" in capsys.readouterr().err
 
 
@@ -129,7 +129,7 @@ def test_bad_input_names_the_file_and_fails(tmp_path, capsys, case):
         bad = str(tmp_path / "vocab.txt")
         open(bad, "w").write("a\nb\n")
         argv = ["pretrain", "--data", write_corpus(tmp_path / "c.txt"), "--vocab", bad, "--out", out]
-    assert main(argv) == 1
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert "error" in err and bad in err
 

@@ -43,7 +43,7 @@ def test_transformers_to_keras_and_back(tmp_path, capsys):
 
 
 def test_errors_are_reported(tmp_path, capsys):
-    assert main(["convert", "--from", "transformers", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 1
+    assert main(["convert", "--from", "transformers", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
     assert "config.json" in capsys.readouterr().err
     assert main(["convert", "--from", "transformers", "x", "--out", "y", "--num-heads", "2"]) == 2
     assert "--from tf1 only" in capsys.readouterr().err
