@@ -171,10 +171,11 @@ def _export(args, log):
 
 def load_keras_preset(path):
     """A preset's task model when it has `task.json`, else its backbone; plus its tokenizer."""
-    from keras_hub.src.utils.preset_utils import check_config_class
-    from keras_hub.src.utils.preset_utils import load_json
+    import keras
 
+    from keras_electra.models.preset_loading import PresetError
     from keras_electra.models import ElectraBackbone
+    from keras_electra.models.preset_loading import read_json
 
     tokenizer = None
     if os.path.isfile(os.path.join(path, "tokenizer.json")):
@@ -184,7 +185,10 @@ def load_keras_preset(path):
     if os.path.isfile(os.path.join(path, "task.json")):
         import keras_electra  # noqa: F401  (registers the task classes)
 
-        cls = check_config_class(load_json(path, "task.json"))
+        name = read_json(os.path.join(path, "task.json")).get("registered_name")
+        cls = keras.saving.get_registered_object(name) if isinstance(name, str) else None
+        if cls is None:
+            raise PresetError(f"{path}/task.json names no registered task class ({name!r}).")
         return cls.from_preset(path), tokenizer
     return ElectraBackbone.from_preset(path), tokenizer
 

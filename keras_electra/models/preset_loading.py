@@ -48,10 +48,10 @@ def fetch_remote_config(preset):
         from keras_electra.models.hub_download import HubRepository
 
         return HubRepository(preset).fetch(CONFIG_FILE)
-    from keras_hub.src.utils.preset_utils import get_file
+    from keras_electra.utils.private_api import keras_hub_get_file
 
     try:
-        return get_file(preset, CONFIG_FILE)
+        return keras_hub_get_file(preset, CONFIG_FILE)
     except Exception as e:  # network, auth and hub errors all land here
         names = [n for n, p in PRESETS.items() if p["handle"] == preset]
         label = f"'{names[0]}' ({preset})" if names else f"'{preset}'"

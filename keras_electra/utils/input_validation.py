@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from keras_electra.errors import ElectraError
+from keras_electra.utils import private_api
 from keras_electra.utils.private_api import in_symbolic_scope
 
 BACKBONE_INPUTS = ("token_ids", "segment_ids", "padding_mask")
@@ -399,7 +400,7 @@ class _JaxStateGuard(keras.callbacks.Callback):
     on_train_begin = on_test_begin = on_predict_begin = _take
 
     def restore(self):
-        purged = [(v, x) for v, x in self.snapshot if getattr(v, "_value", 0) is None]
+        purged = [(v, x) for v, x in self.snapshot if private_api.is_detached(v)]
         if not purged:
             return
         if any(x.is_deleted() for _, x in purged):

@@ -53,6 +53,11 @@ def to_torch_dtype(dtype):
     return convert(dtype)
 
 
+def is_detached(variable):
+    """Whether Keras' JAX trainer has detached `variable`'s value (`_value is None`)."""
+    return getattr(variable, "_value", 0) is None
+
+
 def keras_hub_get_file(preset, path):
     """keras-hub's preset file download (`preset_utils.get_file`)."""
     from keras_hub.src.utils.preset_utils import get_file
@@ -100,6 +105,7 @@ NODE_ARGUMENTS_ATTRIBUTES = ("_single_positional_tensor",)
 OPERATION_ATTRIBUTES = ("_call_has_training_arg",)
 DENSE_ATTRIBUTES = ("_kernel",)
 SEED_GENERATOR_ATTRIBUTES = ("_initial_seed",)
+VARIABLE_ATTRIBUTES = ("_value",)
 ADAM_ATTRIBUTES = ("_momentums", "_velocities", "_get_variable_index")
 AMSGRAD_ATTRIBUTES = ("_velocity_hats",)
 OPTIMIZER_ATTRIBUTES = (
@@ -166,6 +172,7 @@ def missing():
         gone += _missing_attributes(node.arguments, NODE_ARGUMENTS_ATTRIBUTES, "Node.arguments")
 
     gone += _missing_attributes(keras.random.SeedGenerator(), SEED_GENERATOR_ATTRIBUTES, "SeedGenerator")
+    gone += _missing_attributes(dense.kernel, VARIABLE_ATTRIBUTES, "Variable")
     adam = keras.optimizers.AdamW(amsgrad=True)
     adam.build([dense.kernel])
     gone += _missing_attributes(adam, ADAM_ATTRIBUTES + AMSGRAD_ATTRIBUTES, "AdamW")
