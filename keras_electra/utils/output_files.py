@@ -41,6 +41,13 @@ def check_not_input(output, inputs, option="--out"):
             )
 
 
+def _default_mode(directory):
+    """The mode a plain `mkdir`/`open` would give (mkdtemp/mkstemp give 0700/0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def _sibling(path, suffix):
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
@@ -64,6 +71,7 @@ def atomic_directory(path):
     """
     parent, prefix = _sibling(path, "tmp")
     tmp = tempfile.mkdtemp(dir=parent, prefix=prefix)
+    os.chmod(tmp, _default_mode(directory=True))
     try:
         yield tmp
     except BaseException:
@@ -116,6 +124,7 @@ def atomic_file(path, mode="w", encoding="utf-8"):
     parent, prefix = _sibling(path, "tmp")
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=prefix)
     os.close(fd)
+    os.chmod(tmp, _default_mode(directory=False))
     try:
         with open(tmp, mode, encoding=None if "b" in mode else encoding) as f:
             yield f
