@@ -110,13 +110,7 @@ def text_lines(path):
         for number, raw in enumerate(f, start=1):
             if number == 1 and raw.startswith(BOM):
                 raw = raw[len(BOM):]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise _not_utf8(raw, e, path, number) from None
-            if "\0" in line:
-                raise _binary(raw, path, number)
-            yield number, line
+            yield from text_lines_of(raw, path, number)
 
 
 def check_text_file(path, chunk_bytes=1 << 24):
