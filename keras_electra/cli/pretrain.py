@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from keras_electra.cli.common import add_subcommand
+from keras_electra.models.pretrainer import OBJECTIVES
 
 EXAMPLES = [
     "# quickstart: tiny model on the Python standard library's docstrings (no download)",
@@ -48,7 +49,7 @@ def add_parser(subparsers):
                         help="keep case (the vocabulary must be cased too)")
     parser.add_argument("--model", help="tiny|small|base|large or a JSON file of ElectraBackbone "
                                         "arguments (default tiny)")
-    parser.add_argument("--objective", choices=("electra", "electric", "mlm", "uniform"),
+    parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
     parser.add_argument("--steps", type=int, help="total training steps (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the recipe's)")
