@@ -27,3 +27,30 @@ def test_special_tokens_are_one_list():
     assert SPECIAL_TOKENS == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     assert demo_vocabulary.SPECIAL_TOKENS is SPECIAL_TOKENS
     assert demo_vocabulary.demo_vocabulary(["b a"]) == SPECIAL_TOKENS + ["a", "b"]
+
+
+def test_glue_names_have_one_table():
+    from keras_electra.cli.finetune_tasks import GlueTask
+    from keras_electra.data.glue import GLUE_TASKS
+    from keras_electra.data.glue import ORIGINAL_TASK_NAMES
+    from keras_electra.data.glue import TASK_ALIASES
+    from keras_electra.data.glue import canonical_task
+    from keras_electra.data.glue import original_task_name
+    from keras_electra.training import get_finetuning_recipe
+    from keras_electra.training.recipes import FINETUNING_TASKS
+
+    assert ORIGINAL_TASK_NAMES == {"sst2": "sst", "stsb": "sts"}
+    for name in ("sst", "SST-2", "sst2"):
+        assert canonical_task(name) == "sst2" and original_task_name(name) == "sst"
+        assert get_finetuning_recipe("base", name).task == "sst"
+    assert canonical_task("mnli-mm") == "mnli" and get_finetuning_recipe("base", "mnli-mm").task == "mnli"
+    # Every GLUE spelling reaches the original's recipe (or generic for WNLI),
+    # the same from the recipes and from the fine-tuning CLI.
+    for name in (*GLUE_TASKS, *TASK_ALIASES):
+        original = original_task_name(name)
+        expected = original if original in FINETUNING_TASKS else "generic"
+        if original in FINETUNING_TASKS:
+            assert get_finetuning_recipe("small", name).task == expected
+        if name in GLUE_TASKS:
+            assert GlueTask(name).recipe_task == expected
+    assert GlueTask("wnli").recipe_task == "generic"

@@ -303,11 +303,22 @@ FINETUNING_TASKS = {
     "chunk": (3.0, 256),
 }
 
+def _glue_aliases():
+    """GLUE names and spellings -> the original's names (`"sst-2"` -> `"sst"`)."""
+    from keras_electra.data.glue import GLUE_TASKS
+    from keras_electra.data.glue import original_task_name
+    from keras_electra.data.glue import TASK_ALIASES as GLUE_ALIASES
+
+    aliases = {}
+    for name in (*GLUE_TASKS, *GLUE_ALIASES):
+        original = original_task_name(name)
+        if original != name and original in FINETUNING_TASKS:
+            aliases[name] = original
+    return aliases
+
+
 TASK_ALIASES = {
-    "sst2": "sst",
-    "sst-2": "sst",
-    "stsb": "sts",
-    "sts-b": "sts",
+    **_glue_aliases(),
     "squad2": "squad",
     "squadv2": "squad",
     "squad1": "squadv1",
