@@ -54,3 +54,50 @@ def test_glue_names_have_one_table():
         if name in GLUE_TASKS:
             assert GlueTask(name).recipe_task == expected
     assert GlueTask("wnli").recipe_task == "generic"
+
+
+def test_transformers_config_mapping_round_trips():
+    from keras_electra.convert import transformers_config as table
+    from keras_electra.convert.export import backbone_to_transformers_config
+    from keras_electra.convert.transformers import config_to_backbone_kwargs
+    from keras_electra.models import ElectraBackbone
+
+    assert table.TRANSFORMERS_TO_BACKBONE == {v: k for k, v in table.BACKBONE_TO_TRANSFORMERS.items()}
+    assert len(table.TRANSFORMERS_TO_BACKBONE) == len(table.BACKBONE_TO_TRANSFORMERS)
+    kwargs = dict(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16, intermediate_dim=24,
+                  embedding_dim=8, dropout=0.2, max_sequence_length=20, num_segments=3,
+                  layer_norm_epsilon=1e-5, initializer_range=0.05)
+    assert set(kwargs) == set(table.BACKBONE_TO_TRANSFORMERS)
+    config = backbone_to_transformers_config(ElectraBackbone(**kwargs))
+    # Export writes every mapped key from the backbone, import reads them all back.
+    assert {k: config[k] for k in table.TRANSFORMERS_TO_BACKBONE} == table.to_transformers_config(kwargs)
+    assert config["attention_probs_dropout_prob"] == 0.2 and config["hidden_act"] == table.HIDDEN_ACT
+    assert config_to_backbone_kwargs(config) == kwargs
+    assert table.from_transformers_config(table.to_transformers_config(kwargs)) == kwargs
+
+
+def test_transformers_config_defaults_and_bert():
+    from keras_electra.convert.transformers import config_to_backbone_kwargs
+
+    config = dict(model_type="electra", vocab_size=50, hidden_size=16, num_hidden_layers=2,
+                  num_attention_heads=2, intermediate_size=24, max_position_embeddings=20)
+    kwargs = config_to_backbone_kwargs(config)
+    assert (kwargs["embedding_dim"], kwargs["dropout"], kwargs["num_segments"]) == (16, 0.1, 2)
+    assert (kwargs["layer_norm_epsilon"], kwargs["initializer_range"]) == (1e-12, 0.02)
+    bert = config_to_backbone_kwargs(dict(config, model_type="bert", embedding_size=8))
+    assert bert["embedding_dim"] == 16
+
+
+def test_benchmark_worker_uses_the_mapping():
+    import pytest
+
+    pytest.importorskip("transformers")
+    from keras_electra.benchmark.transformers_worker import _config
+    from keras_electra.models.sizes import MODEL_SIZES
+
+    size = MODEL_SIZES["small"]
+    config = _config(size)
+    for ours, theirs in (("vocabulary_size", "vocab_size"), ("embedding_dim", "embedding_size"),
+                         ("num_layers", "num_hidden_layers"), ("max_sequence_length", "max_position_embeddings")):
+        assert getattr(config, theirs) == getattr(size, ours)
+    assert config.hidden_act == "gelu"
