@@ -5,6 +5,7 @@ import sys
 
 from keras_electra.cli.common import add_subcommand
 from keras_electra.models.pretrainer import OBJECTIVES
+from keras_electra.models.sizes import SIZE_NAMES
 
 EXAMPLES = [
     "# quickstart: tiny model on the Python standard library's docstrings (no download)",
@@ -47,7 +48,7 @@ def add_parser(subparsers):
     parser.add_argument("--vocab-size", type=int, help="size of the trained vocabulary (default 4000)")
     parser.add_argument("--cased", dest="lowercase", action="store_const", const=False,
                         help="keep case (the vocabulary must be cased too)")
-    parser.add_argument("--model", help="tiny|small|base|large or a JSON file of ElectraBackbone "
+    parser.add_argument("--model", help=f"{'|'.join(SIZE_NAMES)} or a JSON file of ElectraBackbone "
                                         "arguments (default tiny)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
