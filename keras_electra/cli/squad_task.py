@@ -77,8 +77,10 @@ def train_squad(
     failure leaves `out` as it was.
 
     Hyperparameters default to the original's recipe for the model size
-    (`get_finetuning_recipe(size, "squad"|"squad2")`: 2 epochs, batch 32,
-    lr 1e-4 / decay 0.8 (base: 1e-4/0.8, large: 5e-5/0.9), 10% warmup then
+    (`size`, else `model_size_name` of the backbone's width, as
+    `keras-electra finetune` picks it; `get_finetuning_recipe(size,
+    "squad"|"squad2")`: 2 epochs, batch 32, lr 1e-4 / decay 0.8 (base:
+    1e-4/0.8, large: 5e-5/0.9, the demo `tiny`: 1e-3/0.8), 10% warmup then
     linear decay, weight decay 0.01).
 
     Args:
