@@ -2,10 +2,9 @@
 
 import numpy as np
 
-from keras_electra.training.recipes import MODEL_SIZES
+from keras_electra.models.sizes import MODEL_SIZES
+from keras_electra.models.sizes import SIZE_NAMES as SIZES
 from keras_electra.training.recipes import PRETRAINING_RECIPES
-
-SIZES = ("tiny", "small", "base", "large")
 
 
 def model_sizes(size):

@@ -13,21 +13,15 @@ import time
 from keras_electra.benchmark.inputs import num_predictions
 from keras_electra.benchmark.inputs import synthetic_batch
 from keras_electra.benchmark.memory import torch_peak_memory
+from keras_electra.convert.transformers_config import HIDDEN_ACT
+from keras_electra.convert.transformers_config import to_transformers_config
 
 
 def _config(size, **kwargs):
     from transformers import ElectraConfig
 
     return ElectraConfig(
-        vocab_size=size.vocabulary_size,
-        embedding_size=size.embedding_dim,
-        hidden_size=size.hidden_dim,
-        num_hidden_layers=size.num_layers,
-        num_attention_heads=size.num_heads,
-        intermediate_size=size.intermediate_dim,
-        max_position_embeddings=size.max_sequence_length,
-        hidden_act="gelu",
-        **kwargs,
+        **to_transformers_config(size.backbone_kwargs()), hidden_act=HIDDEN_ACT, **kwargs
     )
 
 

@@ -5,6 +5,8 @@ import os
 import time
 
 from keras_electra.cli.common import add_subcommand
+from keras_electra.models.sizes import SIZE_NAMES
+from keras_electra.models.sizes import model_size_name
 
 EXAMPLES = [
     "keras-electra finetune --preset ./electra_small --task sst2 \\",
@@ -69,7 +71,7 @@ def add_parser(subparsers):
     parser.add_argument("--out", required=True, help="output directory for the task preset")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a non-empty --out (never allowed when --out is an input)")
-    parser.add_argument("--size", choices=("tiny", "small", "base", "large"),
+    parser.add_argument("--size", choices=SIZE_NAMES,
                         help="recipe size (learning rate, decay); default from the backbone width")
     parser.add_argument("--epochs", type=float, help="epochs (default: the recipe's, e.g. 3; RTE/STS 10)")
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
@@ -89,11 +91,6 @@ def add_parser(subparsers):
     add_data_arguments(parser)
     add_distribution_arguments(parser)
     return parser
-
-
-def recipe_size(backbone):
-    hidden = backbone.hidden_dim
-    return "large" if hidden >= 1024 else "base" if hidden >= 768 else "small" if hidden >= 256 else "tiny"
 
 
 def check_outputs(args):
@@ -136,7 +133,9 @@ def run(args):
 
     from keras_electra.models import ElectraBackbone
 
-    size = args.size or recipe_size(ElectraBackbone.from_preset(args.preset, load_weights=False))
+    size = args.size or model_size_name(
+        ElectraBackbone.from_preset(args.preset, load_weights=False).hidden_dim
+    )
     recipe = get_finetuning_recipe(size, task.recipe_task)
     args.sequence_length = args.sequence_length or recipe.max_sequence_length
     epochs = args.epochs or recipe.num_epochs

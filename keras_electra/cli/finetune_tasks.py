@@ -15,7 +15,12 @@ class GlueTask(FinetuneTask):
 
     def __init__(self, name):
         self.name = name
-        self.recipe_task = {"sst2": "sst", "stsb": "sts", "wnli": "generic"}.get(name, name)
+        # The original's name ("sst2" -> "sst"); "generic" where it has no recipe (WNLI).
+        from keras_electra.data.glue import original_task_name
+        from keras_electra.training.recipes import FINETUNING_TASKS
+
+        original = original_task_name(name)
+        self.recipe_task = original if original in FINETUNING_TASKS else "generic"
         self.metric = GLUE_METRICS[name][0]
 
     def read(self, path, args, split):

@@ -4,6 +4,8 @@ import argparse
 import sys
 
 from keras_electra.cli.common import add_subcommand
+from keras_electra.models.pretrainer import OBJECTIVES
+from keras_electra.models.sizes import SIZE_NAMES
 
 EXAMPLES = [
     "# quickstart: tiny model on the Python standard library's docstrings (no download)",
@@ -46,9 +48,9 @@ def add_parser(subparsers):
     parser.add_argument("--vocab-size", type=int, help="size of the trained vocabulary (default 4000)")
     parser.add_argument("--cased", dest="lowercase", action="store_const", const=False,
                         help="keep case (the vocabulary must be cased too)")
-    parser.add_argument("--model", help="tiny|small|base|large or a JSON file of ElectraBackbone "
+    parser.add_argument("--model", help=f"{'|'.join(SIZE_NAMES)} or a JSON file of ElectraBackbone "
                                         "arguments (default tiny)")
-    parser.add_argument("--objective", choices=("electra", "electric", "mlm", "uniform"),
+    parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
     parser.add_argument("--steps", type=int, help="total training steps (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the recipe's)")

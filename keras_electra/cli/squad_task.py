@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 from keras_electra.errors import ElectraError
+from keras_electra.models.sizes import model_size_name
 
 SQUAD_TASKS = {"squad": "1.1", "squad1": "1.1", "squadv1": "1.1", "squad2": "2.0"}
 
@@ -20,14 +21,6 @@ def squad_version(task_or_version):
         f"Unknown SQuAD task or version {task_or_version!r}; use one of "
         f"{', '.join(SQUAD_TASKS)}, '1.1' or '2.0'."
     )
-
-
-def _model_size(backbone):
-    if backbone.hidden_dim >= 1024:
-        return "large"
-    if backbone.hidden_dim >= 768:
-        return "base"
-    return "small"
 
 
 def build_question_answerer(
@@ -84,8 +77,10 @@ def train_squad(
     failure leaves `out` as it was.
 
     Hyperparameters default to the original's recipe for the model size
-    (`get_finetuning_recipe(size, "squad"|"squad2")`: 2 epochs, batch 32,
-    lr 1e-4 / decay 0.8 (base: 1e-4/0.8, large: 5e-5/0.9), 10% warmup then
+    (`size`, else `model_size_name` of the backbone's width, as
+    `keras-electra finetune` picks it; `get_finetuning_recipe(size,
+    "squad"|"squad2")`: 2 epochs, batch 32, lr 1e-4 / decay 0.8 (base:
+    1e-4/0.8, large: 5e-5/0.9, the demo `tiny`: 1e-3/0.8), 10% warmup then
     linear decay, weight decay 0.01).
 
     Args:
@@ -126,7 +121,7 @@ def train_squad(
         preset, sequence_length, max_query_length, doc_stride, head=head
     )
     recipe = get_finetuning_recipe(
-        size or _model_size(qa.backbone), "squad2" if version == "2.0" else "squad"
+        size or model_size_name(qa.backbone.hidden_dim), "squad2" if version == "2.0" else "squad"
     )
     epochs = recipe.num_epochs if epochs is None else epochs
     batch_size = batch_size or recipe.batch_size

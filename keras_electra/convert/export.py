@@ -13,6 +13,9 @@ import os
 import numpy as np
 
 from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
+from keras_electra.convert.transformers_config import HIDDEN_ACT
+from keras_electra.convert.transformers_config import to_transformers_config
 from keras_electra.convert.transformers import backbone_name_table
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.utils.output_files import atomic_directory
@@ -32,19 +35,11 @@ def backbone_to_transformers_config(backbone):
     return {
         "architectures": ["ElectraModel"],
         "model_type": "electra",
-        "vocab_size": backbone.vocabulary_size,
-        "embedding_size": backbone.embedding_dim,
-        "hidden_size": backbone.hidden_dim,
-        "num_hidden_layers": backbone.num_layers,
-        "num_attention_heads": backbone.num_heads,
-        "intermediate_size": backbone.intermediate_dim,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": backbone.dropout,
+        **to_transformers_config(
+            {ours: getattr(backbone, ours) for ours in BACKBONE_TO_TRANSFORMERS}
+        ),
+        "hidden_act": HIDDEN_ACT,
         "attention_probs_dropout_prob": backbone.dropout,
-        "max_position_embeddings": backbone.max_sequence_length,
-        "type_vocab_size": backbone.num_segments,
-        "initializer_range": backbone.initializer_range,
-        "layer_norm_eps": backbone.layer_norm_epsilon,
         "position_embedding_type": "absolute",
         "pad_token_id": 0,
         "summary_type": "first",

@@ -24,6 +24,10 @@ from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import extract_named
 from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
+from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
+from keras_electra.convert.transformers_config import HIDDEN_ACT
+from keras_electra.convert.transformers_config import TRANSFORMERS_DEFAULTS
+from keras_electra.convert.transformers_config import from_transformers_config
 from keras_electra.errors import ElectraError
 
 logger = logging.getLogger("keras_electra.convert")
@@ -156,20 +160,6 @@ def read_config(directory):
     return config
 
 
-# transformers config field -> `ElectraBackbone` argument.
-CONFIG_FIELDS = {
-    "vocab_size": "vocabulary_size",
-    "num_hidden_layers": "num_layers",
-    "num_attention_heads": "num_heads",
-    "hidden_size": "hidden_dim",
-    "intermediate_size": "intermediate_dim",
-    "embedding_size": "embedding_dim",
-    "hidden_dropout_prob": "dropout",
-    "max_position_embeddings": "max_sequence_length",
-    "type_vocab_size": "num_segments",
-    "layer_norm_eps": "layer_norm_epsilon",
-    "initializer_range": "initializer_range",
-}
 REQUIRED_CONFIG_FIELDS = (
     "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
     "intermediate_size", "max_position_embeddings",
@@ -212,12 +202,12 @@ def check_config(config, path=CONFIG_FILE):
     for field in REQUIRED_CONFIG_FIELDS:
         if field not in config:
             raise ConversionError(f"{path}: field {field!r}: is missing.")
-    ours = {ours: config[theirs] for theirs, ours in CONFIG_FIELDS.items() if theirs in config}
+    ours = from_transformers_config(config)
     if model_type != "electra":
         ours.pop("embedding_dim", None)  # BERT: the embedding width is hidden_size
     problem = config_problem(ours)
     if problem is not None:
-        theirs = {v: k for k, v in CONFIG_FIELDS.items()}[problem[0]]
+        theirs = BACKBONE_TO_TRANSFORMERS[problem[0]]
         raise ConversionError(f"{path}: field {theirs!r}: {problem[1]}.")
 
 
@@ -287,8 +277,8 @@ def config_to_backbone_kwargs(config, source=CONFIG_FILE):
     The config is checked first (`check_config`); errors name `source`.
     """
     check_config(config, source)
-    act = config.get("hidden_act", "gelu")
-    if act != "gelu":
+    act = config.get("hidden_act", HIDDEN_ACT)
+    if act != HIDDEN_ACT:
         raise ConversionError(
             f"hidden_act={act!r} is not supported; ElectraBackbone uses the "
             "exact (erf) GELU of ELECTRA and BERT ('gelu')."
@@ -300,20 +290,10 @@ def config_to_backbone_kwargs(config, source=CONFIG_FILE):
         )
     if config.get("is_decoder") or config.get("add_cross_attention"):
         raise ConversionError("Decoder / cross-attention checkpoints are not supported.")
-    hidden = config["hidden_size"]
-    return dict(
-        vocabulary_size=config["vocab_size"],
-        num_layers=config["num_hidden_layers"],
-        num_heads=config["num_attention_heads"],
-        hidden_dim=hidden,
-        intermediate_dim=config["intermediate_size"],
-        embedding_dim=config.get("embedding_size", hidden) if config["model_type"] == "electra" else hidden,
-        dropout=config.get("hidden_dropout_prob", 0.1),
-        max_sequence_length=config["max_position_embeddings"],
-        num_segments=config.get("type_vocab_size", 2),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
-        initializer_range=config.get("initializer_range", 0.02),
-    )
+    kwargs = from_transformers_config({**TRANSFORMERS_DEFAULTS, **config})
+    if config["model_type"] != "electra" or "embedding_dim" not in kwargs:
+        kwargs["embedding_dim"] = kwargs["hidden_dim"]  # BERT: no embedding_size
+    return kwargs
 
 
 def find_backbone_prefix(tensors, role=None):

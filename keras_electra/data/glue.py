@@ -32,8 +32,14 @@ GLUE_TEST_TEXT_COLUMNS = {
     "mnli": (8, 9), "qnli": (1, 2), "rte": (1, 2), "wnli": (1, 2),
 }
 GLUE_TASKS = tuple(GLUE_LAYOUTS)
-TASK_ALIASES = {"sst": "sst2", "sst-2": "sst2", "sts": "stsb", "sts-b": "stsb",
-                "mnli-m": "mnli", "mnli-mm": "mnli"}
+# The one table of GLUE task names: task -> its name in google-research/electra
+# (configure_finetuning.py, whose recipes use it) where the two differ ...
+ORIGINAL_TASK_NAMES = {"sst2": "sst", "stsb": "sts"}
+# ... and every other spelling -> task (the original's names included).
+TASK_ALIASES = {
+    **{original: task for task, original in ORIGINAL_TASK_NAMES.items()},
+    "sst-2": "sst2", "sts-b": "stsb", "mnli-m": "mnli", "mnli-mm": "mnli",
+}
 
 
 @dataclasses.dataclass
@@ -78,6 +84,19 @@ def canonical_task(task):
     if key not in GLUE_LAYOUTS:
         raise ElectraError(f"Unknown GLUE task {task!r}. Valid tasks: {', '.join(GLUE_TASKS)}.")
     return key
+
+
+def original_task_name(task):
+    """The google-research/electra name of a GLUE task: `"SST-2"` -> `"sst"`.
+
+    Example:
+    ```python
+    original_task_name("sts-b")  # "sts"
+    original_task_name("mrpc")  # "mrpc"
+    ```
+    """
+    task = canonical_task(task)
+    return ORIGINAL_TASK_NAMES.get(task, task)
 
 
 def read_glue(path, task, split="train", double_unordered=False,

@@ -5,7 +5,8 @@ import os
 from keras_electra.errors import InputFileError
 from keras_electra.errors import ElectraError
 # ELECTRA's special tokens, with ids 0..4 (the order ElectraTokenizer and the
-# demo vocabulary use).
+# demo vocabulary use). The one list: here, below `preprocessing`, because
+# `keras_electra.data` must not import the model packages.
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 

@@ -21,21 +21,21 @@ import numpy as np
 
 from keras_electra.distribution.layout import layout_for_path
 from keras_electra.distribution.layout import shard_shape
+from keras_electra.models.sizes import MODEL_SIZES
+from keras_electra.models.sizes import ORIGINAL_MAX_SEQUENCE_LENGTH
+from keras_electra.models.sizes import ORIGINAL_VOCABULARY_SIZE
+from keras_electra.models.sizes import RELEASED_GENERATOR_SIZES
 
 GB = 1e9
 
 # Backbone sizes of the released checkpoints (google-research/electra).
-ELECTRA_SIZES = {
-    "small": dict(hidden_dim=256, num_layers=12, num_heads=4, intermediate_dim=1024, embedding_dim=128),
-    "base": dict(hidden_dim=768, num_layers=12, num_heads=12, intermediate_dim=3072, embedding_dim=768),
-    "large": dict(hidden_dim=1024, num_layers=24, num_heads=16, intermediate_dim=4096, embedding_dim=1024),
-}
-GENERATOR_SIZES = {
-    "small": dict(hidden_dim=256, num_layers=12, num_heads=4, intermediate_dim=1024, embedding_dim=128),
-    "base": dict(hidden_dim=256, num_layers=12, num_heads=4, intermediate_dim=1024, embedding_dim=768),
-    "large": dict(hidden_dim=256, num_layers=24, num_heads=4, intermediate_dim=1024, embedding_dim=1024),
-}
-COMMON = dict(vocabulary_size=30522, max_sequence_length=512, num_segments=2)
+ELECTRA_SIZES = {name: MODEL_SIZES[name].backbone_kwargs() for name in RELEASED_GENERATOR_SIZES}
+GENERATOR_SIZES = {name: size.backbone_kwargs() for name, size in RELEASED_GENERATOR_SIZES.items()}
+COMMON = dict(
+    vocabulary_size=ORIGINAL_VOCABULARY_SIZE,
+    max_sequence_length=ORIGINAL_MAX_SEQUENCE_LENGTH,
+    num_segments=2,
+)
 
 
 def _config(size_or_config, sizes=ELECTRA_SIZES):

@@ -410,7 +410,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         """Builds both backbones from a discriminator config and a generator size.
 
         The generator size follows the original `get_generator_config` via
-        `keras_electra.training.recipes.ModelSize.generator`: width
+        `keras_electra.models.sizes.ModelSize.generator`: width
         `round(H * fraction)`, heads `max(1, width // 64)`, feed-forward
         `4 * width`, depth `round(L * layers fraction)`. The paper uses 1/4 for
         small and large and 1/3 for base.
@@ -424,7 +424,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 `embedding_sharing="shared_encoder"` (full-size generator).
             **kwargs: other `ElectraPretrainer` arguments.
         """
-        from keras_electra.training.recipes import ModelSize
+        from keras_electra.models.sizes import ModelSize
 
         if isinstance(discriminator_config, ModelSize):
             discriminator_config = discriminator_config.backbone_kwargs()

@@ -2,7 +2,7 @@
 
 import re
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+from keras_electra.data.vocabulary import SPECIAL_TOKENS
 
 
 def demo_vocabulary(texts):

@@ -6,10 +6,10 @@ from keras_electra.training.optimizers import DEFAULT_WEIGHT_DECAY_EXCLUSIONS
 from keras_electra.training.optimizers import ElectraAdamWeightDecay
 from keras_electra.training.optimizers import create_optimizer
 from keras_electra.training.recipes import FINETUNING_TASKS
-from keras_electra.training.recipes import MODEL_SIZES
+from keras_electra.models.sizes import MODEL_SIZES
 from keras_electra.training.recipes import PRETRAINING_RECIPES
 from keras_electra.training.recipes import FinetuningRecipe
-from keras_electra.training.recipes import ModelSize
+from keras_electra.models.sizes import ModelSize
 from keras_electra.training.recipes import PretrainingRecipe
 from keras_electra.training.recipes import get_finetuning_recipe
 from keras_electra.training.recipes import get_pretraining_recipe

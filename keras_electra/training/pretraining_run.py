@@ -26,9 +26,9 @@ import time
 import keras
 
 from keras_electra.errors import ElectraError
-
-PRESET_SIZES = ("tiny", "small", "base", "large")
-OBJECTIVES = ("electra", "electric", "mlm", "uniform")
+from keras_electra.models.pretrainer import OBJECTIVES
+from keras_electra.models.sizes import SIZE_NAMES as PRESET_SIZES
+from keras_electra.models.sizes import model_size_name
 # Settings that must not change when a run is resumed.
 _FIXED_ON_RESUME = ("data", "vocab", "model", "objective", "batch_size", "seq_len", "seed",
                     "lowercase", "mixed_precision")
@@ -106,9 +106,7 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
 
 def _json_recipe(path):
     """The recipe (tiny/small/base/large) whose width is nearest the JSON config's."""
-    config = load_model_config(path)
-    hidden = config["hidden_dim"]
-    return "large" if hidden >= 1024 else "base" if hidden >= 768 else "small" if hidden >= 256 else "tiny"
+    return model_size_name(load_model_config(path)["hidden_dim"])
 
 
 def load_model_config(path):

@@ -17,100 +17,9 @@ objective (`mask_token_rate`, `random_token_rate`; BERT's 80/10/10 is
 
 import dataclasses
 
-# Vocabulary of the original uncased WordPiece vocab.txt.
-ORIGINAL_VOCABULARY_SIZE = 30522
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelSize:
-    """Transformer dimensions of an ELECTRA model.
-
-    Args:
-        hidden_dim: int. Width of the Transformer layers.
-        embedding_dim: int. Width of the embedding tables.
-        num_layers: int. Number of Transformer layers.
-        num_heads: int. Attention heads per layer.
-        intermediate_dim: int. Feed-forward inner width.
-        vocabulary_size: int. Token vocabulary size.
-        max_sequence_length: int. Number of learned positions.
-
-    Example:
-    ```python
-    from keras_electra.training import get_pretraining_recipe
-
-    size = get_pretraining_recipe("small").model
-    size.backbone_kwargs()["hidden_dim"]  # 256
-    ```
-    """
-
-    hidden_dim: int
-    embedding_dim: int
-    num_layers: int
-    num_heads: int
-    intermediate_dim: int
-    vocabulary_size: int = ORIGINAL_VOCABULARY_SIZE
-    max_sequence_length: int = 512
-
-    def backbone_kwargs(self):
-        """Keyword arguments for `keras_electra.models.ElectraBackbone`."""
-        return dataclasses.asdict(self)
-
-    def generator(self, hidden_fraction, layer_fraction=1.0):
-        """The generator's size, as google-research/electra derives it.
-
-        Width `round(hidden_dim * hidden_fraction)`, depth
-        `round(num_layers * layer_fraction)`, feed-forward `4 * width`, one
-        head per 64 units (at least one); the embedding width is unchanged
-        because the generator shares the discriminator's embeddings.
-
-        Args:
-            hidden_fraction: float. Generator width relative to this model.
-            layer_fraction: float. Generator depth relative to this model.
-
-        Returns:
-            A `ModelSize`.
-        """
-        hidden_dim = int(round(self.hidden_dim * hidden_fraction))
-        return dataclasses.replace(
-            self,
-            hidden_dim=hidden_dim,
-            num_layers=int(round(self.num_layers * layer_fraction)),
-            num_heads=max(1, hidden_dim // 64),
-            intermediate_dim=4 * hidden_dim,
-        )
-
-
-MODEL_SIZES = {
-    "tiny": ModelSize(
-        hidden_dim=64,
-        embedding_dim=32,
-        num_layers=2,
-        num_heads=2,
-        intermediate_dim=256,
-        max_sequence_length=64,
-    ),
-    "small": ModelSize(
-        hidden_dim=256,
-        embedding_dim=128,
-        num_layers=12,
-        num_heads=4,
-        intermediate_dim=1024,
-    ),
-    "base": ModelSize(
-        hidden_dim=768,
-        embedding_dim=768,
-        num_layers=12,
-        num_heads=12,
-        intermediate_dim=3072,
-    ),
-    "large": ModelSize(
-        hidden_dim=1024,
-        embedding_dim=1024,
-        num_layers=24,
-        num_heads=16,
-        intermediate_dim=4096,
-    ),
-}
+from keras_electra.models.sizes import GENERATOR_HIDDEN_FRACTIONS
+from keras_electra.models.sizes import MODEL_SIZES
+from keras_electra.models.sizes import ModelSize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,7 +159,7 @@ PRETRAINING_RECIPES = {
         warmup_steps=30,
         num_train_steps=300,
         mask_probability=0.15,
-        generator_hidden_fraction=0.25,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["tiny"],
     ),
     "small": PretrainingRecipe(
         name="small",
@@ -261,7 +170,7 @@ PRETRAINING_RECIPES = {
         warmup_steps=10_000,
         num_train_steps=1_000_000,
         mask_probability=0.15,
-        generator_hidden_fraction=0.25,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["small"],
     ),
     "base": PretrainingRecipe(
         name="base",
@@ -272,7 +181,7 @@ PRETRAINING_RECIPES = {
         warmup_steps=10_000,
         num_train_steps=766_000,
         mask_probability=0.15,
-        generator_hidden_fraction=1 / 3,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["base"],
     ),
     "large": PretrainingRecipe(
         name="large",
@@ -283,7 +192,7 @@ PRETRAINING_RECIPES = {
         warmup_steps=10_000,
         num_train_steps=400_000,
         mask_probability=0.25,
-        generator_hidden_fraction=0.25,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["large"],
     ),
 }
 
@@ -394,11 +303,22 @@ FINETUNING_TASKS = {
     "chunk": (3.0, 256),
 }
 
+def _glue_aliases():
+    """GLUE names and spellings -> the original's names (`"sst-2"` -> `"sst"`)."""
+    from keras_electra.data.glue import GLUE_TASKS
+    from keras_electra.data.glue import original_task_name
+    from keras_electra.data.glue import TASK_ALIASES as GLUE_ALIASES
+
+    aliases = {}
+    for name in (*GLUE_TASKS, *GLUE_ALIASES):
+        original = original_task_name(name)
+        if original != name and original in FINETUNING_TASKS:
+            aliases[name] = original
+    return aliases
+
+
 TASK_ALIASES = {
-    "sst2": "sst",
-    "sst-2": "sst",
-    "stsb": "sts",
-    "sts-b": "sts",
+    **_glue_aliases(),
     "squad2": "squad",
     "squadv2": "squad",
     "squad1": "squadv1",
