@@ -173,16 +173,12 @@ def get_backbone_weights(backbone):
     """Reads a backbone into canonical numpy arrays (attention kernels flattened)."""
     import keras
 
+    specs = backbone_variable_specs(backbone.num_layers, backbone.embeddings_projection is not None)
+    table = backbone_variable_table(backbone)
     weights = {}
-    for name, variable in backbone_variable_table(backbone).items():
-        value = keras.ops.convert_to_numpy(variable).astype("float32")
-        if name.endswith("attention/output/dense/kernel") and value.ndim == 3:
-            value = value.reshape(-1, value.shape[-1])
-        elif "/attention/self/" in name and value.ndim == 3:
-            value = value.reshape(value.shape[0], -1)
-        elif "/attention/self/" in name and value.ndim == 2:
-            value = value.reshape(-1)
-        weights[name] = value
+    for name, _, spec in specs:
+        value = keras.ops.convert_to_numpy(table[name]).astype("float32")
+        weights[name] = spec.checkpoint_value(value)
     return weights
 
 

@@ -29,6 +29,10 @@ class CanonicalVariable:
             when the whole variable is replicated.
         attributes: the attribute chain from the layer to the variable,
             e.g. `("_self_attention_layer", "_query_dense", "kernel")`.
+        heads_axis: for a per-head Keras variable, the axis holding the
+            heads; checkpoints (TF1, transformers) store it merged with the
+            next (head size) axis, e.g. `[hidden, heads, head_dim]` as
+            `[hidden, heads * head_dim]`. `None` when stored as in Keras.
     """
 
     name: str
@@ -36,12 +40,20 @@ class CanonicalVariable:
     shape: Callable
     layout: Optional[tuple]
     attributes: tuple
+    heads_axis: Optional[int] = None
 
     def get(self, layer):
         """The `keras.Variable` this describes, read from `layer`."""
         for attribute in self.attributes:
             layer = getattr(layer, attribute)
         return layer
+
+    def checkpoint_value(self, value):
+        """`value` (a numpy array in Keras' shape) in its checkpoint shape."""
+        if self.heads_axis is None:
+            return value
+        k = self.heads_axis
+        return value.reshape(value.shape[:k] + (-1,) + value.shape[k + 2:])
 
 
 def collect_variables(layer, variables, prefix=""):

@@ -22,13 +22,14 @@ def _heads(c):
     return (c["num_heads"], c["hidden_dim"] // c["num_heads"])
 
 
-def _dense(name, path, attributes, kernel_shape, bias_shape, kernel_layout, bias_layout):
+def _dense(name, path, attributes, kernel_shape, bias_shape, kernel_layout, bias_layout,
+           kernel_heads_axis=None, bias_heads_axis=None):
     """Kernel and bias descriptions of one dense sublayer."""
     return (
         CanonicalVariable(f"{name}/kernel", f"{path}/kernel", kernel_shape,
-                          kernel_layout, attributes + ("kernel",)),
+                          kernel_layout, attributes + ("kernel",), kernel_heads_axis),
         CanonicalVariable(f"{name}/bias", f"{path}/bias", bias_shape,
-                          bias_layout, attributes + ("bias",)),
+                          bias_layout, attributes + ("bias",), bias_heads_axis),
     )
 
 
@@ -50,13 +51,14 @@ ENCODER_LAYER_VARIABLES = (
             f"attention/self/{p}", f"self_attention_layer/{p}",
             ("_self_attention_layer", f"_{p}_dense"),
             lambda c: _hidden(c) + _heads(c), _heads,
-            (None, "model", None), ("model", None),
+            (None, "model", None), ("model", None), kernel_heads_axis=1, bias_heads_axis=0,
         )
     )
     + _dense(
         "attention/output/dense", "self_attention_layer/attention_output",
         ("_self_attention_layer", "_output_dense"),
         lambda c: _heads(c) + _hidden(c), _hidden, ("model", None, None), None,
+        kernel_heads_axis=0,
     )
     + _layer_norm("attention/output/LayerNorm", "self_attention_layer_norm",
                   "_self_attention_layer_norm")

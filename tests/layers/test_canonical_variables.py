@@ -54,6 +54,12 @@ def test_conversion_covers_every_variable(name):
     source = ElectraBackbone(**config)
     weights = w.get_backbone_weights(source)
     assert set(weights) == set(source.canonical_variables())
+    # Checkpoints hold attention per-head variables flat, as the original does.
+    hidden = config["hidden_dim"]
+    for name in ("attention/self/query/kernel", "attention/output/dense/kernel"):
+        assert weights["encoder/layer_1/" + name].shape == (hidden, hidden)
+    assert weights["encoder/layer_1/attention/self/value/bias"].shape == (hidden,)
+    assert all(value.ndim <= 2 for value in weights.values())
     target = ElectraBackbone(**config)
     assigned = w.set_backbone_weights(target, weights)
     assert len(assigned) == len(target.weights)
