@@ -22,7 +22,6 @@ from keras_electra.convert.weights import canonical_names
 from keras_electra.convert.weights import check_names
 from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import extract_named
-from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
 from keras_electra.errors import ElectraError
 

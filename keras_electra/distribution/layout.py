@@ -22,7 +22,6 @@ from keras_electra.models.backbone import BACKBONE_PARTS
 _PREFIX = r"(?:.*/)?"
 
 
-
 def _layout_rules():
     """`(path regex without prefix, axes)` of every sharded backbone variable.
 

@@ -37,6 +37,7 @@ EMBEDDING_VARIABLES = (
     for w in ("gamma", "beta")
 )
 
+
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraEmbedding(keras.layers.Layer):
     """Token, position and segment embeddings, summed, normalised and dropped out.
