@@ -20,6 +20,9 @@ import os
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import set_backbone_weights
+from keras_electra.layers.canonical import collect_variables
+from keras_electra.layers.encoder_layer import encoder_layer_variables
+from keras_electra.models.backbone import PROJECTION_VARIABLES
 
 logger = logging.getLogger("keras_electra.convert")
 
@@ -27,7 +30,12 @@ DROPPED_LAYERS = ("pooled_dense",)
 
 
 def hub_variable_table(hub_backbone):
-    """Maps canonical names to the variables of a keras-hub `ElectraBackbone`."""
+    """Maps canonical names to the variables of a keras-hub `ElectraBackbone`.
+
+    Its embeddings live on differently named layers (mapped here); the
+    projection and the Transformer layers have ours' sublayers and publish
+    their variables through the same descriptions.
+    """
     get = hub_backbone.get_layer
     table = {
         "embeddings/word_embeddings": get("token_embedding").embeddings,
@@ -37,26 +45,11 @@ def hub_variable_table(hub_backbone):
         "embeddings/LayerNorm/beta": get("embeddings_layer_norm").beta,
     }
     if hub_backbone.hidden_dim != hub_backbone.embedding_dim:
-        table["embeddings_project/kernel"] = get("embeddings_projection").kernel
-        table["embeddings_project/bias"] = get("embeddings_projection").bias
+        table.update(collect_variables(
+            get("embeddings_projection"), PROJECTION_VARIABLES, "embeddings_project/"
+        ))
     for i in range(hub_backbone.num_layers):
-        layer = get(f"transformer_layer_{i}")
-        att = layer._self_attention_layer
-        p = f"encoder/layer_{i}/"
-        for name, dense in (("query", att._query_dense), ("key", att._key_dense),
-                            ("value", att._value_dense)):
-            table[p + f"attention/self/{name}/kernel"] = dense.kernel
-            table[p + f"attention/self/{name}/bias"] = dense.bias
-        table[p + "attention/output/dense/kernel"] = att._output_dense.kernel
-        table[p + "attention/output/dense/bias"] = att._output_dense.bias
-        table[p + "attention/output/LayerNorm/gamma"] = layer._self_attention_layer_norm.gamma
-        table[p + "attention/output/LayerNorm/beta"] = layer._self_attention_layer_norm.beta
-        table[p + "intermediate/dense/kernel"] = layer._feedforward_intermediate_dense.kernel
-        table[p + "intermediate/dense/bias"] = layer._feedforward_intermediate_dense.bias
-        table[p + "output/dense/kernel"] = layer._feedforward_output_dense.kernel
-        table[p + "output/dense/bias"] = layer._feedforward_output_dense.bias
-        table[p + "output/LayerNorm/gamma"] = layer._feedforward_layer_norm.gamma
-        table[p + "output/LayerNorm/beta"] = layer._feedforward_layer_norm.beta
+        table.update(encoder_layer_variables(get(f"transformer_layer_{i}"), f"encoder/layer_{i}/"))
     return table
 
 

@@ -22,7 +22,6 @@ from keras_electra.convert.weights import canonical_names
 from keras_electra.convert.weights import check_names
 from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import extract_named
-from keras_electra.convert.weights import layer_prefix
 from keras_electra.convert.weights import set_backbone_weights
 from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
 from keras_electra.convert.transformers_config import HIDDEN_ACT
@@ -65,35 +64,28 @@ def _transpose(x):
     return np.transpose(x)
 
 
-# HF name suffixes of one encoder layer, keyed by the canonical suffix.
-# `True` marks a torch Linear weight (stored [out, in]) that is transposed.
-_LAYER_TABLE = {
-    "attention/self/query/kernel": ("attention.self.query.weight", True),
-    "attention/self/query/bias": ("attention.self.query.bias", False),
-    "attention/self/key/kernel": ("attention.self.key.weight", True),
-    "attention/self/key/bias": ("attention.self.key.bias", False),
-    "attention/self/value/kernel": ("attention.self.value.weight", True),
-    "attention/self/value/bias": ("attention.self.value.bias", False),
-    "attention/output/dense/kernel": ("attention.output.dense.weight", True),
-    "attention/output/dense/bias": ("attention.output.dense.bias", False),
-    "attention/output/LayerNorm/gamma": ("attention.output.LayerNorm.{gamma}", False),
-    "attention/output/LayerNorm/beta": ("attention.output.LayerNorm.{beta}", False),
-    "intermediate/dense/kernel": ("intermediate.dense.weight", True),
-    "intermediate/dense/bias": ("intermediate.dense.bias", False),
-    "output/dense/kernel": ("output.dense.weight", True),
-    "output/dense/bias": ("output.dense.bias", False),
-    "output/LayerNorm/gamma": ("output.LayerNorm.{gamma}", False),
-    "output/LayerNorm/beta": ("output.LayerNorm.{beta}", False),
-}
-_EMBEDDING_TABLE = {
-    "embeddings/word_embeddings": ("embeddings.word_embeddings.weight", False),
-    "embeddings/position_embeddings": ("embeddings.position_embeddings.weight", False),
-    "embeddings/token_type_embeddings": ("embeddings.token_type_embeddings.weight", False),
-    "embeddings/LayerNorm/gamma": ("embeddings.LayerNorm.{gamma}", False),
-    "embeddings/LayerNorm/beta": ("embeddings.LayerNorm.{beta}", False),
-    "embeddings_project/kernel": ("embeddings_project.weight", True),
-    "embeddings_project/bias": ("embeddings_project.bias", False),
-}
+def _transformers_name(canonical):
+    """The transformers name of a canonical (TF1) one, and whether it is transposed.
+
+    transformers keeps the original names, dot-separated: a dense `kernel` is
+    a torch Linear `weight` (stored `[out, in]`, so transposed), a LayerNorm's
+    `gamma`/`beta` are filled in by `backbone_name_table`, and an embedding
+    table gets `.weight`. So the backbone's table follows the layers'
+    published names; encoder layers are `encoder.layer.{i}.` there.
+    """
+    scope, _, last = canonical.rpartition("/")
+    if scope.startswith("encoder/layer_"):
+        i, scope = scope[len("encoder/layer_"):].split("/", 1)
+        scope = f"encoder/layer/{i}/{scope}"
+    scope = scope.replace("/", ".")
+    if last == "kernel":
+        return f"{scope}.weight", True
+    if last == "bias":
+        return f"{scope}.bias", False
+    if last in ("gamma", "beta"):  # "{gamma}": LayerNorm names differ between checkpoints
+        return f"{scope}.{{{last}}}", False
+    return f"{scope}.{last}.weight", False
+
 
 # Head tables: canonical (TF1-style) head name -> (HF name, transform).
 HEAD_TABLES = {
@@ -133,12 +125,7 @@ def backbone_name_table(num_layers, has_projection, layer_norm=("weight", "bias"
     fmt = {"gamma": layer_norm[0], "beta": layer_norm[1]}
     table = {}
     for name in canonical_names(num_layers, has_projection):
-        if name.startswith("encoder/"):
-            i, suffix = name[len("encoder/layer_"):].split("/", 1)
-            hf, transposed = _LAYER_TABLE[suffix]
-            hf = f"encoder.layer.{i}." + hf
-        else:
-            hf, transposed = _EMBEDDING_TABLE[name]
+        hf, transposed = _transformers_name(name)
         table[name] = (hf.format(**fmt), transposed)
     return table
 

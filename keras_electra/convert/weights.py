@@ -9,36 +9,23 @@ converter only has to rename (and transpose) into this layout;
 `get_backbone_weights` reads a backbone back out for export.
 """
 
-from keras_electra.errors import ElectraError
 import logging
 
 import numpy as np
 
+from keras_electra.errors import ElectraError
+from keras_electra.layers.embedding import EMBEDDING_VARIABLES
+from keras_electra.layers.encoder_layer import ENCODER_LAYER_VARIABLES
+from keras_electra.models.backbone import PROJECTION_VARIABLES
+from keras_electra.models.backbone import backbone_variable_specs
+
 logger = logging.getLogger("keras_electra.convert")
 
-EMBEDDING_NAMES = (
-    "embeddings/word_embeddings",
-    "embeddings/position_embeddings",
-    "embeddings/token_type_embeddings",
-    "embeddings/LayerNorm/gamma",
-    "embeddings/LayerNorm/beta",
-)
-PROJECTION_NAMES = ("embeddings_project/kernel", "embeddings_project/bias")
+# Derived from the layers' published variables (`CanonicalVariable`).
+EMBEDDING_NAMES = tuple("embeddings/" + v.name for v in EMBEDDING_VARIABLES)
+PROJECTION_NAMES = tuple("embeddings_project/" + v.name for v in PROJECTION_VARIABLES)
 # Per-layer names, relative to `encoder/layer_{i}/`.
-LAYER_NAMES = tuple(
-    f"attention/self/{p}/{w}" for p in ("query", "key", "value") for w in ("kernel", "bias")
-) + (
-    "attention/output/dense/kernel",
-    "attention/output/dense/bias",
-    "attention/output/LayerNorm/gamma",
-    "attention/output/LayerNorm/beta",
-    "intermediate/dense/kernel",
-    "intermediate/dense/bias",
-    "output/dense/kernel",
-    "output/dense/bias",
-    "output/LayerNorm/gamma",
-    "output/LayerNorm/beta",
-)
+LAYER_NAMES = tuple(v.name for v in ENCODER_LAYER_VARIABLES)
 
 
 class ConversionError(ElectraError):
@@ -51,52 +38,12 @@ def layer_prefix(i):
 
 def canonical_names(num_layers, has_projection):
     """All canonical backbone names, in order."""
-    names = list(EMBEDDING_NAMES)
-    if has_projection:
-        names += list(PROJECTION_NAMES)
-    for i in range(num_layers):
-        names += [layer_prefix(i) + n for n in LAYER_NAMES]
-    return names
+    return [name for name, _, _ in backbone_variable_specs(num_layers, has_projection)]
 
 
 def backbone_variable_table(backbone):
     """Maps each canonical name to the backbone variable that holds it."""
-    e = backbone.embeddings
-    table = {
-        "embeddings/word_embeddings": e.token_embedding.embeddings,
-        "embeddings/position_embeddings": e.position_embedding.position_embeddings,
-        "embeddings/token_type_embeddings": e.segment_embedding.embeddings,
-        "embeddings/LayerNorm/gamma": e.layer_norm.gamma,
-        "embeddings/LayerNorm/beta": e.layer_norm.beta,
-    }
-    if backbone.embeddings_projection is not None:
-        table["embeddings_project/kernel"] = backbone.embeddings_projection.kernel
-        table["embeddings_project/bias"] = backbone.embeddings_projection.bias
-    for i, layer in enumerate(backbone.transformer_layers):
-        p = layer_prefix(i)
-        att = layer._self_attention_layer
-        for name, dense in (
-            ("query", att._query_dense),
-            ("key", att._key_dense),
-            ("value", att._value_dense),
-        ):
-            table[p + f"attention/self/{name}/kernel"] = dense.kernel
-            table[p + f"attention/self/{name}/bias"] = dense.bias
-        table[p + "attention/output/dense/kernel"] = att._output_dense.kernel
-        table[p + "attention/output/dense/bias"] = att._output_dense.bias
-        for ours, theirs in (
-            (layer._self_attention_layer_norm, "attention/output/LayerNorm"),
-            (layer._feedforward_layer_norm, "output/LayerNorm"),
-        ):
-            table[p + theirs + "/gamma"] = ours.gamma
-            table[p + theirs + "/beta"] = ours.beta
-        for ours, theirs in (
-            (layer._feedforward_intermediate_dense, "intermediate/dense"),
-            (layer._feedforward_output_dense, "output/dense"),
-        ):
-            table[p + theirs + "/kernel"] = ours.kernel
-            table[p + theirs + "/bias"] = ours.bias
-    return table
+    return backbone.canonical_variables()
 
 
 def check_names(expected, given, source):
@@ -226,16 +173,12 @@ def get_backbone_weights(backbone):
     """Reads a backbone into canonical numpy arrays (attention kernels flattened)."""
     import keras
 
+    specs = backbone_variable_specs(backbone.num_layers, backbone.embeddings_projection is not None)
+    table = backbone_variable_table(backbone)
     weights = {}
-    for name, variable in backbone_variable_table(backbone).items():
-        value = keras.ops.convert_to_numpy(variable).astype("float32")
-        if name.endswith("attention/output/dense/kernel") and value.ndim == 3:
-            value = value.reshape(-1, value.shape[-1])
-        elif "/attention/self/" in name and value.ndim == 3:
-            value = value.reshape(value.shape[0], -1)
-        elif "/attention/self/" in name and value.ndim == 2:
-            value = value.reshape(-1)
-        weights[name] = value
+    for name, _, spec in specs:
+        value = keras.ops.convert_to_numpy(table[name]).astype("float32")
+        weights[name] = spec.checkpoint_value(value)
     return weights
 
 

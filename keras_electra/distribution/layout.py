@@ -16,26 +16,30 @@ import re
 
 import numpy as np
 
+from keras_electra.models.backbone import BACKBONE_PARTS
+
 # Any (possibly empty) chain of parent scopes before a backbone path.
 _PREFIX = r"(?:.*/)?"
 
+
+def _layout_rules():
+    """`(path regex without prefix, axes)` of every sharded backbone variable.
+
+    Read from the layers' published variables (`BACKBONE_PARTS`): each
+    `CanonicalVariable` with a `layout` gives one rule, `{i}` matching any
+    Transformer layer index.
+    """
+    rules = []
+    for _, path_scope, variables in BACKBONE_PARTS:
+        scope = re.escape(path_scope).replace(re.escape("{i}"), r"\d+")
+        for v in variables:
+            if v.layout is not None:
+                rules.append((scope + re.escape(v.path), v.layout))
+    return tuple(rules)
+
+
 # (path regex without prefix, axes). "model" is replaced by the model axis name.
-ELECTRA_LAYOUT_RULES = (
-    (r"embeddings/token_embedding/embeddings", (None, "model")),
-    (r"embeddings/position_embedding/embeddings", (None, "model")),
-    (r"embeddings/segment_embedding/embeddings", (None, "model")),
-    # (embedding_dim, hidden_dim): input dim follows the sharded tables.
-    (r"embeddings_projection/kernel", ("model", None)),
-    # (hidden, heads, head_dim) and (heads, head_dim): split over heads.
-    (r"transformer_layer_\d+/self_attention_layer/(?:query|key|value)/kernel", (None, "model", None)),
-    (r"transformer_layer_\d+/self_attention_layer/(?:query|key|value)/bias", ("model", None)),
-    # (heads, head_dim, hidden): row-parallel output projection.
-    (r"transformer_layer_\d+/self_attention_layer/attention_output/kernel", ("model", None, None)),
-    # (hidden, intermediate): column-parallel; (intermediate, hidden): row-parallel.
-    (r"transformer_layer_\d+/feedforward_intermediate_dense/kernel", (None, "model")),
-    (r"transformer_layer_\d+/feedforward_intermediate_dense/bias", ("model",)),
-    (r"transformer_layer_\d+/feedforward_output_dense/kernel", ("model", None)),
-)
+ELECTRA_LAYOUT_RULES = _layout_rules()
 
 
 def electra_layout_rules(model_axis="model"):
@@ -54,7 +58,7 @@ def electra_layout_rules(model_axis="model"):
     from keras_electra.distribution import electra_layout_rules
 
     rules = electra_layout_rules()
-    [axes for key, axes in rules.items() if "query" in key]  # [(None, 'model', None)]
+    [axes for key, axes in rules.items() if "query/kernel" in key]  # [(None, 'model', None)]
     ```
     """
     return {

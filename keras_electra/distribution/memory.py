@@ -21,6 +21,7 @@ import numpy as np
 
 from keras_electra.distribution.layout import layout_for_path
 from keras_electra.distribution.layout import shard_shape
+from keras_electra.models.backbone import backbone_variable_specs
 from keras_electra.models.sizes import MODEL_SIZES
 from keras_electra.models.sizes import ORIGINAL_MAX_SEQUENCE_LENGTH
 from keras_electra.models.sizes import ORIGINAL_VOCABULARY_SIZE
@@ -51,6 +52,9 @@ def _config(size_or_config, sizes=ELECTRA_SIZES):
 def electra_variable_shapes(size_or_config, prefix="", include_embeddings=True):
     """`{variable path: shape}` of an ElectraBackbone, without building it.
 
+    Paths and shapes come from the layers' published variables
+    (`keras_electra.models.backbone.backbone_variable_specs`).
+
     Args:
         size_or_config: `"small"`, `"base"`, `"large"` or a dict of
             ElectraBackbone arguments.
@@ -67,36 +71,10 @@ def electra_variable_shapes(size_or_config, prefix="", include_embeddings=True):
     ```
     """
     c = _config(size_or_config)
-    v, e, h, i = c["vocabulary_size"], c["embedding_dim"], c["hidden_dim"], c["intermediate_dim"]
-    heads = c["num_heads"]
-    d = h // heads
-    shapes = {}
-    if include_embeddings:
-        shapes.update({
-            "embeddings/token_embedding/embeddings": (v, e),
-            "embeddings/position_embedding/embeddings": (c["max_sequence_length"], e),
-            "embeddings/segment_embedding/embeddings": (c["num_segments"], e),
-            "embeddings/layer_norm/gamma": (e,),
-            "embeddings/layer_norm/beta": (e,),
-        })
-    if e != h:
-        shapes["embeddings_projection/kernel"] = (e, h)
-        shapes["embeddings_projection/bias"] = (h,)
-    for n in range(c["num_layers"]):
-        p = f"transformer_layer_{n}/"
-        for name in ("query", "key", "value"):
-            shapes[f"{p}self_attention_layer/{name}/kernel"] = (h, heads, d)
-            shapes[f"{p}self_attention_layer/{name}/bias"] = (heads, d)
-        shapes[f"{p}self_attention_layer/attention_output/kernel"] = (heads, d, h)
-        shapes[f"{p}self_attention_layer/attention_output/bias"] = (h,)
-        for norm in ("self_attention_layer_norm", "feedforward_layer_norm"):
-            shapes[f"{p}{norm}/gamma"] = (h,)
-            shapes[f"{p}{norm}/beta"] = (h,)
-        shapes[f"{p}feedforward_intermediate_dense/kernel"] = (h, i)
-        shapes[f"{p}feedforward_intermediate_dense/bias"] = (i,)
-        shapes[f"{p}feedforward_output_dense/kernel"] = (i, h)
-        shapes[f"{p}feedforward_output_dense/bias"] = (h,)
-    return {prefix + k: s for k, s in shapes.items()}
+    specs = backbone_variable_specs(
+        c["num_layers"], c["embedding_dim"] != c["hidden_dim"], include_embeddings
+    )
+    return {prefix + path: tuple(v.shape(c)) for _, path, v in specs}
 
 
 def pretrainer_variable_shapes(size):

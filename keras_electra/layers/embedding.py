@@ -4,6 +4,8 @@ import keras
 from keras.layers import ReversibleEmbedding
 from keras_hub.layers import PositionEmbedding
 
+from keras_electra.layers.canonical import CanonicalVariable
+from keras_electra.layers.canonical import collect_variables
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 
@@ -11,6 +13,29 @@ from keras_electra.layers.direct_calls import can_call_directly
 def electra_kernel_initializer(stddev=0.02):
     """The initializer of every ELECTRA kernel and embedding table."""
     return keras.initializers.TruncatedNormal(stddev=stddev)
+
+
+def _table(name, layer, attribute, rows):
+    # Tables are split over their embedding dimension: 30522 rows do not
+    # divide evenly over 4 or 8 devices.
+    return CanonicalVariable(
+        name, f"{layer}/embeddings", lambda c: (c[rows], c["embedding_dim"]),
+        (None, "model"), (layer, attribute),
+    )
+
+
+# The variables of `ElectraEmbedding`, in the original's (TF1) order; names are
+# relative to its `embeddings/` scope.
+EMBEDDING_VARIABLES = (
+    _table("word_embeddings", "token_embedding", "embeddings", "vocabulary_size"),
+    _table("position_embeddings", "position_embedding", "position_embeddings",
+           "max_sequence_length"),
+    _table("token_type_embeddings", "segment_embedding", "embeddings", "num_segments"),
+) + tuple(
+    CanonicalVariable(f"LayerNorm/{w}", f"layer_norm/{w}",
+                      lambda c: (c["embedding_dim"],), None, ("layer_norm", w))
+    for w in ("gamma", "beta")
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -129,6 +154,14 @@ class ElectraEmbedding(keras.layers.Layer):
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.embedding_dim,)
+
+    def canonical_variables(self, prefix=""):
+        """`{canonical name: keras.Variable}`, names as in `EMBEDDING_VARIABLES`.
+
+        Args:
+            prefix: canonical scope before each name, e.g. `"embeddings/"`.
+        """
+        return collect_variables(self, EMBEDDING_VARIABLES, prefix)
 
     def get_config(self):
         config = super().get_config()

@@ -5,11 +5,88 @@ from keras import ops
 from keras_hub.layers import TransformerEncoder
 
 from keras_electra.config import attention_implementation
+from keras_electra.layers.canonical import CanonicalVariable
+from keras_electra.layers.canonical import collect_variables
 from keras_electra.layers.direct_calls import call_directly
 from keras_electra.layers.direct_calls import can_call_directly
 from keras_electra.layers.dropout import apply_dropout
 from keras_electra.layers.random_noise import draws_from_global_torch_rng
 from keras_electra.utils.private_api import merge_padding_and_attention_mask
+
+
+def _hidden(c):
+    return (c["hidden_dim"],)
+
+
+def _heads(c):
+    return (c["num_heads"], c["hidden_dim"] // c["num_heads"])
+
+
+def _dense(name, path, attributes, kernel_shape, bias_shape, kernel_layout, bias_layout,
+           kernel_heads_axis=None, bias_heads_axis=None):
+    """Kernel and bias descriptions of one dense sublayer."""
+    return (
+        CanonicalVariable(f"{name}/kernel", f"{path}/kernel", kernel_shape,
+                          kernel_layout, attributes + ("kernel",), kernel_heads_axis),
+        CanonicalVariable(f"{name}/bias", f"{path}/bias", bias_shape,
+                          bias_layout, attributes + ("bias",), bias_heads_axis),
+    )
+
+
+def _layer_norm(name, path, attribute):
+    """Gamma and beta descriptions of one LayerNorm (replicated)."""
+    return tuple(
+        CanonicalVariable(f"{name}/{w}", f"{path}/{w}", _hidden, None, (attribute, w))
+        for w in ("gamma", "beta")
+    )
+
+
+# The variables of a Transformer layer, in the original's (TF1) order. Attention
+# is split over heads, the feed-forward block over its inner width (Megatron).
+ENCODER_LAYER_VARIABLES = (
+    tuple(
+        v
+        for p in ("query", "key", "value")
+        for v in _dense(
+            f"attention/self/{p}", f"self_attention_layer/{p}",
+            ("_self_attention_layer", f"_{p}_dense"),
+            lambda c: _hidden(c) + _heads(c), _heads,
+            (None, "model", None), ("model", None), kernel_heads_axis=1, bias_heads_axis=0,
+        )
+    )
+    + _dense(
+        "attention/output/dense", "self_attention_layer/attention_output",
+        ("_self_attention_layer", "_output_dense"),
+        lambda c: _heads(c) + _hidden(c), _hidden, ("model", None, None), None,
+        kernel_heads_axis=0,
+    )
+    + _layer_norm("attention/output/LayerNorm", "self_attention_layer_norm",
+                  "_self_attention_layer_norm")
+    + _dense(
+        "intermediate/dense", "feedforward_intermediate_dense",
+        ("_feedforward_intermediate_dense",),
+        lambda c: (c["hidden_dim"], c["intermediate_dim"]),
+        lambda c: (c["intermediate_dim"],), (None, "model"), ("model",),
+    )
+    + _dense(
+        "output/dense", "feedforward_output_dense", ("_feedforward_output_dense",),
+        lambda c: (c["intermediate_dim"], c["hidden_dim"]), _hidden, ("model", None), None,
+    )
+    + _layer_norm("output/LayerNorm", "feedforward_layer_norm", "_feedforward_layer_norm")
+)
+
+
+def encoder_layer_variables(layer, prefix=""):
+    """`{canonical name: keras.Variable}` of a built Transformer layer.
+
+    Works on any keras-hub `TransformerEncoder` (so on keras-hub's own ELECTRA
+    too), which has the same sublayers as `ElectraEncoderLayer`.
+
+    Args:
+        layer: a built `keras_hub.layers.TransformerEncoder`.
+        prefix: canonical scope before each name, e.g. `"encoder/layer_0/"`.
+    """
+    return collect_variables(layer, ENCODER_LAYER_VARIABLES, prefix)
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -180,3 +257,16 @@ class ElectraEncoderLayer(TransformerEncoder):
             self._feedforward_intermediate_dense,
             self._feedforward_output_dense,
         )
+
+    def canonical_variables(self, prefix=""):
+        """`{canonical name: keras.Variable}`, names as in `ENCODER_LAYER_VARIABLES`.
+
+        Example:
+        ```python
+        import numpy as np
+        layer = ElectraEncoderLayer(num_heads=2, intermediate_dim=32)
+        layer(np.zeros((1, 5, 16), "float32"))
+        list(layer.canonical_variables())[0]  # 'attention/self/query/kernel'
+        ```
+        """
+        return encoder_layer_variables(self, prefix)

@@ -8,8 +8,12 @@ from keras_hub.models import Backbone
 
 from keras_electra.layers.attention_mask import ATTENTION_DIRECTIONS
 from keras_electra.layers.attention_mask import DirectionalAttentionMask
+from keras_electra.layers.canonical import CanonicalVariable
+from keras_electra.layers.canonical import collect_variables
+from keras_electra.layers.embedding import EMBEDDING_VARIABLES
 from keras_electra.layers.embedding import ElectraEmbedding
 from keras_electra.layers.embedding import electra_kernel_initializer
+from keras_electra.layers.encoder_layer import ENCODER_LAYER_VARIABLES
 from keras_electra.layers.encoder_layer import ElectraEncoderLayer
 from keras_electra.models.direct_functional import DirectFunctional
 from keras_electra.errors import ElectraError
@@ -38,6 +42,49 @@ BASE_CONFIG_FIELDS = ("name", "trainable", "dtype")
 REQUIRED_CONFIG_FIELDS = (
     "vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim"
 )
+
+
+# The embeddings projection (`embedding_dim != hidden_dim` only); its input
+# dimension follows the tables, which are split over the embedding dimension.
+PROJECTION_VARIABLES = (
+    CanonicalVariable("kernel", "kernel", lambda c: (c["embedding_dim"], c["hidden_dim"]),
+                      ("model", None), ("kernel",)),
+    CanonicalVariable("bias", "bias", lambda c: (c["hidden_dim"],), None, ("bias",)),
+)
+# The backbone's parts in canonical order: (canonical scope, Keras layer path,
+# variables). `{i}` stands for a Transformer layer's index.
+BACKBONE_PARTS = (
+    ("embeddings/", "embeddings/", EMBEDDING_VARIABLES),
+    ("embeddings_project/", "embeddings_projection/", PROJECTION_VARIABLES),
+    ("encoder/layer_{i}/", "transformer_layer_{i}/", ENCODER_LAYER_VARIABLES),
+)
+
+
+def backbone_variable_specs(num_layers, has_projection, include_embeddings=True):
+    """`[(canonical name, Keras path, CanonicalVariable)]` of a backbone, unbuilt.
+
+    Args:
+        num_layers: number of Transformer layers.
+        has_projection: whether `embedding_dim != hidden_dim`.
+        include_embeddings: False for a backbone reusing another's tables
+            (its `embedding_layer`), whose paths are the owner's.
+
+    Returns:
+        The list, in canonical order (that of `ElectraBackbone.canonical_variables`).
+    """
+    specs = []
+    for canonical_scope, path_scope, variables in BACKBONE_PARTS:
+        if canonical_scope == "embeddings/" and not include_embeddings:
+            continue
+        if canonical_scope == "embeddings_project/" and not has_projection:
+            continue
+        indices = range(num_layers) if "{i}" in canonical_scope else (None,)
+        for i in indices:
+            for v in variables:
+                specs.append(
+                    (canonical_scope.format(i=i) + v.name, path_scope.format(i=i) + v.path, v)
+                )
+    return specs
 
 
 def config_problem(config):
@@ -302,6 +349,30 @@ class ElectraBackbone(DirectFunctional, HostInputChecks, Backbone):
         # The table lives in `self.embeddings`; keras-hub's base sets None.
         if value is not None:
             raise AttributeError("Set the token table via `embedding_layer`.")
+
+    def canonical_variables(self):
+        """`{canonical name: keras.Variable}` of every backbone variable.
+
+        Names are the original google-research/electra ones without the model
+        scope (`embeddings/word_embeddings`, `encoder/layer_0/attention/self/query/kernel`),
+        in the order of `backbone_variable_specs`; every converter maps to and
+        from this table.
+
+        Example:
+        ```python
+        backbone = ElectraBackbone(vocabulary_size=30, num_layers=1, num_heads=2,
+                                   hidden_dim=16, intermediate_dim=32)
+        backbone.canonical_variables()["embeddings/word_embeddings"].shape  # (30, 16)
+        ```
+        """
+        table = self.embeddings.canonical_variables("embeddings/")
+        if self.embeddings_projection is not None:
+            table.update(collect_variables(
+                self.embeddings_projection, PROJECTION_VARIABLES, "embeddings_project/"
+            ))
+        for i, layer in enumerate(self.transformer_layers):
+            table.update(layer.canonical_variables(f"encoder/layer_{i}/"))
+        return table
 
     def get_config(self):
         config = super().get_config()
