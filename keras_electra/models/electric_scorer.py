@@ -17,7 +17,7 @@ from keras_electra.tasks.task import ElectraTask
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectricScorer(ElectraTask):
+class ElectricScorer(ElectraTask, Task):
     """Scores text with an Electric-trained discriminator in one forward pass.
 
     Electric (Clark et al. 2020b) trains the discriminator output `s_t` as an

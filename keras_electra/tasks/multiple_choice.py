@@ -2,6 +2,7 @@
 
 import keras
 from keras import ops
+from keras_hub.models import Task
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
@@ -41,7 +42,7 @@ class ChoiceUnflatten(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoice(ElectraTask):
+class ElectraMultipleChoice(ElectraTask, Task):
     """Multiple choice with transformers' `ElectraForMultipleChoice` head.
 
     Every (context, choice) pair goes through the backbone; the

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 from keras import ops
+from keras_hub.models import Task
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.layers.span_head import ElectraSpanHead
@@ -17,7 +18,7 @@ LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswerer(ElectraTask):
+class ElectraQuestionAnswerer(ElectraTask, Task):
     """An ELECTRA backbone with a span-extraction head.
 
     Heads:

@@ -1,7 +1,6 @@
 """ElectraTask: the base class of every ELECTRA task model."""
 
 import keras
-from keras_hub.models import Task
 
 from keras_electra.models.direct_functional import DirectFunctional
 from keras_electra.tasks.array_inputs import ArrayInputs
@@ -9,16 +8,22 @@ from keras_electra.tasks.labels import check_class_labels
 from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
-class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
-    """A keras-hub `Task` with ELECTRA's mixins, compile defaults and label checks.
+class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
+    """The base of ELECTRA's tasks: mixins, compile defaults and label checks.
 
-    The mixins come in the order they need, before the keras-hub base:
+    A task model lists it first, then its keras-hub base:
+    `class ElectraTextClassifier(ElectraTask, TextClassifier)`,
+    `class ElectraTokenClassifier(ElectraTask, Task)`. The MRO then puts the
+    mixins, in the order they need, before the keras-hub base:
     `DirectFunctional` (lean eager calls), `ArrayInputs` (arrays skip the
     input pipeline; id inputs are checked), `DenseSparseGradients` (the
-    compiled optimizer densifies sparse gradients). A task that needs a more
-    specific keras-hub base lists it after this class, e.g.
-    `class ElectraTextClassifier(ElectraTask, TextClassifier)`; Python's MRO
-    then still puts the mixins first.
+    compiled optimizer densifies sparse gradients).
+
+    It does not subclass keras-hub's `Task` itself: with
+    `ElectraTextClassifier(ElectraTask, TextClassifier)` that would make a
+    diamond above `keras.Model`, and Keras' swap of `Model` for `Functional`
+    in the bases, on the first functional construction, fails on diamonds
+    ("a __bases__ item causes an inheritance cycle").
 
     What a subclass provides:
 
@@ -35,11 +40,11 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
 
     Example:
     ```python
-    class MyTagger(ElectraTask):
+    class MyTagger(ElectraTask, keras_hub.models.Task):
         def __init__(self, backbone, num_classes, preprocessor=None, **kwargs):
+            self.num_classes = num_classes
             self.backbone = backbone
             self.preprocessor = preprocessor
-            self.num_classes = num_classes
             inputs = backbone.input
             outputs = keras.layers.Dense(num_classes)(
                 backbone(inputs)["sequence_output"]

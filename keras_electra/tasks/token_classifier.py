@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+from keras_hub.models import Task
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
@@ -12,7 +13,7 @@ from keras_electra.tasks.token_classifier_preprocessor import (
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifier(ElectraTask):
+class ElectraTokenClassifier(ElectraTask, Task):
     """An ELECTRA discriminator with a per-token classification head (tagging).
 
     As google-research/electra's tagging tasks (chunking, NER): a dense layer
