@@ -132,7 +132,7 @@ def test_label_checks():
         choice.check_labels(np.array([2]))
 
 
-class _Tagger(ElectraTask, Task):
+class Tagger(ElectraTask, Task):
     """The docstring's minimal subclass: config first, one hook for labels."""
 
     def __init__(self, backbone, num_classes, preprocessor=None, **kwargs):
@@ -149,7 +149,7 @@ class _Tagger(ElectraTask, Task):
 
 
 def test_a_subclass_gets_defaults_and_label_checks_in_fit_and_evaluate():
-    tagger = _Tagger(backbone(), num_classes=3)
+    tagger = Tagger(backbone(), num_classes=3)
     assert tagger.compiled
     assert float(tagger.optimizer.inner_optimizer.learning_rate) == pytest.approx(1e-4)
     x = tiny_inputs(batch_size=2)
