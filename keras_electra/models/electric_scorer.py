@@ -10,16 +10,14 @@ from keras_hub.models import Task
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.tasks.task import ElectraTask
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectricScorer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
+class ElectricScorer(ElectraTask, Task):
     """Scores text with an Electric-trained discriminator in one forward pass.
 
     Electric (Clark et al. 2020b) trains the discriminator output `s_t` as an
@@ -45,6 +43,8 @@ class ElectricScorer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
+    # Scoring only: Keras' plain defaults (RMSprop, no loss), not fine-tuning.
+    compile = Task.compile
 
     def __init__(self, backbone, preprocessor=None, cls_token_id=None, sep_token_id=None, **kwargs):
         tokenizer = getattr(preprocessor, "tokenizer", None)
@@ -52,6 +52,10 @@ class ElectricScorer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
             cls_token_id = tokenizer.cls_token_id if tokenizer else 101
         if sep_token_id is None:
             sep_token_id = tokenizer.sep_token_id if tokenizer else 102
+        # === Config === (before `super().__init__`, which compiles)
+        self.cls_token_id = cls_token_id
+        self.sep_token_id = sep_token_id
+
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -67,10 +71,6 @@ class ElectricScorer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
         hidden = backbone(inputs)["sequence_output"]
         outputs = self.discriminator_head(hidden)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-
-        # === Config ===
-        self.cls_token_id = cls_token_id
-        self.sep_token_id = sep_token_id
 
     def token_mask(self, token_ids, padding_mask):
         """1 for real tokens (not [CLS], [SEP] or padding), else 0."""

@@ -11,10 +11,8 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.tokenizer import ElectraTokenizer
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.tasks.task import ElectraTask
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -59,7 +57,7 @@ class ElectraMaskedLMPreprocessor(MaskedLMPreprocessor):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, MaskedLM):
+class ElectraMaskedLM(ElectraTask, MaskedLM):
     """An ELECTRA generator: `ElectraBackbone` plus the tied masked-LM head.
 
     Inputs: `token_ids`, `padding_mask` and `mask_positions` (`[B, P]`);
@@ -86,6 +84,9 @@ class ElectraMaskedLM(DirectFunctional, ArrayInputs, DenseSparseGradients, Maske
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMaskedLMPreprocessor
+    # keras-hub's masked-LM defaults: Adam 5e-5, cross-entropy on logits,
+    # accuracy weighted to the masked positions.
+    compile = MaskedLM.compile
 
     def __init__(self, backbone, preprocessor=None, **kwargs):
         # === Layers ===

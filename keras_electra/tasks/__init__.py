@@ -15,3 +15,4 @@ from keras_electra.tasks.question_answerer_preprocessor import QAFeature
 from keras_electra.tasks.question_answerer_preprocessor import QAFeatures
 from keras_electra.tasks.squad_decoding import SquadPredictions
 from keras_electra.tasks.squad_decoding import decode_squad_predictions
+from keras_electra.tasks.task import ElectraTask

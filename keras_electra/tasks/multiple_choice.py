@@ -6,13 +6,10 @@ from keras_hub.models import Task
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
-from keras_electra.tasks.labels import check_class_labels
 from keras_electra.tasks.multiple_choice_preprocessor import (
     ElectraMultipleChoicePreprocessor,
 )
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.tasks.task import ElectraTask
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -45,7 +42,7 @@ class ChoiceUnflatten(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
+class ElectraMultipleChoice(ElectraTask, Task):
     """Multiple choice with transformers' `ElectraForMultipleChoice` head.
 
     Every (context, choice) pair goes through the backbone; the
@@ -75,6 +72,7 @@ class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients,
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMultipleChoicePreprocessor
+    label_name = "choice labels"
 
     def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1, **kwargs):
         if not isinstance(num_choices, int) or num_choices < 2:
@@ -86,6 +84,10 @@ class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients,
             )
         initializer = electra_kernel_initializer(backbone.initializer_range)
         policy = backbone.dtype_policy
+
+        # === Config === (before `super().__init__`, which compiles)
+        self.num_choices = num_choices
+        self.dropout = dropout
 
         # === Layers ===
         self.backbone = backbone
@@ -115,14 +117,7 @@ class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients,
         x = self.sequence_summary(x)
         x = self.summary_dropout(x)
         outputs = self.choice_unflatten(self.classifier(x))
-        compile_now = kwargs.pop("compile", True)
-        super().__init__(inputs=inputs, outputs=outputs, compile=False, **kwargs)
-
-        # === Config ===
-        self.num_choices = num_choices
-        self.dropout = dropout
-        if compile_now:
-            self.compile()
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -147,39 +142,17 @@ class ElectraMultipleChoice(DirectFunctional, ArrayInputs, DenseSparseGradients,
             kwargs["preprocessor"] = preprocessor
         return load_task(cls, preset, load_weights=load_weights, **kwargs)
 
-    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Compiles with AdamW 1e-4 and layer-wise decay 0.8, softmax cross-entropy over choices."""
-        if optimizer == "auto":
-            from keras_electra.training.optimizers import create_optimizer
-
-            optimizer = create_optimizer(
-                learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,
-                global_clipnorm=1.0, layerwise_decay=0.8, model=self,
-            )
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    @property
+    def label_classes(self):
+        return self.num_choices
 
     def _host_preprocess(self, x, y=None, sample_weight=None):
+        # Text is packed on the host; labels are checked once packed.
         if not isinstance(x, dict) and self.preprocessor is not None:
             packed = self.preprocessor(x, y, sample_weight)
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(packed)
-        check_class_labels(y, self.num_choices, name="choice labels")
+        self.check_labels(y)
         return x, y, sample_weight
-
-    def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
-        return super().fit(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
-
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
-        return super().evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
-
-    def predict(self, x=None, batch_size=None, **kwargs):
-        x, _, _ = self._host_preprocess(x)
-        return super().predict(x, batch_size=batch_size, **kwargs)
 
     def get_config(self):
         config = super().get_config()

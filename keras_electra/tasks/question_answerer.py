@@ -8,19 +8,17 @@ from keras_hub.models import Task
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.layers.span_head import ElectraSpanHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.tasks.question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.tasks.task import ElectraTask
 
 HEADS = ("original", "hf")
 LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
+class ElectraQuestionAnswerer(ElectraTask, Task):
     """An ELECTRA backbone with a span-extraction head.
 
     Heads:
@@ -76,6 +74,13 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
             raise ValueError(f"`head` must be one of {HEADS}. Received: {head!r}.")
         if beam_size < 1:
             raise ValueError(f"`beam_size` must be positive. Received: {beam_size}.")
+
+        # === Config === (before `super().__init__`, which compiles)
+        self.head = head
+        self.beam_size = beam_size
+        self.head_hidden_dim = head_hidden_dim
+        self.no_answer_loss_weight = no_answer_loss_weight
+
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -112,12 +117,6 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
             outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
-        # === Config ===
-        self.head = head
-        self.beam_size = beam_size
-        self.head_hidden_dim = head_hidden_dim
-        self.no_answer_loss_weight = no_answer_loss_weight
-
     def __call__(self, inputs, *args, **kwargs):
         # `start_positions` is optional: -1 means unknown.
         if (
@@ -151,9 +150,10 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
                 "ElectraQuestionAnswerer computes its own span loss; pass "
                 f"loss='auto'. Received: {loss!r}."
             )
-        if optimizer == "auto":
-            optimizer = keras.optimizers.AdamW(1e-4, weight_decay=0.01)
-        super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+        super().compile(optimizer, None, metrics=metrics, **kwargs)
+
+    def _auto_optimizer(self):
+        return keras.optimizers.AdamW(1e-4, weight_decay=0.01)
 
     def _with_starts(self, x, y=None):
         """Adds `start_positions` to a dict `x` for the original head.
@@ -176,6 +176,9 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
             return {**x, "start_positions": y["start_positions"]}
         return {**x, "start_positions": _unknown_starts(x["token_ids"])}
 
+    def _host_preprocess(self, x, y=None, sample_weight=None):
+        return self._with_starts(x, y), y, sample_weight
+
     def fit(self, x=None, y=None, *args, **kwargs):
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, tuple) and len(validation_data) >= 2:
@@ -183,13 +186,7 @@ class ElectraQuestionAnswerer(DirectFunctional, ArrayInputs, DenseSparseGradient
                 self._with_starts(validation_data[0], validation_data[1]),
                 *validation_data[1:],
             )
-        return super().fit(self._with_starts(x, y), y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        return super().evaluate(self._with_starts(x, y), y, *args, **kwargs)
-
-    def predict(self, x=None, *args, **kwargs):
-        return super().predict(self._with_starts(x), *args, **kwargs)
+        return super().fit(x, y, *args, **kwargs)
 
     def preprocess_samples(self, x, y=None, sample_weight=None):
         data = super().preprocess_samples(x, y, sample_weight)

@@ -5,19 +5,16 @@ from keras_hub.models import TextClassifier
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.preprocessing.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
-from keras_electra.tasks.labels import check_class_labels
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.tasks.task import ElectraTask
 
 HEAD_TYPES = ("original", "hf")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTextClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients, TextClassifier):
+class ElectraTextClassifier(ElectraTask, TextClassifier):
     """An ELECTRA discriminator with a classification or regression head on [CLS].
 
     Two heads:
@@ -81,6 +78,12 @@ class ElectraTextClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients,
         initializer = electra_kernel_initializer(backbone.initializer_range)
         policy = backbone.dtype_policy
 
+        # === Config === (before `super().__init__`, which compiles)
+        self.num_classes = num_classes
+        self.head = head
+        self.activation = keras.activations.get(activation)
+        self.dropout = dropout
+
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -116,16 +119,7 @@ class ElectraTextClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients,
             x = self.classifier_dense(x)
             x = self.classifier_dropout(x)
         outputs = self.output_dense(x)
-        compile_now = kwargs.pop("compile", True)
-        super().__init__(inputs=inputs, outputs=outputs, compile=False, **kwargs)
-
-        # === Config ===
-        self.num_classes = num_classes
-        self.head = head
-        self.activation = keras.activations.get(activation)
-        self.dropout = dropout
-        if compile_now:
-            self.compile()
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     @property
     def is_regression(self):
@@ -155,44 +149,27 @@ class ElectraTextClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients,
         num_train_steps)`. The loss is sparse categorical cross-entropy (MSE
         for `num_classes=1`); the metric accuracy (MSE for regression).
         """
-        if optimizer == "auto":
-            from keras_electra.training.optimizers import create_optimizer
+        super().compile(optimizer, loss, metrics=metrics, **kwargs)
 
-            optimizer = create_optimizer(
-                learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,
-                global_clipnorm=1.0, layerwise_decay=0.8, model=self,
-            )
-        if loss == "auto":
-            if self.is_regression:
-                loss = keras.losses.MeanSquaredError()
-            else:
-                from_logits = self.activation != keras.activations.softmax
-                loss = keras.losses.SparseCategoricalCrossentropy(from_logits)
-        if metrics == "auto":
-            if self.is_regression:
-                metrics = [keras.metrics.MeanSquaredError(name="mse")]
-            else:
-                metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        keras.Model.compile(
-            self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
-        )
+    def _auto_loss(self):
+        if self.is_regression:
+            return keras.losses.MeanSquaredError()
+        from_logits = self.activation != keras.activations.softmax
+        return keras.losses.SparseCategoricalCrossentropy(from_logits)
 
-    def check_labels(self, y, sample_weight=None):
-        """Raises `ValueError` on class ids outside `[0, num_classes)`."""
-        if not self.is_regression:
-            check_class_labels(y, self.num_classes, sample_weight)
+    def _auto_metrics(self):
+        if self.is_regression:
+            return [keras.metrics.MeanSquaredError(name="mse")]
+        return super()._auto_metrics()
+
+    @property
+    def label_classes(self):
+        return None if self.is_regression else self.num_classes
 
     def preprocess_samples(self, x, y=None, sample_weight=None):
+        # Labels in keras-hub's pipeline (datasets, text) are checked per batch.
         self.check_labels(y, sample_weight)
         return super().preprocess_samples(x, y, sample_weight)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self.check_labels(y, kwargs.get("sample_weight"))
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self.check_labels(y, kwargs.get("sample_weight"))
-        return super().evaluate(x, y, *args, **kwargs)
 
     def get_config(self):
         config = super().get_config()

@@ -6,17 +6,14 @@ from keras_hub.models import Task
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
-from keras_electra.tasks.array_inputs import ArrayInputs
-from keras_electra.tasks.labels import check_class_labels
+from keras_electra.tasks.task import ElectraTask
 from keras_electra.tasks.token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
 )
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
-class ElectraTokenClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients, Task):
+class ElectraTokenClassifier(ElectraTask, Task):
     """An ELECTRA discriminator with a per-token classification head (tagging).
 
     As google-research/electra's tagging tasks (chunking, NER): a dense layer
@@ -56,6 +53,10 @@ class ElectraTokenClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients
             )
         policy = backbone.dtype_policy
 
+        # === Config === (before `super().__init__`, which compiles)
+        self.num_classes = num_classes
+        self.dropout = dropout
+
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -74,14 +75,7 @@ class ElectraTokenClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients
         x = backbone(inputs)["sequence_output"]
         x = self.classifier_dropout(x)
         outputs = self.classifier(x)
-        compile_now = kwargs.pop("compile", True)
-        super().__init__(inputs=inputs, outputs=outputs, compile=False, **kwargs)
-
-        # === Config ===
-        self.num_classes = num_classes
-        self.dropout = dropout
-        if compile_now:
-            self.compile()
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -97,47 +91,30 @@ class ElectraTokenClassifier(DirectFunctional, ArrayInputs, DenseSparseGradients
         with layer-wise decay 0.8, sparse categorical cross-entropy on logits
         weighted to first wordpieces, and token accuracy on them.
         """
-        if optimizer == "auto":
-            from keras_electra.training.optimizers import create_optimizer
-
-            optimizer = create_optimizer(
-                learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,
-                global_clipnorm=1.0, layerwise_decay=0.8, model=self,
-            )
-        if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         if metrics == "auto":
-            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-            kwargs.setdefault("weighted_metrics", [])
-            kwargs["weighted_metrics"] = metrics
+            # Weighted: only first wordpieces (sample weight 1) count.
+            kwargs["weighted_metrics"] = self._auto_metrics()
             metrics = None
-        keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        super().compile(optimizer, loss, metrics=metrics, **kwargs)
+
+    @property
+    def label_classes(self):
+        return self.num_classes
 
     def _host_preprocess(self, x, y=None, sample_weight=None):
+        # Word lists are packed on the host; labels are checked once packed.
         if isinstance(x, dict) or self.preprocessor is None or _is_dataset(x):
-            check_class_labels(y, self.num_classes, sample_weight)
-            return x, y, sample_weight
+            return super()._host_preprocess(x, y, sample_weight)
         packed = self.preprocessor(x, y, sample_weight)
         if y is None:
             return packed, None, None
-        x, y, sample_weight = packed
-        check_class_labels(y, self.num_classes, sample_weight)
-        return x, y, sample_weight
+        return super()._host_preprocess(*packed)
 
-    def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
+    def fit(self, x=None, y=None, *args, **kwargs):
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, tuple) and not isinstance(validation_data[0], dict):
             kwargs["validation_data"] = self._host_preprocess(*validation_data)
-        return super().fit(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
-
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        x, y, sample_weight = self._host_preprocess(x, y, sample_weight)
-        return super().evaluate(x, y, batch_size=batch_size, sample_weight=sample_weight, **kwargs)
-
-    def predict(self, x=None, batch_size=None, **kwargs):
-        x, _, _ = self._host_preprocess(x)
-        return super().predict(x, batch_size=batch_size, **kwargs)
+        return super().fit(x, y, *args, **kwargs)
 
     def predict_words(self, words, batch_size=32, **kwargs):
         """One predicted class id per word (`None` for truncated words).
