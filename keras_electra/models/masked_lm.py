@@ -116,18 +116,6 @@ class ElectraMaskedLM(ElectraTask, MaskedLM):
         outputs = self.masked_lm_head(hidden, positions=inputs["mask_positions"])
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds the model from a backbone preset or a saved task preset.
-
-        Loading is strict (`keras_electra.tasks.task_presets.load_task`): a
-        task preset without its head weights, or with weights that do not
-        fit, is a `PresetError` naming the file.
-        """
-        from keras_electra.tasks.task_presets import load_task
-
-        return load_task(cls, preset, load_weights=load_weights, **kwargs)
-
     def fill_mask(self, inputs, top_k=5, mask_token_id=None):
         """Top-k predictions for every [MASK] token.
 

@@ -128,18 +128,6 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
             inputs = {**inputs, "start_positions": _unknown_starts(inputs["token_ids"])}
         return super().__call__(inputs, *args, **kwargs)
 
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds the model from a backbone preset or a saved task preset.
-
-        Loading is strict (`keras_electra.tasks.task_presets.load_task`): a
-        task preset without its head weights, or with weights that do not
-        fit, is a `PresetError` naming the file.
-        """
-        from keras_electra.tasks.task_presets import load_task
-
-        return load_task(cls, preset, load_weights=load_weights, **kwargs)
-
     def compile(self, optimizer="auto", loss="auto", metrics=None, **kwargs):
         """Compiles with AdamW (lr 1e-4, weight decay 0.01) and the QA loss.
 

@@ -69,6 +69,18 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
         if self.label_classes is not None:
             check_class_labels(y, self.label_classes, sample_weight, name=self.label_name)
 
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Builds the model from a backbone preset or a saved task preset.
+
+        Loading is strict (`keras_electra.tasks.task_presets.load_task`): a
+        task preset without its head weights, or with weights that do not
+        fit, is a `PresetError` naming the file.
+        """
+        from keras_electra.tasks.task_presets import load_task
+
+        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+
     def _host_preprocess(self, x, y=None, sample_weight=None):
         """Runs on the host in `fit`/`evaluate`/`predict`; returns `(x, y, sample_weight)`."""
         self.check_labels(y, sample_weight)

@@ -77,13 +77,6 @@ class ElectraTokenClassifier(ElectraTask, Task):
         outputs = self.classifier(x)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Builds the tagger from a backbone preset or a saved task preset."""
-        from keras_electra.tasks.task_presets import load_task
-
-        return load_task(cls, preset, load_weights=load_weights, **kwargs)
-
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """Compiles with the original fine-tuning defaults.
 
