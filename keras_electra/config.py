@@ -9,7 +9,7 @@ own `Dropout` (torch masks then match Keras' for the same seed). The environment
 variable `KERAS_ELECTRA_FAST_PATHS=0` turns the fast paths off at import.
 
 If an installed Keras or keras-hub lacks a private module symbol the fast paths need
-(`keras_electra.utils.private_api`), the fast paths switch off with one warning.
+(`keras_electra.fast_paths.private_api`), the fast paths switch off with one warning.
 
 Example:
 
@@ -35,7 +35,7 @@ _state = {
 
 
 def _private_api_present():
-    from keras_electra.utils import private_api
+    from keras_electra.fast_paths import private_api
 
     if private_api.MODULES_AVAILABLE:
         return True
@@ -64,7 +64,7 @@ def set_fast_paths(enabled):
         enabled: bool.
     """
     if enabled:
-        from keras_electra.utils import private_api
+        from keras_electra.fast_paths import private_api
 
         if not private_api.MODULES_AVAILABLE:
             raise RuntimeError(

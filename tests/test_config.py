@@ -11,8 +11,8 @@ import pytest
 import keras_electra
 from keras_electra import config
 from keras_electra.layers import ElectraEncoderLayer
-from keras_electra.layers.dropout import apply_dropout
-from keras_electra.training import torch_foreach
+from keras_electra.fast_paths.dropout import apply_dropout
+from keras_electra.fast_paths import torch_foreach
 from tests.helpers import tiny_backbone_kwargs
 from tests.helpers import tiny_inputs
 
@@ -104,7 +104,7 @@ def test_settings_restore_on_error():
 
 
 def test_missing_private_api_switches_fast_paths_off_with_one_warning(monkeypatch):
-    from keras_electra.utils import private_api
+    from keras_electra.fast_paths import private_api
 
     monkeypatch.setattr(private_api, "MODULES_AVAILABLE", False)
     monkeypatch.setattr(private_api, "IMPORT_ERROR", "No module named 'keras.src.gone'")

@@ -6,8 +6,8 @@ from keras_hub.layers import PositionEmbedding
 
 from keras_electra.layers.canonical import CanonicalVariable
 from keras_electra.layers.canonical import collect_variables
-from keras_electra.layers.direct_calls import call_directly
-from keras_electra.layers.direct_calls import can_call_directly
+from keras_electra.fast_paths.direct_calls import call_directly
+from keras_electra.fast_paths.direct_calls import can_call_directly
 
 
 def electra_kernel_initializer(stddev=0.02):

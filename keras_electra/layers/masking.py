@@ -9,7 +9,7 @@ import keras
 from keras import ops
 
 from keras_electra.errors import ElectraError
-from keras_electra.layers.random_noise import uniform
+from keras_electra.fast_paths.random_noise import uniform
 
 
 def max_predictions_for(sequence_length, mask_probability):

@@ -15,7 +15,7 @@ from keras_electra.layers.embedding import ElectraEmbedding
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.layers.encoder_layer import ENCODER_LAYER_VARIABLES
 from keras_electra.layers.encoder_layer import ElectraEncoderLayer
-from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.errors import ElectraError
 from keras_electra.utils.input_validation import HostInputChecks
 from keras_electra.utils.input_validation import check_backbone_inputs

@@ -48,7 +48,7 @@ def fetch_remote_config(preset):
         from keras_electra.models.hub_download import HubRepository
 
         return HubRepository(preset).fetch(CONFIG_FILE)
-    from keras_electra.utils.private_api import keras_hub_get_file
+    from keras_electra.fast_paths.private_api import keras_hub_get_file
 
     try:
         return keras_hub_get_file(preset, CONFIG_FILE)

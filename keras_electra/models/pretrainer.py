@@ -15,8 +15,8 @@ from keras_electra.layers.masking import gather_positions
 from keras_electra.layers.masking import sample_from_logits
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
-from keras_electra.utils.torch_parameters import UniqueTorchParameters
+from keras_electra.fast_paths.sparse_gradients import DenseSparseGradients
+from keras_electra.fast_paths.torch_parameters import UniqueTorchParameters
 
 OBJECTIVES = ("electra", "mlm", "uniform", "electric")
 EMBEDDING_SHARING = ("tied", "untied", "gdes", "shared_encoder")

@@ -159,7 +159,7 @@ class ElectraQuestionAnswererPreprocessor(Preprocessor):
 
     def wordpieces(self, text):
         """Wordpiece strings of `text`, with the tokenizer's exact rules."""
-        from keras_electra.utils.private_api import pretokenize_python
+        from keras_electra.fast_paths.private_api import pretokenize_python
 
         t = self.tokenizer
         pieces = []

@@ -224,7 +224,7 @@ def get_final_text(pred_text, orig_text, basic_tokenize):
 
 def _final_text_tokenizer(features):
     """BERT's basic tokenizer with the wordpiece tokenizer's normalization."""
-    from keras_electra.utils.private_api import pretokenize_python
+    from keras_electra.fast_paths.private_api import pretokenize_python
 
     tokenizer = getattr(features, "tokenizer", None)
     lowercase = getattr(tokenizer, "lowercase", True)

@@ -2,10 +2,10 @@
 
 import keras
 
-from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks.array_inputs import ArrayInputs
 from keras_electra.tasks.labels import check_class_labels
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.fast_paths.sparse_gradients import DenseSparseGradients
 
 
 class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):

@@ -19,7 +19,7 @@ multiplied by `decay ** (top - d)`:
 import keras
 from keras import ops
 
-from keras_electra.training import torch_foreach
+from keras_electra.fast_paths import torch_foreach
 
 
 def _find_backbone(model):

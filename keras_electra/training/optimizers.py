@@ -5,7 +5,7 @@ import re
 import keras
 from keras import ops
 
-from keras_electra.training import torch_foreach
+from keras_electra.fast_paths import torch_foreach
 
 # Keras names LayerNormalization weights `gamma`/`beta` and every bias `bias`;
 # the original excluded "LayerNorm", "layer_norm" and "bias" from its TF1 paths.

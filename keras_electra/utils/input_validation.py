@@ -18,8 +18,8 @@ import keras
 import numpy as np
 
 from keras_electra.errors import ElectraError
-from keras_electra.utils import private_api
-from keras_electra.utils.private_api import in_symbolic_scope
+from keras_electra.fast_paths import private_api
+from keras_electra.fast_paths.private_api import in_symbolic_scope
 
 BACKBONE_INPUTS = ("token_ids", "segment_ids", "padding_mask")
 

@@ -304,7 +304,7 @@ def test_shared_encoder_generator_is_the_discriminator():
     history = model.fit(x, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][-1])
     if keras.config.backend() == "torch":  # every variable trained, once
-        from keras_electra.utils.torch_parameters import missing_torch_parameters
+        from keras_electra.fast_paths.torch_parameters import missing_torch_parameters
 
         assert missing_torch_parameters(model) == []
         registered = list(model._torch_params.values())  # UniqueTorchParameters' dict

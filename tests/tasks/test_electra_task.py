@@ -15,14 +15,14 @@ from keras_hub.models import TextClassifier
 from keras_electra.models import ElectraBackbone
 from keras_electra.models import ElectraMaskedLM
 from keras_electra.models import ElectricScorer
-from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraQuestionAnswerer
 from keras_electra.tasks import ElectraTask
 from keras_electra.tasks import ElectraTextClassifier
 from keras_electra.tasks import ElectraTokenClassifier
 from keras_electra.tasks.array_inputs import ArrayInputs
-from keras_electra.utils.sparse_gradients import DenseSparseGradients
+from keras_electra.fast_paths.sparse_gradients import DenseSparseGradients
 from tests.helpers import tiny_backbone_kwargs
 from tests.helpers import tiny_inputs
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_electra.layers import direct_calls
-from keras_electra.layers.matrix_projection import contracted_axes
+from keras_electra.fast_paths import direct_calls
+from keras_electra.fast_paths.matrix_projection import contracted_axes
 
 BACKEND = keras.config.backend()
 fused = pytest.mark.skipif(
@@ -16,10 +16,10 @@ torch_only = pytest.mark.skipif(BACKEND != "torch", reason="a torch kernel")
 
 def kernels():
     if BACKEND == "torch":
-        from keras_electra.layers import torch_kernels
+        from keras_electra.fast_paths import torch_kernels
 
         return torch_kernels
-    from keras_electra.layers import tensorflow_kernels
+    from keras_electra.fast_paths import tensorflow_kernels
 
     return tensorflow_kernels
 
@@ -279,7 +279,7 @@ def test_masked_attention_dropout_is_unbiased_and_respects_the_mask():
 @torch_only
 def test_encoder_layer_uses_sdpa_dropout_only_for_unseeded_attention_dropout(monkeypatch):
     from keras_electra.layers import ElectraEncoderLayer
-    from keras_electra.layers import torch_kernels
+    from keras_electra.fast_paths import torch_kernels
 
     layer = ElectraEncoderLayer(num_heads=2, intermediate_dim=16, dropout=0.1)
     layer.build((2, 6, 8))

@@ -6,7 +6,7 @@ import pytest
 
 from keras_electra.training import ElectraAdamWeightDecay
 from keras_electra.training import create_optimizer
-from keras_electra.training import torch_foreach
+from keras_electra.fast_paths import torch_foreach
 from tests.helpers import tiny_backbone_kwargs
 
 pytestmark = pytest.mark.skipif(

@@ -37,7 +37,7 @@ def uniform(shape, seed, dtype="float32"):
     ```
     """
     if draws_from_global_torch_rng(seed):
-        from keras_electra.layers import torch_kernels
+        from keras_electra.fast_paths import torch_kernels
 
         return torch_kernels.uniform(shape, dtype)
     return keras.random.uniform(shape, dtype=dtype, seed=seed)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_electra.layers.dropout import apply_dropout
+from keras_electra.fast_paths.dropout import apply_dropout
 
 
 def to_numpy(x):
@@ -62,7 +62,7 @@ def test_keeps_dtype_under_mixed_precision():
 def test_unseeded_layer_on_torch_draws_from_the_global_generator(monkeypatch):
     import torch
 
-    from keras_electra.layers.random_noise import draws_from_global_torch_rng
+    from keras_electra.fast_paths.random_noise import draws_from_global_torch_rng
 
     layer = keras.layers.Dropout(0.25)  # no seed: Keras' torch dropout uses F.dropout
     assert draws_from_global_torch_rng(layer.seed_generator)

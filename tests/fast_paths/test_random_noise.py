@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_electra.layers import DynamicMasking
-from keras_electra.layers import random_noise
+from keras_electra.fast_paths import random_noise
 
 TORCH = keras.config.backend() == "torch"
 

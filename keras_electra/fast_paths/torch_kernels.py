@@ -20,8 +20,8 @@ import keras
 import torch
 import torch.nn.functional as F
 
-from keras_electra.layers.matrix_projection import projection
-from keras_electra.layers.matrix_projection import variable_value
+from keras_electra.fast_paths.matrix_projection import projection
+from keras_electra.fast_paths.matrix_projection import variable_value
 
 
 def _activate(layer, x):
@@ -68,7 +68,7 @@ def layer_norm(layer, x):
 
 def uniform(shape, dtype="float32"):
     """Uniform [0, 1) noise from torch's global generator, on Keras' device."""
-    from keras_electra.utils import private_api
+    from keras_electra.fast_paths import private_api
 
     return torch.rand(
         tuple(shape), dtype=private_api.to_torch_dtype(dtype), device=private_api.torch_device()

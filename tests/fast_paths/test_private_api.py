@@ -1,6 +1,6 @@
 """Every private Keras / keras-hub symbol we rely on exists in the installed versions."""
 
-from keras_electra.utils import private_api
+from keras_electra.fast_paths import private_api
 
 
 def test_every_listed_private_symbol_exists():

@@ -19,7 +19,7 @@ import math
 import keras
 import tensorflow as tf
 
-from keras_electra.layers.matrix_projection import projection
+from keras_electra.fast_paths.matrix_projection import projection
 
 
 def _leading_shape(x, trailing):

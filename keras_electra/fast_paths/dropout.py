@@ -3,7 +3,7 @@
 from keras import ops
 
 from keras_electra.config import noise_routing_enabled
-from keras_electra.layers.random_noise import uniform
+from keras_electra.fast_paths.random_noise import uniform
 
 
 def apply_dropout(layer, inputs, training=None):

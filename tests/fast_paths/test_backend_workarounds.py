@@ -8,8 +8,8 @@ from keras import ops
 from keras_electra.models import ElectraBackbone
 from keras_electra.models import ElectraPretrainer
 from keras_electra.tasks import ElectraTextClassifier
-from keras_electra.utils.sparse_gradients import densify_sparse_gradients
-from keras_electra.utils.torch_parameters import missing_torch_parameters
+from keras_electra.fast_paths.sparse_gradients import densify_sparse_gradients
+from keras_electra.fast_paths.torch_parameters import missing_torch_parameters
 from tests.helpers import tiny_backbone_kwargs
 from tests.helpers import tiny_inputs
 

@@ -10,7 +10,7 @@ Compiled backends trace either way once.
 import keras
 
 from keras_electra.config import fast_paths_enabled
-from keras_electra.layers.dropout import apply_dropout
+from keras_electra.fast_paths.dropout import apply_dropout
 
 
 def can_call_directly(*layers):
@@ -65,11 +65,11 @@ def _fused_kernels():
     """{layer class: fused kernel} of the current backend (see `call_directly`)."""
     backend = keras.config.backend()
     if backend == "torch":
-        from keras_electra.layers.torch_kernels import KERNELS
+        from keras_electra.fast_paths.torch_kernels import KERNELS
 
         return KERNELS
     if backend == "tensorflow":
-        from keras_electra.layers.tensorflow_kernels import KERNELS
+        from keras_electra.fast_paths.tensorflow_kernels import KERNELS
 
         return KERNELS
     return None

@@ -1,14 +1,14 @@
 """DirectFunctional: a functional model that runs its graph with fewer Keras calls."""
 
 import keras
-from keras_electra.utils.private_api import get_autocast_scope
-from keras_electra.utils.private_api import get_keras_mask
-from keras_electra.utils.private_api import is_float_dtype
-from keras_electra.utils.private_api import operation_fn as keras_operation_fn
-from keras_electra.utils.private_api import unpack_singleton
+from keras_electra.fast_paths.private_api import get_autocast_scope
+from keras_electra.fast_paths.private_api import get_keras_mask
+from keras_electra.fast_paths.private_api import is_float_dtype
+from keras_electra.fast_paths.private_api import operation_fn as keras_operation_fn
+from keras_electra.fast_paths.private_api import unpack_singleton
 
-from keras_electra.layers.direct_calls import call_directly
-from keras_electra.layers.direct_calls import can_call_directly
+from keras_electra.fast_paths.direct_calls import call_directly
+from keras_electra.fast_paths.direct_calls import can_call_directly
 
 
 class DirectFunctional:

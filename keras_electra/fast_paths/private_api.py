@@ -140,7 +140,7 @@ def missing():
 
     Example:
 
-    >>> from keras_electra.utils import private_api
+    >>> from keras_electra.fast_paths import private_api
     >>> private_api.missing()
     []
     """

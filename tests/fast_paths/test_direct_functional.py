@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from keras_electra.layers import ElectraEmbedding
-from keras_electra.layers import direct_calls
+from keras_electra.fast_paths import direct_calls
 from keras_electra.models import ElectraBackbone
-from keras_electra.models.direct_functional import DirectFunctional
+from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks import ElectraTextClassifier
 from keras_electra.training.checkpointing import global_rng_states
 from keras_electra.training.checkpointing import set_global_rng_states
