@@ -5,11 +5,12 @@ import sys
 
 from keras_electra.cli.common import add_subcommand
 from keras_electra.models.pretrainer import OBJECTIVES
-from keras_electra.models.sizes import SIZE_NAMES
+from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
+from keras_electra.training.recipes import PRETRAINING_RECIPES
 
 EXAMPLES = [
-    "# quickstart: tiny model on the Python standard library's docstrings (no download)",
-    "keras-electra pretrain --out ./electra_tiny --steps 300",
+    "# quickstart: the demo recipe on the Python standard library's docstrings (no download)",
+    "keras-electra pretrain --out ./electra_demo",
     "# your corpus (one sentence per line, blank line between documents)",
     "keras-electra pretrain --data 'corpus/*.txt' --vocab vocab.txt --model small \\",
     "    --steps 100000 --out ./electra_small --mixed-precision",
@@ -18,7 +19,7 @@ EXAMPLES = [
     "# continue after a crash or kill, from the newest readable checkpoint",
     "keras-electra pretrain --out ./electra_small --resume",
     "# start over in a folder that holds a run (its contents are deleted)",
-    "keras-electra pretrain --out ./electra_tiny --steps 300 --overwrite",
+    "keras-electra pretrain --out ./electra_demo --overwrite",
 ]
 
 
@@ -34,8 +35,8 @@ def add_parser(subparsers):
             "a progress bar with the pretrainer metrics, writes TensorBoard logs and "
             "atomic checkpoints, and at the end writes the discriminator and "
             "generator presets (with tokenizer), summary.json and a plot of the "
-            "loss and disc_auc into --out. Without --data it pretrains the tiny "
-            "model on the standard library's docstrings. The backend comes from "
+            "loss and disc_auc into --out. Without --data it pretrains on the "
+            "standard library's docstrings; without --model it uses the demo recipe. The backend comes from "
             "KERAS_BACKEND. With --resume, settings not given are those of the run."
         ),
         examples=EXAMPLES,
@@ -48,8 +49,10 @@ def add_parser(subparsers):
     parser.add_argument("--vocab-size", type=int, help="size of the trained vocabulary (default 4000)")
     parser.add_argument("--cased", dest="lowercase", action="store_const", const=False,
                         help="keep case (the vocabulary must be cased too)")
-    parser.add_argument("--model", help=f"{'|'.join(SIZE_NAMES)} or a JSON file of ElectraBackbone "
-                                        "arguments (default tiny)")
+    parser.add_argument("--model", help=f"a recipe ({'|'.join(PRETRAINING_RECIPES)}) or a JSON file "
+                                        "of ElectraBackbone arguments (default "
+                                        f"{DEFAULT_PRETRAINING_RECIPE}: the tiny size with a "
+                                        "recipe that learns visibly on a CPU)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
     parser.add_argument("--steps", type=int, help="total training steps (default: the recipe's)")

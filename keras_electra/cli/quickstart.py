@@ -14,7 +14,8 @@ def add_parser(subparsers):
         "quickstart",
         help="build, save, reload and run a tiny model (no download)",
         description=(
-            "Builds a tiny ElectraBackbone and tokenizer, saves them as a Keras "
+            "Builds an ElectraBackbone of the default pretraining recipe's size "
+            "(keras-electra pretrain) and a tokenizer, saves them as a Keras "
             "preset, loads the preset back and runs two sentences through it, "
             "printing the outputs. Needs no network."
         ),
@@ -38,6 +39,8 @@ def run(args):
     from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
     from keras_electra.preprocessing import ElectraTokenizer
     from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
+    from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
+    from keras_electra.training.recipes import get_pretraining_recipe
     from keras_electra.utils.output_files import atomic_directory
     from keras_electra.utils.output_files import check_output
 
@@ -47,10 +50,9 @@ def run(args):
     vocabulary = demo_vocabulary(SENTENCES)
     tokenizer = ElectraTokenizer(vocabulary=vocabulary)
     preprocessor = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=16)
-    backbone = ElectraBackbone(
-        vocabulary_size=len(vocabulary), num_layers=2, num_heads=2,
-        hidden_dim=32, intermediate_dim=64, embedding_dim=16, max_sequence_length=16,
-    )
+    # The size of the default pretraining recipe (`keras-electra pretrain`).
+    size = get_pretraining_recipe(DEFAULT_PRETRAINING_RECIPE).model
+    backbone = ElectraBackbone(**dict(size.backbone_kwargs(), vocabulary_size=len(vocabulary)))
     with atomic_directory(out) as tmp:  # replaces --out only once complete
         backbone.save_to_preset(tmp)
         preprocessor.save_to_preset(tmp)

@@ -59,6 +59,8 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
     Raises:
         ValueError: when resuming with a setting that differs from the run's.
     """
+    from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
+    from keras_electra.training.recipes import PRETRAINING_RECIPES
     from keras_electra.training.recipes import get_pretraining_recipe
 
     given = dict(data=list(data) if data else None, vocab=vocab, model=model,
@@ -78,12 +80,12 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
                     f"{saved.get(key)!r}; a resumed run must keep it."
                 )
     settings = {k: given[k] if given[k] is not None else saved.get(k) for k in given}
-    model = settings["model"] or "tiny"
-    if model not in PRESET_SIZES and not os.path.isfile(model):
-        raise ElectraError(f"--model must be one of {PRESET_SIZES} or a JSON config file; "
-                         f"file not found: {model}")
+    model = settings["model"] or DEFAULT_PRETRAINING_RECIPE
+    if model not in PRETRAINING_RECIPES and not os.path.isfile(model):
+        raise ElectraError(f"--model must be one of {tuple(PRETRAINING_RECIPES)} or a JSON "
+                           f"config file; file not found: {model}")
     settings["model"] = model
-    recipe = get_pretraining_recipe(model if model in PRESET_SIZES else _json_recipe(model))
+    recipe = get_pretraining_recipe(model if model in PRETRAINING_RECIPES else _json_recipe(model))
     settings["objective"] = settings["objective"] or "electra"
     if settings["objective"] not in OBJECTIVES:
         raise ElectraError(f"Unknown objective {settings['objective']!r}; expected one of {OBJECTIVES}.")
@@ -216,10 +218,11 @@ def build_dataset(kind, paths, settings, vocab_path, skip_batches=0):
 def build_pretrainer(settings, vocabulary):
     """The `ElectraPretrainer` of the run (not compiled)."""
     from keras_electra.models import ElectraPretrainer
+    from keras_electra.training.recipes import PRETRAINING_RECIPES
     from keras_electra.training.recipes import get_pretraining_recipe
 
     recipe = get_pretraining_recipe(settings["recipe"])
-    if settings["model"] in PRESET_SIZES:
+    if settings["model"] in PRETRAINING_RECIPES:
         config = recipe.model.backbone_kwargs()
         hidden_fraction = recipe.generator_hidden_fraction
         layer_fraction = recipe.generator_layer_fraction
@@ -348,7 +351,7 @@ def run_pretraining(out, resume=False, verbose=1, distribution_scope=None, step_
     if overwrite and os.path.lexists(out):
         # Inputs inside --out would be deleted with it.
         inputs = (data_paths if settings["data"] else []) + [settings["vocab"]]
-        if settings["model"] not in PRESET_SIZES:
+        if settings["model"] != settings["recipe"]:  # a JSON model config
             inputs.append(settings["model"])
         check_not_input(out, inputs)
         _remove(out)

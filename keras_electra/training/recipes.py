@@ -3,7 +3,10 @@
 Pretraining values are those of the ELECTRA paper (Clark et al. 2020, Table 6)
 and google-research/electra `configure_pretraining.py`; fine-tuning values
 are those of `configure_finetuning.py`. The `tiny` recipes are not from the
-paper: they are sized for CPU demos and tests.
+paper: they are sized for CPU demos and tests. `demo` is the default of
+`keras-electra pretrain`: the `tiny` size with settings measured to make the
+discriminator visibly learn on natural text on a 2-core CPU (see
+guides/pretraining.md, "A recipe that learns on a CPU").
 
 The recipes reproduce the original optimizer: Adam without bias correction
 (`adam_bias_correction=False`) and, for fine-tuning, the original's layer-wise
@@ -150,6 +153,20 @@ class PretrainingRecipe:
 
 
 PRETRAINING_RECIPES = {
+    # Measured on natural English (guides/pretraining.md): a generator
+    # sampled at temperature 2.
+    "demo": PretrainingRecipe(
+        name="demo",
+        model=MODEL_SIZES["tiny"],
+        learning_rate=1e-3,
+        batch_size=16,
+        sequence_length=64,
+        warmup_steps=30,
+        num_train_steps=300,
+        mask_probability=0.15,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["tiny"],
+        temperature=2.0,
+    ),
     "tiny": PretrainingRecipe(
         name="tiny",
         model=MODEL_SIZES["tiny"],
@@ -195,6 +212,9 @@ PRETRAINING_RECIPES = {
         generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["large"],
     ),
 }
+
+# What `keras-electra pretrain` trains without --model.
+DEFAULT_PRETRAINING_RECIPE = "demo"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,7 +355,7 @@ FINETUNING_OPTIMIZATION = {
 
 
 def get_pretraining_recipe(name):
-    """Returns the pretraining recipe `name` ("tiny", "small", "base", "large").
+    """Returns the pretraining recipe `name` ("demo", "tiny", "small", "base", "large").
 
     Args:
         name: str. Recipe name.
