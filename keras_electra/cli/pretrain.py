@@ -68,7 +68,8 @@ def add_parser(subparsers):
                         help="mixed precision compute (bfloat16 when given without a value)")
     parser.add_argument("--seed", type=int, help="seed of data order, masking and init (default 0)")
     parser.add_argument("--checkpoint-every", type=int,
-                        help="steps between checkpoints, also the logging interval (default 1000)")
+                        help="steps between checkpoints, also the logging interval "
+                             "(default: a tenth of the run, at most 1000)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     # Fault-injection tests slow the run down to kill it mid-way.
     parser.add_argument("--step-delay", type=float, default=0.0, help=argparse.SUPPRESS)

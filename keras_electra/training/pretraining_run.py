@@ -94,7 +94,8 @@ def resolve_settings(out, data=None, vocab=None, model=None, objective=None, ste
     settings["seq_len"] = settings["seq_len"] or recipe.sequence_length
     settings["seed"] = 0 if settings["seed"] is None else settings["seed"]
     settings["learning_rate"] = settings["learning_rate"] or recipe.learning_rate
-    settings["checkpoint_every"] = settings["checkpoint_every"] or min(1000, settings["steps"])
+    # Ten points on the curve of a short run (the demo's); at most 1000 steps apart.
+    settings["checkpoint_every"] = settings["checkpoint_every"] or min(1000, max(1, settings["steps"] // 10))
     settings["lowercase"] = True if settings["lowercase"] is None else settings["lowercase"]
     settings["vocab_size"] = settings["vocab_size"] or 4000
     settings["recipe"] = recipe.name
