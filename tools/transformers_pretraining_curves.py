@@ -2,6 +2,7 @@
 
 Trains transformers' `ElectraForPreTraining` (discriminator) and
 `ElectraForMaskedLM` (generator, sharing the discriminator's embeddings, as
+the original; `embeddings_project` and the RTD output layer glorot-uniform, as
 the original) on the same batches as `tools/pretraining_curves.py`: same
 corpus, WordPiece vocabulary, seed and example packing, the same sizes and
 recipe. Masking, sampling, losses and the optimizer are re-implemented here
@@ -91,6 +92,7 @@ def learning_rate_at(step, recipe):
 
 
 def build_models(recipe, vocabulary_size):
+    import torch
     from transformers import ElectraConfig
     from transformers import ElectraForMaskedLM
     from transformers import ElectraForPreTraining
@@ -105,6 +107,14 @@ def build_models(recipe, vocabulary_size):
 
     discriminator = ElectraForPreTraining(config(recipe.model))
     generator = ElectraForMaskedLM(config(recipe.generator_model))
+    # The original's `embeddings_project` and RTD output layer have TF's
+    # default glorot-uniform kernels (transformers: normal(0.02)).
+    glorot = [discriminator.discriminator_predictions.dense_prediction]
+    glorot += [m.electra.embeddings_project for m in (discriminator, generator)
+               if hasattr(m.electra, "embeddings_project")]
+    for layer in glorot:
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
     # The original ties the generator's embeddings (and its MLM output) to the
     # discriminator's.
     generator.electra.embeddings = discriminator.electra.embeddings

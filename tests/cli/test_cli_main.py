@@ -34,7 +34,8 @@ def test_no_command_prints_help(capsys):
 def test_quickstart_runs(tmp_path, capsys):
     assert main(["quickstart", "--out", str(tmp_path / "tiny")]) == 0
     out = capsys.readouterr().out
-    assert "sequence_output: shape (2, 16, 32)" in out
+    # The size of the default pretraining recipe (`demo`: 64 wide).
+    assert "sequence_output: shape (2, 16, 64)" in out
     assert (tmp_path / "tiny" / "config.json").exists()
 
 

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Measured rates are in guides/pretraining.md; chance is 50%.
-MIN_RANKING_RATE = RANKING_THRESHOLD
+MIN_RANKING_RATE = 0.55
 PAIRS = 300
 
 
@@ -39,11 +39,13 @@ def test_electric_ranks_real_heldout_sentences_above_word_swaps(shared_data, tmp
         sentences = [line.strip() for line in f if line.strip()]
     assert not seen & set(sentences)  # held out of the pretraining text
     pairs = ranking.swap_pairs(sentences, PAIRS, seed=0)
-    recipe = curves.resolve_recipe("demo", dict(num_train_steps=ELECTRIC_STEPS))
+    recipe = curves.resolve_recipe("demo", {})  # the default recipe of `keras-electra pretrain`
     scorer = str(tmp_path / "electric_scorer")
     result = curves.run([pretrain], recipe, objective="electric", intervals=10,
                         workdir=str(tmp_path), scorer_dir=scorer, verbose=False)
     rate = ranking.ranking_rate(scorer, pairs)
     print(f"Electric, {recipe.num_train_steps} steps: originals above two-word swaps in "
-          f"{rate:.1%} of {len(pairs)} held-out pairs; last rows {result['rows'][-1]}")
+          f"{rate:.1%} of {len(pairs)} held-out pairs")
+    for row in result["rows"]:
+        print(row)
     assert rate > MIN_RANKING_RATE
