@@ -128,7 +128,6 @@ def run(data, recipe, objective="electra", intervals=10, seed=0, workdir="/tmp/c
     model.fit(dataset, steps_per_epoch=steps // intervals, epochs=intervals,
               callbacks=[Log()], verbose=0)
     if scorer_dir and objective == "electric":
-        from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor  # noqa: F401
         from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
         from keras_electra.preprocessing import ElectraTokenizer
 

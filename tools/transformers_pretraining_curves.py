@@ -25,7 +25,6 @@ PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
