@@ -27,7 +27,7 @@ import keras
 
 from keras_electra.errors import ElectraError
 from keras_electra.models.pretrainer import OBJECTIVES
-from keras_electra.models.sizes import SIZE_NAMES as PRESET_SIZES
+from keras_electra.models.sizes import SIZE_NAMES as PRESET_SIZES  # noqa: F401 (the named sizes)
 from keras_electra.models.sizes import model_size_name
 # Settings that must not change when a run is resumed.
 _FIXED_ON_RESUME = ("data", "vocab", "model", "objective", "batch_size", "seq_len", "seed",
