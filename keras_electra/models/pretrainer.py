@@ -392,7 +392,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             if sharing == "gdes":
                 source = towers["generator"].token_embedding
                 current = discriminator.embeddings.token_embedding
-                if not (isinstance(current, GradientDisentangledEmbedding) and current._source is source):
+                if not (isinstance(current, GradientDisentangledEmbedding) and current.source is source):
                     gdes = GradientDisentangledEmbedding(source, name="token_embedding")
                     discriminator = _rebuild(
                         discriminator, _embedding_like(discriminator, gdes)

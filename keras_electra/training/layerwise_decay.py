@@ -192,6 +192,7 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
         self.inner_optimizer = inner_optimizer
         self.multipliers = checked
         self._variable_multipliers = []
+        self._built_variables = []
 
     def build(self, var_list):
         missing = [v.path for v in var_list if v.path not in self.multipliers]
@@ -204,11 +205,12 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
             )
         self.inner_optimizer.build(var_list)
         super().build(var_list)
+        self._built_variables = list(var_list)
         self._variable_multipliers = [self.multipliers[v.path] for v in var_list]
 
     @property
     def variables(self):
-        return self._variables + self.inner_optimizer.variables
+        return super().variables + self.inner_optimizer.variables
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:
@@ -217,7 +219,7 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
                     "Call `optimizer.build(trainable_variables)` or pass "
                     "`trainable_variables` before applying gradients."
                 )
-            scaled_variables = self._trainable_variables
+            scaled_variables = self._built_variables
             multipliers = self._variable_multipliers
         else:
             trainable_variables = list(trainable_variables)
