@@ -192,7 +192,7 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
         self.inner_optimizer = inner_optimizer
         self.multipliers = checked
         self._variable_multipliers = []
-        self._built_variables = []
+        object.__setattr__(self, "_built_variables", [])
 
     def build(self, var_list):
         missing = [v.path for v in var_list if v.path not in self.multipliers]
@@ -205,7 +205,8 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
             )
         self.inner_optimizer.build(var_list)
         super().build(var_list)
-        self._built_variables = list(var_list)
+        # Not tracked: these are the model's variables, not the optimizer's.
+        object.__setattr__(self, "_built_variables", list(var_list))
         self._variable_multipliers = [self.multipliers[v.path] for v in var_list]
 
     @property
