@@ -2,7 +2,7 @@
 
 The output loads with `transformers.ElectraModel.from_pretrained(out)`. The
 weights are renamed with the same name table the importer uses
-(`keras_electra.convert.transformers.backbone_name_table`), so a round trip
+(`keras_electra.convert.transformers_names.backbone_name_table`), so a round trip
 is exact.
 """
 
@@ -16,7 +16,8 @@ from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
 from keras_electra.convert.transformers_config import HIDDEN_ACT
 from keras_electra.convert.transformers_config import to_transformers_config
-from keras_electra.convert.transformers import backbone_name_table
+from keras_electra.convert.transformers_names import HEAD_TABLES
+from keras_electra.convert.transformers_names import backbone_name_table
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.utils.output_files import atomic_directory
 from keras_electra.errors import ElectraError
@@ -65,8 +66,6 @@ def backbone_to_transformers_weights(backbone, prefix=""):
 
 def pretraining_head_to_transformers(head_weights, head):
     """Canonical head weights -> transformers names (torch layout)."""
-    from keras_electra.convert.transformers import HEAD_TABLES
-
     out = {}
     for ours, (theirs, fn) in HEAD_TABLES[head].items():
         value = np.asarray(head_weights[ours], "float32")

@@ -173,12 +173,12 @@ def build_masked_lm(backbone, head_weights, preprocessor=None, source="The check
     return task
 
 
-def masked_lm_preprocessor(tokenizer, sequence_length):
-    """`ElectraMaskedLMPreprocessor`, or None where it cannot be built (no TensorFlow)."""
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
+def masked_lm_preprocessor(tokenizer, sequence_length=None, max_sequence_length=None):
+    """`ElectraMaskedLM.default_preprocessor`, or None where it cannot be built (no TensorFlow)."""
+    from keras_electra.models.masked_lm import ElectraMaskedLM
 
     try:
-        return ElectraMaskedLMPreprocessor(tokenizer, sequence_length=sequence_length)
+        return ElectraMaskedLM.default_preprocessor(tokenizer, sequence_length, max_sequence_length)
     except ImportError as e:
         logger.info("No masked-LM preprocessor (%s); the preset keeps only the tokenizer", e)
         return None

@@ -23,31 +23,23 @@ from keras_electra.convert.weights import check_names
 logger = logging.getLogger("keras_electra.convert")
 
 
-def _task_classes():
+def task_classes():
+    """Architecture -> task class, for the tasks with a transformers head layout.
+
+    Each class declares its `transformers_architecture`.
+    """
     from keras_electra.tasks import ElectraMultipleChoice
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraTextClassifier
     from keras_electra.tasks import ElectraTokenClassifier
 
-    return {
-        "ElectraForSequenceClassification": ElectraTextClassifier,
-        "ElectraForTokenClassification": ElectraTokenClassifier,
-        "ElectraForMultipleChoice": ElectraMultipleChoice,
-        "ElectraForQuestionAnswering": ElectraQuestionAnswerer,
-    }
-
-
-TASK_ARCHITECTURES = (
-    "ElectraForSequenceClassification",
-    "ElectraForTokenClassification",
-    "ElectraForMultipleChoice",
-    "ElectraForQuestionAnswering",
-)
+    classes = (ElectraTextClassifier, ElectraTokenClassifier, ElectraMultipleChoice, ElectraQuestionAnswerer)
+    return {cls.transformers_architecture: cls for cls in classes}
 
 
 def task_architecture(config):
     """The task architecture named in a transformers config, or None."""
-    found = [a for a in config.get("architectures") or [] if a in TASK_ARCHITECTURES]
+    found = [a for a in config.get("architectures") or [] if a in task_classes()]
     return found[0] if found else None
 
 
@@ -85,15 +77,16 @@ def head_table(task):
 
 def architecture_of(task):
     """The transformers architecture a keras-electra task exports to."""
-    for architecture, cls in _task_classes().items():
-        if isinstance(task, cls):
-            head_table(task)  # raises for heads with no counterpart
-            return architecture
-    raise ConversionError(
-        f"{type(task).__name__} has no transformers counterpart; supported: "
-        + ", ".join(c.__name__ for c in _task_classes().values())
-        + "."
-    )
+    classes = task_classes()
+    architecture = getattr(task, "transformers_architecture", None)
+    if architecture not in classes or not isinstance(task, classes[architecture]):
+        raise ConversionError(
+            f"{type(task).__name__} has no transformers counterpart; supported: "
+            + ", ".join(c.__name__ for c in classes.values())
+            + "."
+        )
+    head_table(task)  # raises for heads with no counterpart
+    return architecture
 
 
 def _check_summary_config(config):
@@ -121,7 +114,7 @@ def build_task(architecture, config, backbone, preprocessor=None, num_choices=2)
         num_choices: choices per example for `ElectraForMultipleChoice`
             (transformers' model takes any number; ours is built for one).
     """
-    cls = _task_classes()[architecture]
+    cls = task_classes()[architecture]
     num_labels = len(config["id2label"]) if config.get("id2label") else config.get("num_labels", 2)
     if architecture == "ElectraForSequenceClassification":
         return cls(backbone, num_classes=int(num_labels), preprocessor=preprocessor, head="hf",
