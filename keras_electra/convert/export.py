@@ -73,6 +73,25 @@ def pretraining_head_to_transformers(head_weights, head):
     return out
 
 
+def transformers_architecture_of(model, discriminator_head=None):
+    """The transformers architecture `export_to_transformers` writes for `model`.
+
+    Example:
+    ```python
+    transformers_architecture_of(backbone)  # "ElectraModel"
+    ```
+    """
+    from keras_hub.models import Task
+
+    if isinstance(model, Task):
+        if getattr(model, "transformers_architecture", None) == "ElectraForMaskedLM":
+            return "ElectraForMaskedLM"
+        from keras_electra.convert.task_heads import architecture_of
+
+        return architecture_of(model)
+    return "ElectraModel" if discriminator_head is None else "ElectraForPreTraining"
+
+
 def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
     """Writes a backbone, a masked LM or a task model as a transformers checkpoint.
 
@@ -103,14 +122,15 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
     """
     from keras_hub.models import Task
 
+    architecture = transformers_architecture_of(model, discriminator_head)
     if isinstance(model, Task):
         backbone = model.backbone
         config = backbone_to_transformers_config(backbone)
         tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
-        if type(model).__name__ == "ElectraMaskedLM":
+        if architecture == "ElectraForMaskedLM":
             from keras_electra.convert.pretraining import get_head_weights
 
-            config["architectures"] = ["ElectraForMaskedLM"]
+            config["architectures"] = [architecture]
             config["tie_word_embeddings"] = True
             tensors.update(pretraining_head_to_transformers(
                 get_head_weights(model.masked_lm_head), "generator_predictions"))
@@ -131,7 +151,7 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
         else:
             from keras_electra.convert.pretraining import get_head_weights
 
-            config["architectures"] = ["ElectraForPreTraining"]
+            config["architectures"] = [architecture]
             tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
             tensors.update(pretraining_head_to_transformers(
                 get_head_weights(discriminator_head), "discriminator_predictions"))

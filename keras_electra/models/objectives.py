@@ -68,6 +68,13 @@ class Objective:
         exports: what `export_presets` can write besides the discriminator:
             `"generator"` (an `ElectraMaskedLM`) or `"scorer"` (an
             `ElectricScorer`).
+
+    Example:
+    ```python
+    from keras_electra.models.objectives import get_objective
+    get_objective("electric").tower_directions
+    # {'generator': 'left_to_right', 'reverse_generator': 'right_to_left'}
+    ```
     """
 
     name = None
@@ -85,8 +92,15 @@ class Objective:
         return self.lm_backbone(pretrainer).hidden_dim
 
     def generate(self, pretrainer, batch, training):
-        """The `Generation` of this objective for `batch`."""
-        raise NotImplementedError
+        """The `Generation` of this objective for `batch`.
+
+        By default the masked-LM backbone reads the masked ids and the head
+        scores the masked positions.
+        """
+        hidden = self.lm_backbone(pretrainer)(
+            pretrainer.backbone_inputs(batch.masked_ids, batch.inputs), training=training
+        )["sequence_output"]
+        return Generation(pretrainer.generator_head(hidden, batch.positions))
 
     def disc_labels(self, written, fake_ids, original):
         """`[B, T]` int32 discriminator labels: 1 where a token is fake."""
@@ -110,12 +124,6 @@ class ReplacedTokenDetection(Objective):
     can_share_encoder = True
     exports = ("generator",)
 
-    def generate(self, pretrainer, batch, training):
-        hidden = pretrainer.generator(
-            pretrainer.backbone_inputs(batch.masked_ids, batch.inputs), training=training
-        )["sequence_output"]
-        return Generation(pretrainer.generator_head(hidden, batch.positions))
-
 
 class MaskedLanguageModeling(Objective):
     """`"mlm"`: the BERT baseline; the discriminator alone with a masked-LM head."""
@@ -125,12 +133,6 @@ class MaskedLanguageModeling(Objective):
 
     def lm_backbone(self, pretrainer):
         return pretrainer.discriminator
-
-    def generate(self, pretrainer, batch, training):
-        hidden = pretrainer.discriminator(
-            pretrainer.backbone_inputs(batch.masked_ids, batch.inputs), training=training
-        )["sequence_output"]
-        return Generation(pretrainer.generator_head(hidden, batch.positions))
 
 
 class UniformReplacement(Objective):
