@@ -153,6 +153,7 @@ def _check_out(args):
 
 def _export(args, log):
     from keras_electra.convert.export import export_to_transformers
+    from keras_electra.convert.export import transformers_architecture_of
 
     log.info("Loading preset %s", args.source)
     model, tokenizer = load_keras_preset(args.source)
@@ -165,7 +166,7 @@ def _export(args, log):
         head = load_discriminator_head(args.source, model)
     export_to_transformers(model, args.out, tokenizer=tokenizer, discriminator_head=head)
     log.info("Done: %s loads with transformers.%s.from_pretrained", args.out,
-             "ElectraForPreTraining" if head is not None else _architecture(model))
+             transformers_architecture_of(model, head))
     return 0
 
 
@@ -193,13 +194,3 @@ def load_keras_preset(path):
     return ElectraBackbone.from_preset(path), tokenizer
 
 
-def _architecture(model):
-    from keras_hub.models import Task
-
-    if type(model).__name__ == "ElectraMaskedLM":
-        return "ElectraForMaskedLM"
-    if isinstance(model, Task):
-        from keras_electra.convert.task_heads import architecture_of
-
-        return architecture_of(model)
-    return "ElectraModel"

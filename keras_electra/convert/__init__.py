@@ -6,7 +6,7 @@ from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.convert.weights import set_backbone_weights
 from keras_electra.convert.transformers import convert_checkpoint as convert_transformers
-from keras_electra.convert.transformers import extract_head_weights as extract_transformers_head_weights
+from keras_electra.convert.transformers_weights import extract_head_weights as extract_transformers_head_weights
 from keras_electra.convert.transformers import load_backbone as load_transformers_backbone
 from keras_electra.convert.transformers import load_task as load_transformers_task
 from keras_electra.convert.transformers import load_discriminator as load_transformers_discriminator
@@ -14,8 +14,9 @@ from keras_electra.convert.transformers import load_masked_lm as load_transforme
 from keras_electra.convert.pretraining import load_discriminator_head
 from keras_electra.convert.pretraining import load_pretrainer
 from keras_electra.convert.pretraining import save_discriminator_head
-from keras_electra.convert.transformers import read_config as read_transformers_config
-from keras_electra.convert.transformers import read_weights as read_transformers_weights
+from keras_electra.convert.pretrainer_export import export_presets as export_pretrainer_presets
+from keras_electra.convert.transformers_io import read_config as read_transformers_config
+from keras_electra.convert.transformers_io import read_weights as read_transformers_weights
 from keras_electra.convert.safetensors_io import read_safetensors
 from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.tf1 import convert_checkpoint as convert_tf1

@@ -157,7 +157,7 @@ def extract_head_weights(variables, head, strict=True):
 
     Returns:
         dict of canonical head name -> array, the same names and layouts
-        `keras_electra.convert.transformers.extract_head_weights` returns.
+        `keras_electra.convert.transformers_weights.extract_head_weights` returns.
     """
     if head not in HEAD_TABLES:
         raise ElectraError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")

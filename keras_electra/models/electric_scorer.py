@@ -105,7 +105,7 @@ class ElectricScorer(ElectraTask, Task):
                 f"{directory} has no {TASK_CONFIG_FILE}: it is a backbone preset, not an "
                 "ElectricScorer preset, so the discriminator head would be random. Use "
                 "the electric_scorer folder that `keras-electra pretrain --objective "
-                "electric` writes (or `ElectraPretrainer.export_presets(scorer_dir=...)`)."
+                "electric` writes (or `keras_electra.convert.export_pretrainer_presets(pretrainer, scorer_dir=...)`)."
             )
         return load_task(cls, directory, load_weights=load_weights, **kwargs)
 

@@ -12,6 +12,7 @@ from keras_electra.tasks.question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask
+from keras_electra.tasks.task import default_argument
 
 HEADS = ("original", "hf")
 LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
@@ -59,6 +60,15 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
+    transformers_architecture = "ElectraForQuestionAnswering"
+
+    @classmethod
+    def _preprocessor_arguments(cls, sequence_length, **options):
+        # The SQuAD defaults (query 64, stride 128), shrunk to fit short sequences.
+        return {
+            name: min(default_argument(cls.preprocessor_cls, name), sequence_length // 2)
+            for name in ("max_query_length", "doc_stride")
+        }
 
     def __init__(
         self,

@@ -1,5 +1,7 @@
 """ElectraTask: the base class of every ELECTRA task model."""
 
+import inspect
+
 import keras
 
 from keras_electra.fast_paths.direct_functional import DirectFunctional
@@ -37,6 +39,10 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
       labels must lie in, or None for no check.
     - `_host_preprocess(x, y, sample_weight)`: what `fit`, `evaluate` and
       `predict` do on the host before Keras runs (default: check labels).
+    - `transformers_architecture`: the transformers model class it converts
+      to and from (e.g. `"ElectraForTokenClassification"`), or None; and
+      keras-hub's `preprocessor_cls`, whose defaults `default_preprocessor`
+      uses (`_preprocessor_arguments` adds task-specific ones).
 
     Example:
     ```python
@@ -58,6 +64,41 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
     """
 
     label_name = "labels"
+    # The transformers architecture this task converts to and from; None: none.
+    transformers_architecture = None
+
+    @classmethod
+    def default_preprocessor(cls, tokenizer, sequence_length=None, max_sequence_length=None, **options):
+        """The task's `preprocessor_cls` around `tokenizer`, with its defaults.
+
+        Args:
+            tokenizer: an `ElectraTokenizer`.
+            sequence_length: int or None; None gives the preprocessor's
+                default sequence length, at most `max_sequence_length`.
+            max_sequence_length: int or None, the backbone's limit.
+            **options: task options the preprocessor needs (e.g.
+                `num_choices` for multiple choice).
+
+        Example:
+        ```python
+        preprocessor = ElectraTokenClassifier.default_preprocessor(
+            tokenizer, max_sequence_length=backbone.max_sequence_length
+        )
+        ```
+        """
+        if sequence_length is None:
+            sequence_length = default_argument(cls.preprocessor_cls, "sequence_length")
+            if max_sequence_length is not None:
+                sequence_length = min(sequence_length, max_sequence_length)
+        return cls.preprocessor_cls(
+            tokenizer, sequence_length=sequence_length,
+            **cls._preprocessor_arguments(sequence_length, **options),
+        )
+
+    @classmethod
+    def _preprocessor_arguments(cls, sequence_length, **options):
+        """Task-specific `preprocessor_cls` arguments for `default_preprocessor`."""
+        return {}
 
     @property
     def label_classes(self):
@@ -136,3 +177,8 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
 
     def _auto_metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def default_argument(function, name):
+    """The default value of argument `name` of `function` (a class: its `__init__`)."""
+    return inspect.signature(function).parameters[name].default

@@ -55,6 +55,7 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
+    transformers_architecture = "ElectraForSequenceClassification"
 
     def __init__(
         self,

@@ -443,6 +443,7 @@ def export_presets(model, out, settings, vocab_path):
 
     Each preset is written to a temporary sibling folder renamed into place.
     """
+    from keras_electra.convert.pretrainer_export import export_presets as write_presets
     from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
     from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
     from keras_electra.preprocessing import ElectraTokenizer
@@ -451,14 +452,14 @@ def export_presets(model, out, settings, vocab_path):
     tokenizer = ElectraTokenizer(vocabulary=vocab_path, lowercase=settings["lowercase"])
     classifier = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=settings["seq_len"])
     with atomic_directory(os.path.join(out, "discriminator")) as tmp:
-        model.export_presets(discriminator_dir=tmp, preprocessor=classifier)
+        write_presets(model, discriminator_dir=tmp, preprocessor=classifier)
     if settings["objective"] == "electra":
         masked_lm = ElectraMaskedLMPreprocessor(tokenizer, sequence_length=settings["seq_len"])
         with atomic_directory(os.path.join(out, "generator")) as tmp:
-            model.export_presets(generator_dir=tmp, preprocessor=masked_lm)
+            write_presets(model, generator_dir=tmp, preprocessor=masked_lm)
     elif settings["objective"] == "electric":
         with atomic_directory(os.path.join(out, "electric_scorer")) as tmp:
-            model.export_presets(scorer_dir=tmp, preprocessor=classifier)
+            write_presets(model, scorer_dir=tmp, preprocessor=classifier)
 
 
 def _remove(path):

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_electra.convert.pretrainer_export import export_presets
 from keras_electra.convert.pretraining import assemble_pretrainer
 from keras_electra.convert.pretraining import get_head_weights
 from keras_electra.convert.pretraining import load_pretrainer
@@ -327,7 +328,7 @@ def test_shared_encoder_saves_exports_and_assembles(tmp_path):
     for a, b in zip(numpy_weights(model), numpy_weights(reread)):
         np.testing.assert_array_equal(a, b)
     # Exports: the generator preset is the discriminator encoder + MLM head.
-    model.export_presets(discriminator_dir=str(tmp_path / "d"), generator_dir=str(tmp_path / "g"))
+    export_presets(model, discriminator_dir=str(tmp_path / "d"), generator_dir=str(tmp_path / "g"))
     from keras_electra.models import ElectraMaskedLM
 
     masked_lm = ElectraMaskedLM.from_preset(str(tmp_path / "g"))
