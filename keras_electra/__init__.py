@@ -1,5 +1,12 @@
 """keras-electra: ELECTRA and Electric for Keras 3 on JAX, TensorFlow and PyTorch."""
 
+# First, before Keras loads TensorFlow: the `keras-electra` command silences
+# TensorFlow's, absl's and CUDA's log lines (utils/console.py); imported by a
+# program, it changes nothing.
+from keras_electra.utils import console as _console
+
+_console.quiet_if_command_line()
+
 from keras_electra import config
 from keras_electra import convert
 from keras_electra import data
