@@ -29,7 +29,9 @@ class GlueTask(FinetuneTask):
         header = getattr(args, "header", None)
         return read_glue(
             path, self.name, split=split,
-            double_unordered=split == "train" and getattr(args, "double_unordered", False),
+            # None: the original's (MRPC and STS-B training pairs in both orders).
+            double_unordered=(getattr(args, "double_unordered", None)
+                              if split == "train" else False),
             text_columns=_columns(getattr(args, "text_columns", None)),
             label_column=None if split == "test" else getattr(args, "label_column", None),
             header=None if header is None else header == "yes",
@@ -46,12 +48,14 @@ class GlueTask(FinetuneTask):
             args.preset, num_classes=train_data.num_classes,
             preprocessor=preprocessor, head=args.head,
         )
+        # Regression trains on the original's targets (STS-B: score / 5).
         info = {"task": self.name, "label_names": train_data.label_names,
-                "sequence_length": args.sequence_length}
+                "sequence_length": args.sequence_length, "rescaled_targets": True}
         return model, info
 
     def fit(self, model, data, info, args, **kwargs):
-        return model.fit(data.x, data.y, batch_size=args.batch_size, **kwargs)
+        y = data.targets if info.get("rescaled_targets") else data.y
+        return model.fit(data.x, y, batch_size=args.batch_size, **kwargs)
 
     def _predict(self, model, data, args):
         outputs = np.asarray(model.predict(data.x, batch_size=args.batch_size, verbose=0))
@@ -60,10 +64,13 @@ class GlueTask(FinetuneTask):
     def evaluate(self, model, data, info, args):
         from keras_electra.metrics.glue import glue_metrics
 
-        return glue_metrics(self.name, data.y, self._predict(model, data, args))
+        y = data.targets if info.get("rescaled_targets") else data.y
+        return glue_metrics(self.name, y, self._predict(model, data, args))
 
     def predict(self, model, data, info, args):
         predictions = self._predict(model, data, args)
+        if info.get("rescaled_targets"):
+            predictions = data.scores_from_targets(predictions)  # STS-B: back to 0-5
         names = info.get("label_names")
         return [[f"{p:.6f}" if names is None else names[int(p)]] for p in predictions]
 

@@ -24,16 +24,21 @@ def squad_version(task_or_version):
 
 
 def build_question_answerer(
-    preset, sequence_length=384, max_query_length=64, doc_stride=128, head="original", **kwargs
+    preset, sequence_length=None, max_query_length=64, doc_stride=128, head="original", **kwargs
 ):
-    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory."""
+    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory.
+
+    `sequence_length` defaults to the original's 512 (`task_sequence_length`).
+    """
     from keras_electra.models import ElectraBackbone
+    from keras_electra.training.recipes import task_sequence_length
     from keras_electra.preprocessing import ElectraTokenizer
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 
     backbone = ElectraBackbone.from_preset(preset)
     tokenizer = ElectraTokenizer.from_preset(preset)
+    sequence_length = sequence_length or task_sequence_length("squad")
     if sequence_length > backbone.max_sequence_length:
         raise ElectraError(
             f"sequence_length={sequence_length} exceeds the backbone's "
@@ -55,7 +60,7 @@ def train_squad(
     out,
     version="1.1",
     head="original",
-    sequence_length=384,
+    sequence_length=None,
     max_query_length=64,
     doc_stride=128,
     epochs=None,
@@ -89,6 +94,7 @@ def train_squad(
         out: output directory.
         version: "1.1" / "2.0" (or "squad" / "squad2").
         head: "original" or "hf".
+        sequence_length: tokens per window (default: the recipe's 512).
         max_train_examples, max_eval_examples: use only the first N questions.
         verbose: 0 silent, 1 progress bars.
         info: optional dict written to `out` as the CLI's `finetune.json`.

@@ -21,11 +21,13 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
 
     - `"original"` (default), as google-research/electra
       (`finetune/classification/classification_tasks.py`): dropout, then one
-      dense layer on the [CLS] vector.
+      dense layer on the [CLS] vector, initialized as `tf.layers.dense`
+      (Glorot uniform kernel, zero bias).
     - `"hf"`, as transformers' `ElectraClassificationHead`: dropout, dense
       (`classifier_dense`, hidden to hidden), exact GELU, dropout, dense
       (`classifier_out_proj`), so `classifier.dense` / `classifier.out_proj`
-      of `ElectraForSequenceClassification` map one to one.
+      of `ElectraForSequenceClassification` map one to one; initialized as
+      transformers (truncated normal, `initializer_range`).
 
     With `num_classes=1` the model is a regressor (STS-B): one output and
     mean squared error by default. Otherwise labels are class ids in
@@ -75,7 +77,12 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
                 "`num_classes` must be an int >= 1 (1 for regression). "
                 f"Received: num_classes={num_classes!r}."
             )
-        initializer = electra_kernel_initializer(backbone.initializer_range)
+        # The original's `tf.layers.dense` default, or transformers' init.
+        initializer = (
+            "glorot_uniform"
+            if head == "original"
+            else electra_kernel_initializer(backbone.initializer_range)
+        )
         policy = backbone.dtype_policy
 
         # === Config === (before `super().__init__`, which compiles)
