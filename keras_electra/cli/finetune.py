@@ -147,7 +147,7 @@ def run(args):
     # Build, compile and train inside one distribution scope (a no-op by default).
     scope = contextlib.ExitStack()
     scope.enter_context(apply_distribution(args))
-    model, info = task.build(args, train)
+    model, info = task.build(args, train, evaluation=evaluation)
     model_length = model.backbone.max_sequence_length
     if args.sequence_length > model_length:
         raise SystemExit(

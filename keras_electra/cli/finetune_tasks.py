@@ -37,7 +37,7 @@ class GlueTask(FinetuneTask):
             header=None if header is None else header == "yes",
         )
 
-    def build(self, args, train_data):
+    def build(self, args, train_data, evaluation=None):
         from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
         from keras_electra.tasks.text_classifier import ElectraTextClassifier
 
@@ -81,7 +81,14 @@ class GlueTask(FinetuneTask):
 
 
 class ChunkTask(FinetuneTask):
-    """CoNLL-2000 chunking: word-level BIO tags, scored by chunk F1."""
+    """CoNLL-2000 chunking, as the original: trained on BIOES tags, scored by chunk F1.
+
+    The label map holds the BIOES tags of the training and evaluation files
+    (the original's holds train, dev and test); predictions are read back
+    as spans (`tag_encoding.to_bio`) and scored against the gold BIO tags.
+    Presets written before BIOES (no `tag_encoding` in `finetune.json`)
+    keep their BIO labels.
+    """
 
     name = "chunk"
     recipe_task = "chunk"
@@ -92,40 +99,54 @@ class ChunkTask(FinetuneTask):
 
         return read_conll(path, num_columns=3)  # CoNLL-2000: word POS chunk
 
-    def check_evaluation(self, train_data, eval_data):
-        """Raises `InputFileError` (file and line) on eval tags the training data lacks."""
-        eval_data.tag_ids(train_data.tag_vocabulary())
-
-    def build(self, args, train_data):
+    def build(self, args, train_data, evaluation=None):
+        from keras_electra.data.tag_encoding import tag_vocabulary
         from keras_electra.tasks.token_classifier import ElectraTokenClassifier
         from keras_electra.tasks.token_classifier_preprocessor import (
             ElectraTokenClassifierPreprocessor,
         )
 
-        tags = train_data.tag_vocabulary()
+        tag_sets = [train_data.tags] + ([evaluation.tags] if evaluation is not None else [])
+        tags = tag_vocabulary(*tag_sets, encoding="BIOES")
         preprocessor = ElectraTokenClassifierPreprocessor.from_preset(
             args.preset, sequence_length=args.sequence_length
         )
         model = ElectraTokenClassifier.from_preset(
             args.preset, num_classes=len(tags), preprocessor=preprocessor
         )
-        info = {"task": self.name, "label_names": tags,
+        info = {"task": self.name, "label_names": tags, "tag_encoding": "BIOES",
                 "sequence_length": args.sequence_length}
         return model, info
 
+    @staticmethod
+    def _encoded(data, info):
+        """`data` with its gold tags in the preset's encoding."""
+        import dataclasses
+
+        from keras_electra.data.tag_encoding import to_bioes
+
+        if info.get("tag_encoding") != "BIOES":
+            return data
+        return dataclasses.replace(data, tags=[to_bioes(t) for t in data.tags])
+
     def fit(self, model, data, info, args, **kwargs):
-        labels = data.tag_ids(info["label_names"])
+        labels = self._encoded(data, info).tag_ids(info["label_names"])
         return model.fit(data.words, labels, batch_size=args.batch_size, **kwargs)
 
     def _predict_tags(self, model, data, info, args):
+        """Predicted BIO tags per word (truncated words: "O")."""
+        from keras_electra.data.tag_encoding import to_bio
+
         names = info["label_names"]
         ids = model.predict_words(data.words, batch_size=args.batch_size, verbose=0)
-        return [[names[i] if i is not None else "O" for i in row] for row in ids]
+        tags = [[names[i] if i is not None else "O" for i in row] for row in ids]
+        return [to_bio(row) for row in tags] if info.get("tag_encoding") == "BIOES" else tags
 
     def evaluate(self, model, data, info, args):
         from keras_electra.metrics.chunking import chunk_f1
 
-        data.tag_ids(info["label_names"])  # unknown gold tags: an error, before predicting
+        # Unknown gold tags: an error (file and line), before predicting.
+        self._encoded(data, info).tag_ids(info["label_names"])
         scores = chunk_f1(data.tags, self._predict_tags(model, data, info, args))
         return {k: scores[k] for k in ("f1", "precision", "recall", "accuracy")}
 
@@ -140,4 +161,3 @@ class ChunkTask(FinetuneTask):
         from keras_electra.tasks.token_classifier import ElectraTokenClassifier
 
         return ElectraTokenClassifier.from_preset(directory)
-

@@ -98,11 +98,12 @@ class ElectraTokenClassifier(ElectraTask, Task):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Compiles with the original fine-tuning defaults.
+        """Compiles with the original fine-tuning recipe (see `ElectraTask.compile`).
 
-        `"auto"`: AdamW 1e-4 (weight decay 0.01, epsilon 1e-6, clipnorm 1.0)
-        with layer-wise decay 0.8, sparse categorical cross-entropy on logits
-        weighted to first wordpieces, and token accuracy on them.
+        `"auto"`: the recipe's optimizer, sparse categorical cross-entropy
+        on logits weighted to first wordpieces and summed over them and the
+        batch, as the original (`loss_reduction="mean"` divides by batch x
+        sequence length, Keras' default), and token accuracy on them.
         """
         if metrics == "auto":
             # Weighted: only first wordpieces (sample weight 1) count.
