@@ -33,8 +33,8 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
       `compile=True` (the default) compiles inside `super().__init__`, and
       the `"auto"` defaults below may read them.
     - `_auto_optimizer`, `_auto_loss`, `_auto_metrics`: what `"auto"` means
-      in `compile` (defaults: the original fine-tuning AdamW, sparse
-      categorical cross-entropy on logits, accuracy).
+      in `compile` (defaults: the original fine-tuning recipe, sparse
+      categorical cross-entropy on logits summed over the batch, accuracy).
     - `label_classes` (and `label_name`): the number of classes that integer
       labels must lie in, or None for no check.
     - `_host_preprocess(x, y, sample_weight)`: what `fit`, `evaluate` and
