@@ -124,7 +124,7 @@ def test_table_with_several_seeds():
         ],
     }
     lines = tool.markdown_table(results).splitlines()
-    assert lines[2] == "| cola (MCC) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
+    assert lines[2] == "| cola (MCC, %) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
     assert lines[3] == "| pretraining steps | 5 | 0 |"
     with pytest.raises(ValueError, match="task"):
         tool.run(tool.build_parser().parse_args(["--tasks", "squad"]))
