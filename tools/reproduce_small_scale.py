@@ -39,7 +39,7 @@ SHARED = os.path.join(ROOT, "..", "shared", "data")
 VARIANTS = ("electra", "mlm", "none")
 TASK_METRICS = {"sst2": "accuracy", "cola": "mcc", "chunk": "f1"}
 # How each metric is reported (chunk F1 follows conlleval, in percent).
-METRIC_LABELS = {"sst2": "accuracy", "cola": "MCC", "chunk": "chunk F1, %"}
+METRIC_LABELS = {"sst2": "accuracy, %", "cola": "MCC, %", "chunk": "chunk F1, %"}
 # task -> (train, dev, layout flags) of the shared copies (as tools/evaluate_shared.py).
 TASK_FILES = {
     "sst2": ("sst2/train.tsv", "sst2/dev.tsv", ["--text-columns", "1", "--label-column", "0", "--header", "no"]),

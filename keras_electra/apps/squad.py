@@ -32,16 +32,21 @@ def squad_version(task_or_version):
 
 
 def build_question_answerer(
-    preset, sequence_length=384, max_query_length=64, doc_stride=128, head="original", **kwargs
+    preset, sequence_length=None, max_query_length=64, doc_stride=128, head="original", **kwargs
 ):
-    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory."""
+    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory.
+
+    `sequence_length` defaults to the original's 512 (`task_sequence_length`).
+    """
     from keras_electra.models import ElectraBackbone
+    from keras_electra.training.recipes import task_sequence_length
     from keras_electra.preprocessing import ElectraTokenizer
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 
     backbone = ElectraBackbone.from_preset(preset)
     tokenizer = ElectraTokenizer.from_preset(preset)
+    sequence_length = sequence_length or task_sequence_length("squad")
     if sequence_length > backbone.max_sequence_length:
         raise ElectraError(
             f"sequence_length={sequence_length} exceeds the backbone's "
@@ -74,7 +79,8 @@ class SquadSettings:
         eval_file: str. SQuAD JSON file to evaluate on, or None.
         version: str. "1.1" / "2.0" (or "squad" / "squad2").
         head: str. "original" or "hf".
-        sequence_length, max_query_length, doc_stride: windowing (384, 64, 128).
+        sequence_length, max_query_length, doc_stride: windowing (the recipe's
+            512, 64, 128).
         epochs, batch_size, learning_rate, layerwise_decay: the recipe's unless given.
         size: str. Recipe size; default from the backbone width.
         max_train_examples, max_eval_examples: int. Use only the first N questions.
@@ -93,7 +99,7 @@ class SquadSettings:
     eval_file: str | None = None
     version: str = "1.1"
     head: str = "original"
-    sequence_length: int = 384
+    sequence_length: int = None
     max_query_length: int = 64
     doc_stride: int = 128
     epochs: float | None = None

@@ -11,7 +11,7 @@ from keras_electra.models.sizes import model_size_name
 EXAMPLES = [
     "keras-electra finetune --preset ./electra_small --task sst2 \\",
     "    --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv --out ./sst2_model",
-    "keras-electra finetune --preset ./electra_small --task mrpc --double-unordered \\",
+    "keras-electra finetune --preset ./electra_small --task mrpc --no-double-unordered \\",
     "    --train glue/MRPC/train.tsv --eval glue/MRPC/dev.tsv --out ./mrpc_model",
     "# files in another layout, e.g. label<TAB>sentence without a header:",
     "keras-electra finetune --preset ./electra_small --task sst2 --text-columns 1 \\",
@@ -47,6 +47,8 @@ def add_data_arguments(parser):
 
 
 def add_parser(subparsers):
+    import argparse
+
     from keras_electra.cli.distribution_args import add_distribution_arguments
 
     from keras_electra.cli.task_registry import task_names
@@ -78,8 +80,9 @@ def add_parser(subparsers):
     parser.add_argument("--layerwise-decay", type=float, help="layer-wise LR decay (default: the recipe's)")
     parser.add_argument("--sequence-length", type=int, help="tokens per example (default: the recipe's)")
     parser.add_argument("--head", choices=("original", "hf"), default="original", help="classifier head")
-    parser.add_argument("--double-unordered", action="store_true",
-                        help="also train on swapped pairs (MRPC, STS-B), as the original")
+    parser.add_argument("--double-unordered", action=argparse.BooleanOptionalAction,
+                        help="also train on swapped pairs (default: on for MRPC and STS-B, "
+                             "as the original)")
     parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
     parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
@@ -144,7 +147,7 @@ def run(args):
     # Build, compile and train inside one distribution scope (a no-op by default).
     scope = contextlib.ExitStack()
     scope.enter_context(apply_distribution(args))
-    model, info = task.build(args, train)
+    model, info = task.build(args, train, evaluation=evaluation)
     model_length = model.backbone.max_sequence_length
     if args.sequence_length > model_length:
         raise SystemExit(

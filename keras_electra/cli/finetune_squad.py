@@ -42,7 +42,7 @@ class SquadTask(FinetuneTask):
         settings = SquadSettings(
             preset=args.preset, train_file=args.train, out=args.out, eval_file=args.eval,
             version=self.version, head=args.head,
-            sequence_length=args.sequence_length or 384,
+            sequence_length=args.sequence_length,  # None: the recipe's 512
             max_query_length=args.max_query_length, doc_stride=args.doc_stride,
             epochs=args.epochs, batch_size=args.batch_size,
             learning_rate=args.learning_rate, layerwise_decay=args.layerwise_decay,

@@ -33,8 +33,10 @@ class FinetuneTask:
         """Reads a data file; `split` is "train", "dev" or "test"."""
         raise NotImplementedError
 
-    def build(self, args, train_data):
-        """A new task model from `args.preset`, sized for `train_data`; also returns the info dict."""
+    def build(self, args, train_data, evaluation=None):
+        """A new task model from `args.preset`, sized for `train_data` (and the
+        evaluation data, which the original's tagging label map includes);
+        also returns the info dict."""
         raise NotImplementedError
 
     def fit(self, model, data, info, args, **kwargs):

@@ -47,7 +47,7 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         beam_size: int. Beam of the original head at inference (20).
         head_hidden_dim: int. Hidden width of the original head (512).
         no_answer_loss_weight: float. Weight of the answerability loss (0.5).
-        compile: bool. Compile with AdamW(1e-4, weight decay 0.01).
+        compile: bool. Compile with the original fine-tuning recipe.
 
     Example:
     ```python
@@ -139,9 +139,12 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         return super().__call__(inputs, *args, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", metrics=None, **kwargs):
-        """Compiles with AdamW (lr 1e-4, weight decay 0.01) and the QA loss.
+        """Compiles with the original fine-tuning recipe and the QA loss.
 
-        The loss is built in (`compute_loss`); `loss` must stay "auto"/None.
+        `optimizer="auto"` is the recipe's (see `ElectraTask.compile`). The
+        loss is built in (`compute_loss`); `loss` must stay "auto"/None. It
+        is summed over the batch as the original (`loss_reduction="sum"`);
+        `loss_reduction="mean"` averages it.
         """
         if loss not in ("auto", None):
             raise ValueError(
@@ -149,9 +152,6 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
                 f"loss='auto'. Received: {loss!r}."
             )
         super().compile(optimizer, None, metrics=metrics, **kwargs)
-
-    def _auto_optimizer(self):
-        return keras.optimizers.AdamW(1e-4, weight_decay=0.01)
 
     def _with_starts(self, x, y=None):
         """Adds `start_positions` to a dict `x` for the original head.
@@ -221,7 +221,8 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         if sample_weight is not None:
             weight = ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
             losses = losses * weight
-        loss = ops.mean(losses)
+        reduction = getattr(self, "loss_reduction", "sum")
+        loss = ops.sum(losses) if reduction == "sum" else ops.mean(losses)
         for extra in self.losses:
             loss = loss + self._aggregate_additional_loss(extra)
         return loss

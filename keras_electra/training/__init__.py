@@ -13,6 +13,7 @@ from keras_electra.models.sizes import ModelSize
 from keras_electra.training.recipes import PretrainingRecipe
 from keras_electra.training.recipes import get_finetuning_recipe
 from keras_electra.training.recipes import get_pretraining_recipe
+from keras_electra.training.recipes import task_sequence_length
 from keras_electra.training.schedules import ElectraLearningRateSchedule
 from keras_electra.training.callbacks import StepLog
 from keras_electra.training.callbacks import ThroughputMeter

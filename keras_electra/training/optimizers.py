@@ -194,8 +194,8 @@ def create_optimizer(
     Pass `bias_correction=False`, or use a recipe
     (`get_pretraining_recipe(...).create_optimizer()`,
     `get_finetuning_recipe(...).create_optimizer(...)`), which do, to match
-    the original. The default stays AdamW because task models' `"auto"`
-    optimizer and user code built on it are documented as AdamW.
+    the original. The default stays AdamW for code built on it; the task
+    models' `compile("auto")` uses the fine-tuning recipe.
 
     Args:
         learning_rate: float or schedule (e.g. `ElectraLearningRateSchedule`).

@@ -334,6 +334,23 @@ FINETUNING_OPTIMIZATION = {
 }
 
 
+def task_sequence_length(task):
+    """The original's `max_seq_length` for a fine-tuning task (128 if unknown).
+
+    The one source of the default sequence length of `keras-electra
+    finetune` and of `train_squad`: 512 for SQuAD, 256 for chunking, 128
+    otherwise, as `configure_finetuning.py`.
+
+    Example:
+    ```python
+    task_sequence_length("squad2")  # 512
+    ```
+    """
+    key = str(task).lower()
+    key = TASK_ALIASES.get(key, key)
+    return FINETUNING_TASKS.get(key, FINETUNING_TASKS["generic"])[1]
+
+
 def get_pretraining_recipe(name):
     """Returns the pretraining recipe `name` ("tiny", "small", "base", "large").
 

@@ -69,6 +69,22 @@ def test_evaluate_squad_v1_subset(tmp_path):
     assert os.path.exists(tmp_path / "eval" / "metrics.json")
     with pytest.raises(ValueError, match="exceeds"):
         build_question_answerer(preset, sequence_length=384)
+    # The default is the recipe's (configure_finetuning.py: 512 for SQuAD).
+    with pytest.raises(ValueError, match="sequence_length=512 exceeds"):
+        build_question_answerer(preset)
+
+
+def test_squad_sequence_length_defaults_to_the_recipes_512(tmp_path):
+    from keras_electra.cli.squad_task import build_question_answerer
+    from keras_electra.training import get_finetuning_recipe
+
+    preset = str(tmp_path / "backbone")
+    ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2, hidden_dim=16,
+                    intermediate_dim=32, max_sequence_length=512).save_to_preset(preset)
+    tokenizer().save_to_preset(preset)
+    qa = build_question_answerer(preset, head="hf")
+    assert qa.preprocessor.sequence_length == 512
+    assert get_finetuning_recipe("base", "squad2").max_sequence_length == 512
 
 
 def test_squad_version_names():

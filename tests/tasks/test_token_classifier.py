@@ -80,6 +80,7 @@ def test_matches_transformers_token_classification():
     ours = keras.ops.convert_to_numpy(model(x))
     with torch.no_grad():
         theirs = reference(input_ids=torch.tensor(x["token_ids"]).long(),
+                           token_type_ids=torch.tensor(x["segment_ids"]).long(),
                            attention_mask=torch.tensor(x["padding_mask"]).long()).logits.numpy()
     real = x["padding_mask"].astype(bool)
     np.testing.assert_allclose(ours[real], theirs[real], atol=1e-4, rtol=0)

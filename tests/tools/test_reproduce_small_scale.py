@@ -61,11 +61,11 @@ def test_finetune_one_task(shared_data, tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     (run,) = results["finetuning"]
     assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("cola", "none", 3, 8)
-    assert -1.0 <= run["score"] <= 1.0 and run["score"] == run["mcc"]
+    assert -100.0 <= run["score"] <= 100.0 and run["score"] == run["mcc"]  # percent
     assert results["summary"]["cola"]["none"]["scores"] == [run["score"]]
     table = results["table"].splitlines()
     assert table[0] == "| task (metric, dev) | none |"
-    assert table[2] == f"| cola (MCC) | {run['score']:.4f} |"
+    assert table[2] == f"| cola (MCC, %) | {run['score']:.4f} |"
     assert results["table"] in capsys.readouterr().out
 
 
@@ -83,11 +83,11 @@ def test_pretrain_and_finetune_one_task(shared_data, tmp_path, capsys):
     assert "disc_loss" in pretrained["final_metrics"]
     (run,) = results["finetuning"]
     assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("sst2", "electra", 3, 8)
-    assert 0.0 <= run["score"] <= 1.0 and run["score"] == run["accuracy"]
+    assert 0.0 <= run["score"] <= 100.0 and run["score"] == run["accuracy"]  # percent
     assert results["summary"]["sst2"]["electra"]["scores"] == [run["score"]]
     table = results["table"].splitlines()
     assert table[0] == "| task (metric, dev) | electra |"
-    assert table[2] == f"| sst2 (accuracy) | {run['score']:.4f} |"
+    assert table[2] == f"| sst2 (accuracy, %) | {run['score']:.4f} |"
     assert results["table"] in capsys.readouterr().out
 
 
@@ -130,7 +130,7 @@ def test_table_with_several_seeds():
         ],
     }
     lines = tool.markdown_table(results).splitlines()
-    assert lines[2] == "| cola (MCC) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
+    assert lines[2] == "| cola (MCC, %) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
     assert lines[3] == "| pretraining steps | 5 | 0 |"
     with pytest.raises(ValueError, match="task"):
         tool.run(tool.build_parser().parse_args(["--tasks", "squad"]))
