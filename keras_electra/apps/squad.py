@@ -99,7 +99,7 @@ class SquadSettings:
     eval_file: str | None = None
     version: str = "1.1"
     head: str = "original"
-    sequence_length: int = None
+    sequence_length: int | None = None
     max_query_length: int = 64
     doc_stride: int = 128
     epochs: float | None = None
