@@ -72,6 +72,7 @@ class ElectraMultipleChoice(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMultipleChoicePreprocessor
+    supports_bucketing = True  # `BucketedInputs`
     label_name = "choice labels"
 
     def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1, **kwargs):

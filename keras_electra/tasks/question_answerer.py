@@ -59,6 +59,7 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,

@@ -55,6 +55,7 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,

@@ -45,6 +45,7 @@ class ElectraTokenClassifier(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTokenClassifierPreprocessor
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.0, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 2:
