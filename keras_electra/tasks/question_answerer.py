@@ -59,7 +59,6 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
-    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,
@@ -117,6 +116,11 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
             logits = self.qa_outputs(sequence)
             outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    @property
+    def supports_bucketing(self):
+        """`BucketedInputs`: the original head masks padding; the hf head's softmax spans it."""
+        return self.head == "original"
 
     def __call__(self, inputs, *args, **kwargs):
         # `start_positions` is optional: -1 means unknown.
