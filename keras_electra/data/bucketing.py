@@ -68,11 +68,13 @@ class Bucketing:
 
     @classmethod
     def get(cls, value):
-        """A `Bucketing` from a `Bucketing`, a bool or None (the default, on)."""
+        """A `Bucketing` from a `Bucketing`, a bool or None (`default_bucketing()`)."""
         if isinstance(value, cls):
             return value
-        if value is None or isinstance(value, bool):
-            return cls(enabled=value is not False)
+        if value is None:
+            return _default[0]
+        if isinstance(value, bool):
+            return cls(enabled=value)
         raise ElectraError(
             f"`bucketing` must be True, False or a `Bucketing`. Received: {value!r}."
         )
@@ -91,6 +93,26 @@ class Bucketing:
         return (f"Bucketing(enabled={self.enabled}, multiple={self.multiple}, "
                 f"boundaries={self.boundaries}, group_by_length={self.group_by_length}, "
                 f"window={self.window})")
+
+
+_default = [Bucketing()]
+
+
+def default_bucketing():
+    """What task models use when neither they nor the call set `bucketing` (on)."""
+    return _default[0]
+
+
+def set_default_bucketing(value):
+    """Sets the process-wide default (`True`, `False` or a `Bucketing`); the CLI's switch.
+
+    Example:
+    ```python
+    set_default_bucketing(False)  # every task pads to its full length
+    set_default_bucketing(Bucketing(group_by_length=True))
+    ```
+    """
+    _default[0] = Bucketing.get(True if value is None else value)
 
 
 def example_lengths(padding_mask):

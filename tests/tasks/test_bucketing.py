@@ -266,3 +266,26 @@ def test_question_answerer_hf_head_is_not_bucketed():
          "padding_mask": np.zeros((2, 32), "int32")}
     x["padding_mask"][:, :4] = 1
     assert hf._bucket_data(x, None, None) is None
+
+
+def test_cli_switch_sets_the_default():
+    from keras_electra.cli.finetune import apply_bucketing
+    from keras_electra.cli.main import build_parser
+    from keras_electra.data.bucketing import default_bucketing
+    from keras_electra.data.bucketing import set_default_bucketing
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(["predict", "--model", "m", "--input", "i"])
+        apply_bucketing(args)
+        assert default_bucketing().enabled and default_bucketing().multiple == 32
+        args = parser.parse_args(["evaluate", "--model", "m", "--data", "d", "--no-bucketing"])
+        apply_bucketing(args)
+        assert not default_bucketing().enabled
+        assert Bucketing.get(None).lengths(128) == [128]
+        args = parser.parse_args(["finetune", "--preset", "p", "--task", "sst2", "--train", "t",
+                                  "--out", "o", "--bucket-multiple", "16", "--group-by-length"])
+        apply_bucketing(args)
+        assert default_bucketing().group_by_length and default_bucketing().lengths(40) == [16, 32, 40]
+    finally:
+        set_default_bucketing(True)
