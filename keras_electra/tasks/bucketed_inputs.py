@@ -29,9 +29,12 @@ class BucketedInputs:
     `group_by_length`). `fit` takes `shuffle` as Keras does (default True:
     a new order every epoch).
 
-    Datasets (`tf.data`, grain, `PyDataset`), generators, backend tensors,
-    `validation_split` and `class_weight` go the keras-hub way; `tf.data`
-    datasets get a thread pool sized by `pipeline_settings`.
+    Batches are cut in the training thread (a slice per batch); on
+    TensorFlow they go through `tf.data` with the thread pool and read-ahead
+    of `pipeline_settings`. Datasets (`tf.data`, grain, `PyDataset`),
+    generators, backend tensors, `validation_split` and `class_weight` go
+    the keras-hub way; `tf.data` datasets get the sized thread pool too.
+    Tasks opt in with `supports_bucketing = True`.
 
     Example:
     ```python

@@ -40,16 +40,13 @@ def test_tf_data_options_follow_the_count(monkeypatch):
     assert options.threading.private_threadpool_size == 2
 
 
-def test_task_batches_use_the_settings(monkeypatch):
-    import numpy as np
-
-    from keras_electra.models import ElectraBackbone
-    from keras_electra.tasks import ElectraTextClassifier
-    from tests.helpers import tiny_backbone_kwargs
+def test_bucketed_batches_on_tensorflow_use_the_settings(monkeypatch):
+    pytest.importorskip("tensorflow")
+    from keras_electra.data.bucketing import BucketedBatches
     from tests.helpers import tiny_inputs
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)), raising=False)
-    model = ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2)
-    data = model._bucket_data(tiny_inputs(), np.array([0, 1]), None)
-    batches = model._batches(data, 2, None, pipeline_settings(), sort=True)
-    assert batches.max_queue_size == 6 and batches.workers == 1
+    batches = BucketedBatches(tiny_inputs(batch_size=4), batch_size=2, sort=True)
+    dataset = batches.to_tf_dataset(pipeline_settings())
+    assert dataset.options().threading.private_threadpool_size == 6
+    assert [x["token_ids"].shape[0] for (x,) in dataset.as_numpy_iterator()] == [2, 2]
