@@ -288,10 +288,12 @@ class BucketedBatches(keras.utils.PyDataset):
 
         from keras_electra.data.input_pipeline import tf_data_options
 
+        trimmed = self.token_shape[1:-1] + (self.plan[0][1],)  # batch 0's shape
+
         def spec(value):
             value = np.asarray(value)
             shape = [None] + list(value.shape[1:])
-            if tuple(value.shape[1:]) == self.token_shape[1:]:
+            if tuple(value.shape[1:]) == trimmed:
                 shape[-1] = None
             return tf.TensorSpec(shape, tf.as_dtype(value.dtype))
 
