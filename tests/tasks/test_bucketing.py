@@ -2,7 +2,6 @@
 
 import keras
 import numpy as np
-import pytest
 
 from keras_electra.data.bucketing import BucketedBatches
 from keras_electra.data.bucketing import Bucketing
