@@ -44,6 +44,26 @@ def add_data_arguments(parser):
     parser.add_argument("--label-column", type=int, help="label column index")
     parser.add_argument("--header", choices=("yes", "no"), help="whether TSV files start with a header line")
     parser.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
+    parser.add_argument("--no-bucketing", dest="bucketing", action="store_false",
+                        help="pad every batch to --sequence-length (default: to the smallest "
+                             "multiple of --bucket-multiple that fits its longest example)")
+    parser.add_argument("--bucket-multiple", type=int, default=32,
+                        help="bucket lengths are multiples of this (default 32)")
+    parser.add_argument("--group-by-length", action="store_true",
+                        help="training: batch examples of similar length (sorted within "
+                             "windows of 50 batches, then the batches shuffled)")
+
+
+def apply_bucketing(args):
+    """Sets the default length bucketing of task models from the CLI options."""
+    from keras_electra.data.bucketing import Bucketing
+    from keras_electra.data.bucketing import set_default_bucketing
+
+    set_default_bucketing(Bucketing(
+        enabled=getattr(args, "bucketing", True),
+        multiple=getattr(args, "bucket_multiple", 32),
+        group_by_length=getattr(args, "group_by_length", False),
+    ))
 
 
 def add_parser(subparsers):
@@ -119,6 +139,7 @@ def run(args):
     from keras_electra.utils.output_files import atomic_directory
 
     keras.utils.set_random_seed(args.seed)
+    apply_bucketing(args)
     task = get_task(args.task)
     check_outputs(args)
     if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)

@@ -127,6 +127,11 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
             outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
+    @property
+    def supports_bucketing(self):
+        """`BucketedInputs`: the original head masks padding; the hf head's softmax spans it."""
+        return self.head == "original"
+
     def __call__(self, inputs, *args, **kwargs):
         # `start_positions` is optional: -1 means unknown.
         if (

@@ -7,20 +7,22 @@ import keras
 
 from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks.array_inputs import ArrayInputs
+from keras_electra.tasks.bucketed_inputs import BucketedInputs
 from keras_electra.tasks.labels import check_class_labels
 from keras_electra.fast_paths.sparse_gradients import DenseSparseGradients
 
 
-class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
+class ElectraTask(DirectFunctional, BucketedInputs, ArrayInputs, DenseSparseGradients):
     """The base of ELECTRA's tasks: mixins, compile defaults and label checks.
 
     A task model lists it first, then its keras-hub base:
     `class ElectraTextClassifier(ElectraTask, TextClassifier)`,
     `class ElectraTokenClassifier(ElectraTask, Task)`. The MRO then puts the
     mixins, in the order they need, before the keras-hub base:
-    `DirectFunctional` (lean eager calls), `ArrayInputs` (arrays skip the
-    input pipeline; id inputs are checked), `DenseSparseGradients` (the
-    compiled optimizer densifies sparse gradients).
+    `DirectFunctional` (lean eager calls), `BucketedInputs` (host data in
+    length-bucketed batches), `ArrayInputs` (arrays skip the input
+    pipeline; id inputs are checked), `DenseSparseGradients` (the compiled
+    optimizer densifies sparse gradients).
 
     It does not subclass keras-hub's `Task` itself: with
     `ElectraTextClassifier(ElectraTask, TextClassifier)` that would make a
@@ -134,7 +136,8 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        x, y, kwargs = self._prepare(x, y, kwargs)
+        if not kwargs.get("_use_cached_eval_dataset"):  # `fit`'s validation: prepared
+            x, y, kwargs = self._prepare(x, y, kwargs)
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x=None, *args, **kwargs):

@@ -58,6 +58,7 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
     transformers_architecture = "ElectraForSequenceClassification"
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,

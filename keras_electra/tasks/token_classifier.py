@@ -52,6 +52,7 @@ class ElectraTokenClassifier(ElectraTask, Task):
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTokenClassifierPreprocessor
     transformers_architecture = "ElectraForTokenClassification"
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,
