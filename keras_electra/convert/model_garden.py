@@ -24,6 +24,12 @@ Model Garden's pieces and ours:
 | `discriminator_projection` (dense, `mlm_activation`), `discriminator_head` | `discriminator_predictions` (`dense`, `dense_1`) |
 | `pooler_transform` of each network | dropped (unused by ELECTRA; identity on export) |
 | `classification` (`generator_classification_head`) | dropped (ELECTRA never trains it) |
+
+Model Garden's `"gelu"` (`official.modeling.activations.gelu`, what its
+ELECTRA configs name) is the tanh approximation; keras-electra, like
+google-research/electra and transformers, uses the exact GELU. The
+variables convert exactly; outputs of a model run with the tanh GELU differ
+slightly (about 1e-3), which the converters log.
 """
 
 import json
@@ -202,9 +208,16 @@ def encoder_kwargs(backbone):
 
 def build_model_garden_pretrainer(discriminator_kwargs, generator_kwargs, tie_embeddings,
                                   num_token_predictions=20):
-    """Model Garden's `ElectraPretrainer` with exact-GELU `BertEncoder`s, built on a dummy batch."""
-    networks, models, tf_utils = require_model_garden()
-    gelu = tf_utils.get_activation("gelu")
+    """Model Garden's `ElectraPretrainer` with exact-GELU `BertEncoder`s, built on a dummy batch.
+
+    The activation is `tf_keras.activations.gelu` (exact, ELECTRA's);
+    Model Garden's own `"gelu"` is the tanh approximation. Restoring
+    variables does not depend on it.
+    """
+    import tf_keras
+
+    networks, models, _ = require_model_garden()
+    gelu = tf_keras.activations.gelu
 
     def encoder(kwargs, name, embedding_layer=None):
         return networks.BertEncoder(**kwargs, inner_activation=gelu, dict_outputs=True,
@@ -357,7 +370,7 @@ def load_pretrainer(path, tokenizer=None):
     discriminator, _ = backbone_from_encoder(
         disc_named, source + " (discriminator)", config["discriminator"]["num_attention_heads"],
         name="discriminator")
-    gen_weights, _ = encoder_weights(gen_named, source + " (generator)")
+    gen_weights, _ = encoder_weights(gen_named, source + " (generator)", pooler="keep")
     disc_weights = get_backbone_weights(discriminator)
     tied = all(
         name in gen_weights and np.shape(gen_weights[name]) == np.shape(disc_weights[name])
@@ -386,6 +399,8 @@ def load_pretrainer(path, tokenizer=None):
         "discriminator_predictions/dense_1/bias": garden.discriminator_head.bias.numpy(),
     }
     logger.info("%s: generator_classification_head dropped (ELECTRA does not train it)", source)
+    logger.info("keras-electra uses ELECTRA's exact GELU; Model Garden's 'gelu' activation is the tanh "
+                "approximation, so a model trained with it gives slightly different outputs (about 1e-3)")
     kwargs = {}
     if tokenizer is not None:
         check_vocabulary_size(tokenizer, discriminator.vocabulary_size, "of the tokenizer passed")
@@ -472,7 +487,8 @@ def export_checkpoint(pretrainer, out, num_token_predictions=20):
     discriminator, generator = pretrainer.discriminator, pretrainer.generator
     config = {"discriminator": encoder_kwargs(discriminator), "generator": encoder_kwargs(generator),
               "tie_embeddings": pretrainer.embedding_sharing == "tied",
-              "num_token_predictions": num_token_predictions}
+              "num_token_predictions": num_token_predictions,
+              "activation": "exact GELU (tf_keras.activations.gelu) for inner_activation and mlm_activation"}
     garden = build_model_garden_pretrainer(config["discriminator"], config["generator"],
                                            config["tie_embeddings"], num_token_predictions)
     for ours, network in ((discriminator, garden.discriminator_network),
