@@ -13,15 +13,16 @@ from tests.convert import tf2_helpers as h
 pytestmark = h.one_pass
 
 
-def hub_saved_model(path, tmp_path, lowercase=False, identity=True, seed=0):
+def hub_saved_model(path, tmp_path, lowercase=False, identity=True, seed=0, model_garden_gelu=False,
+                    scale=0.1):
     """A SavedModel built as Model Garden's export_tfhub_lib builds the TF Hub ELECTRAs.
 
     BertEncoder with the identity pooler (ELECTRA has none), the vocabulary as
     an Asset and do_lower_case as a Variable, saved by tf-keras in the TF format.
     """
     tf, tf_keras, networks, _, tf_utils = h.import_model_garden()
-    encoder = h.bert_encoder(networks, tf_utils)
-    h.randomize(encoder.variables, seed)
+    encoder = h.bert_encoder(networks, tf_utils, model_garden_gelu=model_garden_gelu)
+    h.randomize(encoder.variables, seed, scale)
     if identity:
         encoder.pooler_layer.kernel.assign(np.eye(16, dtype="float32"))
         encoder.pooler_layer.bias.assign(np.zeros(16, "float32"))
@@ -88,25 +89,57 @@ def test_tf_hub_in_and_out(tmp_path, capsys):
     with open(loaded.vocab_file.asset_path.numpy().decode()) as f:
         assert f.read().split() == h.VOCAB
     # Same variable names as Model Garden's BertEncoder (the format round-trips).
-    reference_names = {v.name for v in core.variables if "do_lower_case" not in v.name}
+    reference_names = {v.name for v in core.variables if v is not core.do_lower_case}
     assert {v.name for v in layer.trainable_variables} == reference_names
 
     # One gradient step through the hub layer changes its variables.
     before = [v.numpy().copy() for v in layer.trainable_variables]
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(layer([ids, mask, segments], training=True)["sequence_output"] ** 2)
+        out = layer([ids, mask, segments], training=True)
+        loss = tf.reduce_sum(out["sequence_output"] ** 2) + tf.reduce_sum(out["pooled_output"])
     grads = tape.gradient(loss, layer.trainable_variables)
     assert all(g is not None for g in grads)
     for variable, grad in zip(layer.trainable_variables, grads):
         variable.assign_sub(0.1 * tf.convert_to_tensor(grad))
-    changed = [not np.allclose(b, v.numpy()) for b, v in zip(before, layer.trainable_variables)]
-    assert sum(changed) == len(changed)
+    unchanged = [v.name for b, v in zip(before, layer.trainable_variables) if np.allclose(b, v.numpy())]
+    # Key biases shift every score of a query equally: softmax gives them no gradient.
+    assert sorted(unchanged) == [f"transformer/layer_{i}/self_attention/key/bias:0" for i in range(2)]
 
     # The export converts back to the same backbone.
     again = str(tmp_path / "keras_again")
     assert main(["convert", "--from", "tf-hub", exported, "--out", again]) == 0
     np.testing.assert_allclose(our_outputs(ElectraBackbone.from_preset(again), x)[0][keep],
                                ours_sequence[keep], atol=1e-5)
+
+
+def test_model_garden_tanh_gelu_is_recognised(tmp_path, caplog):
+    """A SavedModel with Model Garden's own "gelu" (tanh approximation), as the TF Hub ELECTRAs.
+
+    The variables convert exactly: ours matches the same Model Garden BertEncoder
+    with the exact GELU within 1e-4, and the conversion logs the GELU difference.
+    """
+    import logging
+
+    from keras_electra.convert import tf_hub
+
+    _, _, networks, _, tf_utils = h.import_model_garden()
+    source = str(tmp_path / "hub")
+    core = hub_saved_model(source, tmp_path, model_garden_gelu=True, seed=1, scale=0.3)
+    with caplog.at_level(logging.INFO, logger="keras_electra.convert"):
+        backbone = tf_hub.load_backbone(source)["backbone"]
+    assert "tanh approximation of GELU" in caplog.text
+    exact = h.bert_encoder(networks, tf_utils)
+    x = h.inputs()
+    exact([x[0], x[1], x[2]])
+    named = {v.name: v for v in core.variables}
+    for variable in exact.variables:
+        variable.assign(named[variable.name])
+    keep = x[1].astype(bool)
+    reference = exact([x[0], x[1], x[2]])["sequence_output"].numpy()
+    tanh_reference = reference_outputs(core, x)[0]
+    ours = our_outputs(backbone, x)[0]
+    np.testing.assert_allclose(ours[keep], reference[keep], atol=1e-4)
+    assert np.abs(tanh_reference - reference)[keep].max() > 1e-4  # the two GELUs do differ here
 
 
 def test_non_identity_pooler_is_refused_unless_kept(tmp_path, capsys):

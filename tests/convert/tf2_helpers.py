@@ -39,13 +39,24 @@ def randomize(variables, seed, scale=0.1):
         v.assign(value.astype("float32"))
 
 
+def exact_gelu():
+    import tf_keras
+
+    return tf_keras.activations.gelu  # approximate=False by default
+
+
 def bert_encoder(networks, tf_utils, hidden=16, embedding=8, heads=2, layers=2, max_length=32,
-                 embedding_layer=None, vocab_size=VOCAB_SIZE):
-    """Model Garden's BertEncoder as the ELECTRA TF Hub models use it: exact GELU."""
+                 embedding_layer=None, vocab_size=VOCAB_SIZE, model_garden_gelu=False):
+    """Model Garden's BertEncoder as the ELECTRA TF Hub models use it.
+
+    `model_garden_gelu`: Model Garden's own `"gelu"` (the tanh approximation,
+    what its ELECTRA configs name); else ELECTRA's exact GELU.
+    """
+    activation = tf_utils.get_activation("gelu") if model_garden_gelu else exact_gelu()
     return networks.BertEncoder(
         vocab_size=vocab_size, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
         max_sequence_length=max_length, type_vocab_size=2, inner_dim=2 * hidden,
-        inner_activation=tf_utils.get_activation("gelu"), embedding_width=embedding,
+        inner_activation=activation, embedding_width=embedding,
         embedding_layer=embedding_layer, dict_outputs=True)
 
 
