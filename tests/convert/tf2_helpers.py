@@ -2,14 +2,18 @@
 
 These tests need TensorFlow, tf-keras, tensorflow-hub and tf-models-official
 (`.ci/run` installs them; they skip when absent) and run in the jax pass only:
-the conversions are backend-independent and TensorFlow-heavy.
+the conversions are backend-independent and TensorFlow-heavy
+(`TF_INTEROP_ALL_BACKENDS=1` runs them on the others too).
 """
+
+import os
 
 import keras
 import numpy as np
 import pytest
 
-one_pass = pytest.mark.skipif(keras.config.backend() != "jax",
+# TF_INTEROP_ALL_BACKENDS=1 runs them on any backend.
+one_pass = pytest.mark.skipif(keras.config.backend() != "jax" and not os.environ.get("TF_INTEROP_ALL_BACKENDS"),
                               reason="TF interop: run in the jax pass only (CI time)")
 
 VOCAB_SIZE = 40
