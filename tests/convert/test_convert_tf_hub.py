@@ -173,3 +173,14 @@ def test_strict_about_unknown_variables(tmp_path):
     with pytest.raises(ConversionError, match="not part of a Model Garden BertEncoder: extra/kernel"):
         model_garden.encoder_weights({"extra/kernel": np.zeros(2),
                                       "transformer/layer_0/output/kernel": np.zeros((2, 2))}, "The test")
+
+
+def test_cli_refuses_mismatched_formats(tmp_path, capsys):
+    assert main(["convert", "--from", "transformers", "x", "--to", "tf-hub", "--out", str(tmp_path / "o")]) == 2
+    assert "--to tf-hub needs --from keras" in capsys.readouterr().err
+    source = tmp_path / "not_a_pretrainer"
+    source.mkdir()
+    assert main(["convert", "--from", "keras", str(source), "--to", "model-garden",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "pretrainer.json" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "o")
