@@ -138,3 +138,22 @@ def test_not_a_pretrainer_checkpoint(tmp_path):
         load_model_garden_pretrainer(str(tmp_path / "enc"))
     with pytest.raises(ConversionError, match="does not exist"):
         load_model_garden_pretrainer(str(tmp_path / "missing" / "ckpt-1"))
+
+
+def test_training_checkpoint_with_optimizer_and_without_encoder_alias(tmp_path):
+    """A checkpoint saved as Checkpoint(model=..., optimizer=...) after a training step."""
+    import tensorflow as tf
+    import tf_keras
+
+    from keras_electra.convert import load_model_garden_pretrainer
+
+    garden = model_garden_pretrainer(tie=False, seed=3)
+    optimizer = tf_keras.optimizers.Adam(1e-3)
+    with tf.GradientTape() as tape:
+        outputs = garden(batch()[0])
+        loss = tf.reduce_sum(outputs["lm_outputs"]) + tf.reduce_sum(outputs["disc_logits"])
+    variables = garden.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    reference = garden(batch()[0])
+    tf.train.Checkpoint(model=garden, optimizer=optimizer).save(str(tmp_path / "mg" / "ckpt"))
+    compare(load_model_garden_pretrainer(str(tmp_path / "mg")), reference)
