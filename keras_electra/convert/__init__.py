@@ -1,4 +1,4 @@
-"""Checkpoint conversion: transformers, original TF1 and keras-hub to keras-electra, and back."""
+"""Checkpoint conversion: transformers, original TF1, keras-hub, TF Hub and Model Garden to keras-electra, and back."""
 
 from keras_electra.convert.export import export_to_transformers
 from keras_electra.convert.safetensors_io import CheckpointFileError
@@ -26,3 +26,9 @@ from keras_electra.convert.tf1 import load_pretrainer_from_tf1 as load_tf1_pretr
 from keras_electra.convert.tf1 import read_checkpoint as read_tf1_checkpoint
 from keras_electra.convert.keras_hub import convert_checkpoint as convert_keras_hub
 from keras_electra.convert.keras_hub import load_backbone as load_keras_hub_backbone
+from keras_electra.convert.tf_hub import convert_saved_model as convert_tf_hub
+from keras_electra.convert.tf_hub import export_saved_model as export_tf_hub
+from keras_electra.convert.tf_hub import load_backbone as load_tf_hub_backbone
+from keras_electra.convert.model_garden import convert_checkpoint as convert_model_garden
+from keras_electra.convert.model_garden import export_checkpoint as export_model_garden
+from keras_electra.convert.model_garden import load_pretrainer as load_model_garden_pretrainer
