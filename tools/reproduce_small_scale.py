@@ -82,8 +82,8 @@ def model_config(vocabulary_size, hidden_dim=64, num_layers=2, num_heads=2,
 
 
 def _preprocessor(vocab_path, sequence_length):
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+    from keras_electra.models import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=vocab_path)
     return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)

@@ -179,7 +179,7 @@ def load_keras_preset(path):
 
     tokenizer = None
     if os.path.isfile(os.path.join(path, "tokenizer.json")):
-        from keras_electra.preprocessing import ElectraTokenizer
+        from keras_electra.models import ElectraTokenizer
 
         tokenizer = ElectraTokenizer.from_preset(path)
     if os.path.isfile(os.path.join(path, "task.json")):

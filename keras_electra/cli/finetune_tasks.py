@@ -36,7 +36,7 @@ class GlueTask(FinetuneTask):
         )
 
     def build(self, args, train_data):
-        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+        from keras_electra.tasks import ElectraTextClassifierPreprocessor
         from keras_electra.tasks.text_classifier import ElectraTextClassifier
 
         preprocessor = ElectraTextClassifierPreprocessor.from_preset(

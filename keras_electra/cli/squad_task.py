@@ -28,7 +28,7 @@ def build_question_answerer(
 ):
     """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory."""
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 

@@ -209,7 +209,7 @@ def load_tokenizer(preset):
                 f"{config_path}: field 'lowercase': must be true or false; "
                 f"received {lowercase!r}."
             )
-    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+    from keras_electra.models.tokenizer import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
     config = _read_preset_config(preset)

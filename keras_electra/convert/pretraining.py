@@ -166,7 +166,7 @@ def load_discriminator_head(preset, backbone=None):
 
 def build_masked_lm(backbone, head_weights, preprocessor=None, source="The checkpoint"):
     """An `ElectraMaskedLM` around `backbone` with its MLM head loaded strictly."""
-    from keras_electra.models.masked_lm import ElectraMaskedLM
+    from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
     task = ElectraMaskedLM(backbone, preprocessor=preprocessor)
     set_head_weights(task.masked_lm_head, head_weights, source=source)
@@ -175,7 +175,7 @@ def build_masked_lm(backbone, head_weights, preprocessor=None, source="The check
 
 def masked_lm_preprocessor(tokenizer, sequence_length):
     """`ElectraMaskedLMPreprocessor`, or None where it cannot be built (no TensorFlow)."""
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
+    from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
 
     try:
         return ElectraMaskedLMPreprocessor(tokenizer, sequence_length=sequence_length)

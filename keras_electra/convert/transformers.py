@@ -475,7 +475,7 @@ def load_tokenizer(directory):
                 f"{config_path}: field 'do_lower_case': must be true or false; "
                 f"received {lowercase!r}."
             )
-    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+    from keras_electra.models.tokenizer import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
     check_vocabulary_size(tokenizer, read_config(directory)["vocab_size"], path)
@@ -653,7 +653,7 @@ def load_task(preset, load_weights=True, num_choices=2, sequence_length=None, **
 
 def _task_preprocessor(architecture, tokenizer, sequence_length, num_choices):
     if architecture == "ElectraForSequenceClassification":
-        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+        from keras_electra.tasks import ElectraTextClassifierPreprocessor
 
         return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
     if architecture == "ElectraForTokenClassification":

@@ -674,7 +674,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                     "Only the 'electra' objective has a masked-LM generator to export; "
                     f"this pretrainer's objective is {self.objective!r}."
                 )
-            from keras_electra.models.masked_lm import ElectraMaskedLM
+            from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
             generator = _rebuild(self.generator, name="generator")
             generator.set_weights(self.generator.get_weights())
@@ -687,7 +687,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                     "`scorer_dir` needs the 'electric' objective; this pretrainer's "
                     f"objective is {self.objective!r}."
                 )
-            from keras_electra.models.electric_scorer import ElectricScorer
+            from keras_electra.tasks.electric_scorer import ElectricScorer
 
             scorer = ElectricScorer(self.export_discriminator(), preprocessor=preprocessor)
             scorer.discriminator_head.set_weights(self.discriminator_head.get_weights())

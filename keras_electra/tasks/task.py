@@ -124,7 +124,7 @@ class ElectraTask(DirectFunctional, ArrayInputs, DenseSparseGradients):
         keras.Model.compile(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def _auto_optimizer(self):
-        from keras_electra.training.optimizers import create_optimizer
+        from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
         return create_optimizer(
             learning_rate=1e-4, weight_decay=0.01, epsilon=1e-6,

@@ -6,8 +6,8 @@ import numpy as np
 
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectraMaskedLM
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectraMaskedLM
+from keras_electra.tasks import ElectricScorer
 from tests.models.test_pretrainer import batch
 from tests.models.test_pretrainer import make
 from tests.conftest import requires_tf
@@ -56,8 +56,8 @@ def test_electric_scorer_preset_and_cli(tmp_path, capsys):
 
 @requires_tf
 def test_fill_mask_on_strings_with_a_preprocessor():
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
+    from keras_electra.models import ElectraTokenizer
     from tests.helpers import VOCAB
 
     backbone = ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2,

@@ -328,7 +328,7 @@ def test_shared_encoder_saves_exports_and_assembles(tmp_path):
         np.testing.assert_array_equal(a, b)
     # Exports: the generator preset is the discriminator encoder + MLM head.
     model.export_presets(discriminator_dir=str(tmp_path / "d"), generator_dir=str(tmp_path / "g"))
-    from keras_electra.models import ElectraMaskedLM
+    from keras_electra.tasks import ElectraMaskedLM
 
     masked_lm = ElectraMaskedLM.from_preset(str(tmp_path / "g"))
     positions = np.array([[1, 2]] * 8, "int32")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_electra.models import ElectraPretrainer
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectricScorer
 
 PAD, CLS, SEP, MASK = 0, 2, 3, 4
 FIRST = 5  # first ordinary token id

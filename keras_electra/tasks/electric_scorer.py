@@ -10,7 +10,7 @@ from keras_hub.models import Task
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.text_classifier_preprocessor import (
+from keras_electra.tasks.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask
