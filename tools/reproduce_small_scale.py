@@ -103,6 +103,7 @@ def pretrain_variant(variant, config, files, vocab_path, preset_dir, steps=300, 
 
     from keras_electra.data import text_dataset
     from keras_electra.models import ElectraPretrainer
+    from keras_electra.tasks import export_pretrainer_presets
     from keras_electra.training import get_pretraining_recipe
 
     if variant not in VARIANTS:
@@ -130,7 +131,8 @@ def pretrain_variant(variant, config, files, vocab_path, preset_dir, steps=300, 
         result["pretrain_seconds"] = round(time.time() - start, 1)
         result["steps"] = steps
         result["final_metrics"] = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-    pretrainer.export_presets(
+    export_pretrainer_presets(
+        pretrainer,
         discriminator_dir=preset_dir,
         preprocessor=_preprocessor(vocab_path, config["max_sequence_length"]),
     )

@@ -1,12 +1,13 @@
 """The `squad` and `squad2` tasks of `keras-electra finetune/evaluate/predict`.
 
-Registered in `task_registry` on import. Training, evaluation and prediction
+Listed in `cli.task_registry`. Training, evaluation and prediction
 go through `cli.squad_task` (windowed preprocessing, the original span head,
 n-best decoding and the official metrics).
 """
 
-from keras_electra.cli.task_registry import FinetuneTask
-from keras_electra.cli.task_registry import register_task
+from keras_electra.cli.finetune_task import FinetuneTask
+
+SQUAD_TASK_NAMES = ("squad", "squad2")
 
 
 class SquadFile:
@@ -24,6 +25,8 @@ class SquadFile:
 
 class SquadTask(FinetuneTask):
     """SQuAD 1.1 (`squad`) or 2.0 (`squad2`) extractive question answering."""
+
+    runs_own_finetune = True
 
     def __init__(self, name):
         self.name = name
@@ -75,6 +78,3 @@ class SquadTask(FinetuneTask):
                                        batch_size=getattr(args, "batch_size", 32))
         return [[qid, answer] for qid, answer in predictions.answers.items()]
 
-
-for _name in ("squad", "squad2"):
-    register_task(SquadTask(_name))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_electra.cli.task_registry import FinetuneTask
+from keras_electra.cli.finetune_task import FinetuneTask
 from keras_electra.metrics.glue import GLUE_METRICS
 
 

@@ -178,7 +178,7 @@ def train_squad(
         metrics["train_questions_skipped"] = features.skipped
         _write_json(os.path.join(tmp, "metrics.json"), metrics)
         if info is not None:
-            from keras_electra.cli.task_registry import write_info
+            from keras_electra.cli.finetune_task import write_info
 
             write_info(tmp, info)
     return metrics

@@ -248,7 +248,7 @@ def load_pretrainer(directory):
     """
     import keras
 
-    import keras_electra  # noqa: F401  (registers the classes)
+    import keras_electra.models  # noqa: F401  (registers the pretrainer and backbones)
 
     config_path = os.path.join(directory, PRETRAINER_CONFIG_FILE)
     if not os.path.isfile(config_path):

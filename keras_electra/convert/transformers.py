@@ -163,7 +163,7 @@ def check_config(config, path=CONFIG_FILE):
     Raises:
         ConversionError: naming `path` and the field.
     """
-    from keras_electra.models.backbone import config_problem
+    from keras_electra.models.backbone_config import config_problem
 
     if not isinstance(config, dict):
         raise ConversionError(

@@ -653,46 +653,6 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             plain.set_weights(source.get_weights())
         return plain
 
-    def export_presets(self, discriminator_dir=None, generator_dir=None, scorer_dir=None, preprocessor=None):
-        """Saves the trained parts as presets.
-
-        Args:
-            discriminator_dir: where to save the discriminator backbone preset.
-            generator_dir: where to save the generator as an `ElectraMaskedLM`
-                task preset (`electra` objective only).
-            scorer_dir: where to save an `ElectricScorer` task preset
-                (`electric` objective only).
-            preprocessor: optional preprocessor saved with each preset.
-        """
-        if discriminator_dir:
-            self.export_discriminator().save_to_preset(discriminator_dir)
-            if preprocessor is not None:
-                preprocessor.save_to_preset(discriminator_dir)
-        if generator_dir:
-            if self.objective != "electra":
-                raise ValueError(
-                    "Only the 'electra' objective has a masked-LM generator to export; "
-                    f"this pretrainer's objective is {self.objective!r}."
-                )
-            from keras_electra.tasks.masked_lm import ElectraMaskedLM
-
-            generator = _rebuild(self.generator, name="generator")
-            generator.set_weights(self.generator.get_weights())
-            task = ElectraMaskedLM(generator, preprocessor=preprocessor)
-            task.masked_lm_head.set_weights(self.generator_head.get_weights())
-            task.save_to_preset(generator_dir)
-        if scorer_dir:
-            if self.objective != "electric":
-                raise ValueError(
-                    "`scorer_dir` needs the 'electric' objective; this pretrainer's "
-                    f"objective is {self.objective!r}."
-                )
-            from keras_electra.tasks.electric_scorer import ElectricScorer
-
-            scorer = ElectricScorer(self.export_discriminator(), preprocessor=preprocessor)
-            scorer.discriminator_head.set_weights(self.discriminator_head.get_weights())
-            scorer.save_to_preset(scorer_dir)
-
     # --- Serialization --------------------------------------------------------
 
     def get_config(self):

@@ -22,3 +22,4 @@ from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
 from keras_electra.tasks.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
+from keras_electra.tasks.pretrainer_presets import export_pretrainer_presets

@@ -62,7 +62,7 @@ class ElectraMaskedLM(ElectraTask, MaskedLM):
 
     Inputs: `token_ids`, `padding_mask` and `mask_positions` (`[B, P]`);
     output: logits `[B, P, vocabulary_size]` at the mask positions (single
-    segment: segment ids are zero). `ElectraPretrainer.export_presets` saves
+    segment: segment ids are zero). `export_pretrainer_presets` saves
     a trained generator as this task; `fill_mask` predicts [MASK] tokens.
 
     Args:

@@ -443,22 +443,23 @@ def export_presets(model, out, settings, vocab_path):
 
     Each preset is written to a temporary sibling folder renamed into place.
     """
-    from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
-    from keras_electra.tasks import ElectraTextClassifierPreprocessor
     from keras_electra.models import ElectraTokenizer
+    from keras_electra.tasks import ElectraMaskedLMPreprocessor
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+    from keras_electra.tasks import export_pretrainer_presets
     from keras_electra.utils.output_files import atomic_directory
 
     tokenizer = ElectraTokenizer(vocabulary=vocab_path, lowercase=settings["lowercase"])
     classifier = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=settings["seq_len"])
     with atomic_directory(os.path.join(out, "discriminator")) as tmp:
-        model.export_presets(discriminator_dir=tmp, preprocessor=classifier)
+        export_pretrainer_presets(model, discriminator_dir=tmp, preprocessor=classifier)
     if settings["objective"] == "electra":
         masked_lm = ElectraMaskedLMPreprocessor(tokenizer, sequence_length=settings["seq_len"])
         with atomic_directory(os.path.join(out, "generator")) as tmp:
-            model.export_presets(generator_dir=tmp, preprocessor=masked_lm)
+            export_pretrainer_presets(model, generator_dir=tmp, preprocessor=masked_lm)
     elif settings["objective"] == "electric":
         with atomic_directory(os.path.join(out, "electric_scorer")) as tmp:
-            model.export_presets(scorer_dir=tmp, preprocessor=classifier)
+            export_pretrainer_presets(model, scorer_dir=tmp, preprocessor=classifier)
 
 
 def _remove(path):

@@ -8,6 +8,7 @@ from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
 from keras_electra.tasks import ElectraMaskedLM
 from keras_electra.tasks import ElectricScorer
+from keras_electra.tasks import export_pretrainer_presets
 from tests.models.test_pretrainer import batch
 from tests.models.test_pretrainer import make
 from tests.conftest import requires_tf
@@ -17,7 +18,7 @@ def test_export_discriminator_and_generator_presets(tmp_path):
     model = make()
     x = batch()
     model(x)
-    model.export_presets(discriminator_dir=str(tmp_path / "disc"), generator_dir=str(tmp_path / "gen"))
+    export_pretrainer_presets(model, discriminator_dir=str(tmp_path / "disc"), generator_dir=str(tmp_path / "gen"))
     disc = ElectraBackbone.from_preset(str(tmp_path / "disc"))
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(disc(x)["sequence_output"]),
@@ -38,7 +39,7 @@ def test_electric_scorer_preset_and_cli(tmp_path, capsys):
     model = make(objective="electric")
     x = batch()
     model(x)
-    model.export_presets(scorer_dir=str(tmp_path / "scorer"))
+    export_pretrainer_presets(model, scorer_dir=str(tmp_path / "scorer"))
     scorer = ElectricScorer.from_preset(str(tmp_path / "scorer"), cls_token_id=2, sep_token_id=3)
     result = scorer.score(x)
     hidden = model.discriminator(x)["sequence_output"]
