@@ -572,10 +572,10 @@ def export_presets(model, out, settings, vocab_path):
 
     Each preset is written to a temporary sibling folder renamed into place.
     """
+    from keras_electra.models import ElectraTokenizer
+    from keras_electra.tasks import ElectraMaskedLMPreprocessor
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
     from keras_electra.convert.pretrainer_export import export_presets as write_presets
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
     from keras_electra.utils.output_files import atomic_directory
 
     tokenizer = ElectraTokenizer(vocabulary=vocab_path, lowercase=settings.lowercase)

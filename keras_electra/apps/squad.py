@@ -40,7 +40,7 @@ def build_question_answerer(
     """
     from keras_electra.models import ElectraBackbone
     from keras_electra.training.recipes import task_sequence_length
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 

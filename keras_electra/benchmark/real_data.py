@@ -197,7 +197,7 @@ def measure_keras(spec):
     import numpy as np
 
     from keras_electra.data.bucketing import Bucketing
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
     from keras_electra.tasks import ElectraTextClassifier
 
     keras.utils.set_random_seed(spec["seed"])

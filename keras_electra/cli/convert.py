@@ -202,11 +202,11 @@ def load_keras_preset(path):
 
     tokenizer = None
     if os.path.isfile(os.path.join(path, "tokenizer.json")):
-        from keras_electra.preprocessing import ElectraTokenizer
+        from keras_electra.models import ElectraTokenizer
 
         tokenizer = ElectraTokenizer.from_preset(path)
     if os.path.isfile(os.path.join(path, "task.json")):
-        import keras_electra  # noqa: F401  (registers the task classes)
+        import keras_electra.tasks  # noqa: F401  (registers the task classes)
 
         name = read_json(os.path.join(path, "task.json")).get("registered_name")
         cls = keras.saving.get_registered_object(name) if isinstance(name, str) else None

@@ -35,7 +35,7 @@ def load(args):
     """The task, model and info of `args.model`, with layout options filled in."""
     from keras_electra.cli.finetune import apply_bucketing
     from keras_electra.cli.task_registry import get_task
-    from keras_electra.cli.task_registry import read_info
+    from keras_electra.cli.finetune_task import read_info
 
     apply_bucketing(args)
     info = read_info(args.model)

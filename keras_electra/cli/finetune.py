@@ -134,7 +134,7 @@ def run(args):
 
     from keras_electra.cli.distribution_args import apply_distribution
     from keras_electra.cli.task_registry import get_task
-    from keras_electra.cli.task_registry import write_info
+    from keras_electra.cli.finetune_task import write_info
     from keras_electra.training.recipes import get_finetuning_recipe
     from keras_electra.utils.output_files import atomic_directory
 
@@ -142,7 +142,7 @@ def run(args):
     apply_bucketing(args)
     task = get_task(args.task)
     check_outputs(args)
-    if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)
+    if task.runs_own_finetune:  # e.g. SQuAD: windows and n-best decoding
         with apply_distribution(args):
             return task.run_finetune(args)
     # Every line of the train and eval files is parsed before the model is built.
@@ -152,7 +152,7 @@ def run(args):
     evaluation = task.read(args.eval, args, "dev") if args.eval else None
     if evaluation is not None and args.max_eval_examples:
         evaluation = _head(evaluation, args.max_eval_examples)
-    if evaluation is not None and hasattr(task, "check_evaluation"):
+    if evaluation is not None:
         task.check_evaluation(train, evaluation)  # e.g. tags the training data lacks
 
     from keras_electra.models import ElectraBackbone

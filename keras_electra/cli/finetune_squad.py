@@ -1,12 +1,13 @@
 """The `squad` and `squad2` tasks of `keras-electra finetune/evaluate/predict`.
 
-Registered in `task_registry` on import. Training, evaluation and prediction
+Listed in `cli.task_registry`. Training, evaluation and prediction
 go through the SQuAD application, `apps.squad` (windowed preprocessing, the
 original span head, n-best decoding and the official metrics).
 """
 
-from keras_electra.cli.task_registry import FinetuneTask
-from keras_electra.cli.task_registry import register_task
+from keras_electra.cli.finetune_task import FinetuneTask
+
+SQUAD_TASK_NAMES = ("squad", "squad2")
 
 
 class SquadFile:
@@ -25,6 +26,8 @@ class SquadFile:
 class SquadTask(FinetuneTask):
     """SQuAD 1.1 (`squad`) or 2.0 (`squad2`) extractive question answering."""
 
+    runs_own_finetune = True
+
     def __init__(self, name):
         self.name = name
         self.recipe_task = name
@@ -35,7 +38,7 @@ class SquadTask(FinetuneTask):
         """The whole `finetune` command for SQuAD; returns the exit code."""
         from keras_electra.apps.squad import SquadSettings
         from keras_electra.apps.squad import train_squad
-        from keras_electra.cli.task_registry import INFO_FILE
+        from keras_electra.cli.finetune_task import INFO_FILE
 
         if args.max_steps:
             raise SystemExit("--max-steps is not supported for SQuAD; use --max-train-examples.")
@@ -78,6 +81,3 @@ class SquadTask(FinetuneTask):
                                        batch_size=getattr(args, "batch_size", 32))
         return [[qid, answer] for qid, answer in predictions.answers.items()]
 
-
-for _name in ("squad", "squad2"):
-    register_task(SquadTask(_name))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_electra.cli.task_registry import FinetuneTask
+from keras_electra.cli.finetune_task import FinetuneTask
 from keras_electra.metrics.glue import GLUE_METRICS
 
 
@@ -38,7 +38,7 @@ class GlueTask(FinetuneTask):
         )
 
     def build(self, args, train_data, evaluation=None):
-        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
+        from keras_electra.tasks import ElectraTextClassifierPreprocessor
         from keras_electra.tasks.text_classifier import ElectraTextClassifier
 
         preprocessor = ElectraTextClassifierPreprocessor.from_preset(

@@ -35,8 +35,8 @@ def run(args):
     import numpy as np
 
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+    from keras_electra.models import ElectraTokenizer
     from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
     from keras_electra.utils.output_files import atomic_directory
     from keras_electra.utils.output_files import check_output

@@ -1,4 +1,10 @@
-"""Checkpoint conversion: transformers, original TF1, keras-hub, TF Hub and Model Garden to keras-electra, and back."""
+"""Checkpoint conversion: transformers, original TF1, keras-hub, TF Hub and Model Garden to keras-electra, and back.
+
+Importing it registers the transformers and keras-hub formats with the preset loader
+(`preset_formats`), so `from_preset` converts them on load.
+"""
+
+from keras_electra.convert import preset_formats  # noqa: F401  (registers the formats)
 
 from keras_electra.convert.export import export_to_transformers
 from keras_electra.convert.safetensors_io import CheckpointFileError

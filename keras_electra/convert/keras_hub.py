@@ -77,7 +77,7 @@ def config_to_backbone_kwargs(config, source="config.json"):
     Raises:
         ConversionError: naming `source` and a missing or invalid field.
     """
-    from keras_electra.models.backbone import config_problem
+    from keras_electra.models.backbone_config import config_problem
 
     if not isinstance(config, dict):
         raise ConversionError(f"{source}: the backbone config must be a JSON object.")
@@ -198,7 +198,7 @@ def load_tokenizer(preset):
                 f"{config_path}: field 'lowercase': must be true or false; "
                 f"received {lowercase!r}."
             )
-    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+    from keras_electra.models.tokenizer import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
     config = _read_preset_config(preset)

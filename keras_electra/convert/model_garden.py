@@ -436,7 +436,7 @@ def convert_checkpoint(path, out, vocabulary=None, lowercase=True):
 
     tokenizer = None
     if vocabulary is not None:
-        from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+        from keras_electra.models.tokenizer import ElectraTokenizer
 
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
     pretrainer = load_pretrainer(path, tokenizer=tokenizer)

@@ -43,14 +43,14 @@ def export_presets(pretrainer, discriminator_dir=None, generator_dir=None, score
             preprocessor.save_to_preset(discriminator_dir)
         logger.info("Wrote the discriminator preset %s", discriminator_dir)
     if generator_dir:
-        from keras_electra.models.masked_lm import ElectraMaskedLM
+        from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
         task = ElectraMaskedLM(pretrainer.export_generator(), preprocessor=preprocessor)
         task.masked_lm_head.set_weights(pretrainer.generator_head.get_weights())
         task.save_to_preset(generator_dir)
         logger.info("Wrote the generator (ElectraMaskedLM) preset %s", generator_dir)
     if scorer_dir:
-        from keras_electra.models.electric_scorer import ElectricScorer
+        from keras_electra.tasks.electric_scorer import ElectricScorer
 
         scorer = ElectricScorer(pretrainer.export_discriminator(), preprocessor=preprocessor)
         scorer.discriminator_head.set_weights(pretrainer.discriminator_head.get_weights())

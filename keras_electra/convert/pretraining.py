@@ -171,7 +171,7 @@ def load_discriminator_head(preset, backbone=None):
 
 def build_masked_lm(backbone, head_weights, preprocessor=None, source="The checkpoint"):
     """An `ElectraMaskedLM` around `backbone` with its MLM head loaded strictly."""
-    from keras_electra.models.masked_lm import ElectraMaskedLM
+    from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
     task = ElectraMaskedLM(backbone, preprocessor=preprocessor)
     set_head_weights(task.masked_lm_head, head_weights, source=source)
@@ -180,7 +180,7 @@ def build_masked_lm(backbone, head_weights, preprocessor=None, source="The check
 
 def masked_lm_preprocessor(tokenizer, sequence_length=None, max_sequence_length=None):
     """`ElectraMaskedLM.default_preprocessor`, or None where it cannot be built (no TensorFlow)."""
-    from keras_electra.models.masked_lm import ElectraMaskedLM
+    from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
     try:
         return ElectraMaskedLM.default_preprocessor(tokenizer, sequence_length, max_sequence_length)
@@ -253,7 +253,7 @@ def load_pretrainer(directory):
     """
     import keras
 
-    import keras_electra  # noqa: F401  (registers the classes)
+    import keras_electra.models  # noqa: F401  (registers the pretrainer and backbones)
 
     config_path = os.path.join(directory, PRETRAINER_CONFIG_FILE)
     if not os.path.isfile(config_path):

@@ -324,7 +324,7 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
         vocabulary = candidate if os.path.isfile(candidate) else None
     tokenizer = None
     if vocabulary is not None:
-        from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+        from keras_electra.models.tokenizer import ElectraTokenizer
 
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
         # Before anything is written: every model must fit the vocabulary.

@@ -213,7 +213,7 @@ def convert_saved_model(path, out, num_heads=None, keep_pooler=False):
     backbone = result["backbone"]
     tokenizer = None
     if result["vocabulary"] is not None:
-        from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+        from keras_electra.models.tokenizer import ElectraTokenizer
 
         lowercase = result["lowercase"]
         if lowercase is None:
@@ -376,7 +376,7 @@ def export_preset(preset, out):
     backbone = ElectraBackbone.from_preset(preset)
     tokenizer = None
     if os.path.isfile(os.path.join(preset, "tokenizer.json")):
-        from keras_electra.preprocessing import ElectraTokenizer
+        from keras_electra.models import ElectraTokenizer
 
         tokenizer = ElectraTokenizer.from_preset(preset)
     return export_saved_model(backbone, out, tokenizer=tokenizer)

@@ -208,7 +208,7 @@ def load_tokenizer(directory):
                 f"{config_path}: field 'do_lower_case': must be true or false; "
                 f"received {lowercase!r}."
             )
-    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+    from keras_electra.models.tokenizer import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
     check_vocabulary_size(tokenizer, read_config(directory)["vocab_size"], path)

@@ -9,7 +9,7 @@ from keras_hub.models import Preprocessor
 
 from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 
 
 @dataclasses.dataclass

@@ -5,7 +5,7 @@ from keras_hub.models import TextClassifier
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.text_classifier_preprocessor import (
+from keras_electra.tasks.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask

@@ -121,7 +121,7 @@ class PretrainingRecipe:
 
     def learning_rate_schedule(self):
         """The `ElectraLearningRateSchedule` of this recipe."""
-        from keras_electra.training.schedules import ElectraLearningRateSchedule
+        from keras_electra.optimizers.schedules import ElectraLearningRateSchedule
 
         return ElectraLearningRateSchedule(
             peak_learning_rate=self.learning_rate,
@@ -136,7 +136,7 @@ class PretrainingRecipe:
         Args:
             **overrides: arguments of `create_optimizer` to change.
         """
-        from keras_electra.training.optimizers import create_optimizer
+        from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
         kwargs = dict(
             learning_rate=self.learning_rate_schedule(),
@@ -254,7 +254,7 @@ class FinetuningRecipe:
 
     def learning_rate_schedule(self, num_train_steps):
         """Warmup over `warmup_proportion`, then linear decay to 0."""
-        from keras_electra.training.schedules import ElectraLearningRateSchedule
+        from keras_electra.optimizers.schedules import ElectraLearningRateSchedule
 
         return ElectraLearningRateSchedule(
             peak_learning_rate=self.learning_rate,
@@ -271,7 +271,7 @@ class FinetuningRecipe:
             num_train_steps: int. Total optimizer steps.
             **overrides: arguments of `create_optimizer` to change.
         """
-        from keras_electra.training.optimizers import create_optimizer
+        from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
         kwargs = dict(
             learning_rate=self.learning_rate_schedule(num_train_steps),

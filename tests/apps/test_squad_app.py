@@ -75,7 +75,7 @@ def test_evaluate_squad_v1_subset(tmp_path):
 
 
 def test_squad_sequence_length_defaults_to_the_recipes_512(tmp_path):
-    from keras_electra.cli.squad_task import build_question_answerer
+    from keras_electra.apps.squad import build_question_answerer
     from keras_electra.training import get_finetuning_recipe
 
     preset = str(tmp_path / "backbone")

@@ -46,8 +46,8 @@ def common_args(tmp_path, out, steps, checkpoint_every=2):
 
 def test_pretrain_writes_all_outputs_and_presets_reload(tmp_path):
     from keras_electra.models import ElectraBackbone
-    from keras_electra.models import ElectraMaskedLM
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraMaskedLM
+    from keras_electra.models import ElectraTokenizer
 
     out = tmp_path / "run"
     assert main(common_args(tmp_path, out, steps=4)) == 0

@@ -74,7 +74,7 @@ def test_model_garden_checkpoint_in_and_out(tmp_path, tie):
 
     from keras_electra.convert import load_model_garden_pretrainer
     from keras_electra.models import ElectraBackbone
-    from keras_electra.models import ElectraMaskedLM
+    from keras_electra.tasks import ElectraMaskedLM
 
     garden = model_garden_pretrainer(tie)
     theirs_batch = batch()[0]

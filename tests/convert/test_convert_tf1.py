@@ -157,7 +157,7 @@ def test_convert_writes_presets_with_vocabulary(checkpoint, tmp_path):
     out = str(tmp_path / "out")
     tf1.convert_checkpoint(prefix, out, num_heads=2)
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
 
     x = h.inputs()
     disc = ElectraBackbone.from_preset(os.path.join(out, "discriminator"))

@@ -56,7 +56,7 @@ def test_tf_hub_in_and_out(tmp_path, capsys):
     import tensorflow as tf
 
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
 
     source = str(tmp_path / "hub")
     core = hub_saved_model(source, tmp_path, lowercase=False)

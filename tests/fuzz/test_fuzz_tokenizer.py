@@ -12,8 +12,8 @@ from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.preprocessing.packer import ElectraPacker
 from tests.conftest import requires_tf
 from tests.fuzz.fuzz_helpers import file_contents

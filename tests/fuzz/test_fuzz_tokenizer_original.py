@@ -19,7 +19,7 @@ from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from tests.conftest import requires_tf
 from tests.fuzz.fuzz_helpers import fuzz_profiles
 from tests.fuzz.fuzz_helpers import profile_settings

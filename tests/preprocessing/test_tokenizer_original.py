@@ -13,7 +13,7 @@ import pytest
 
 from keras_electra.data import vocabulary as data_vocabulary
 from keras_electra.errors import ElectraError
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from keras_electra.preprocessing import full_tokenizer
 from tests.conftest import requires_tf
 from tests.preprocessing.tokenizer_reference import bert_vocabulary

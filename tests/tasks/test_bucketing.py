@@ -8,8 +8,8 @@ from keras_electra.data.bucketing import Bucketing
 from keras_electra.data.bucketing import example_lengths
 from keras_electra.data.bucketing import plan_batches
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraMultipleChoicePreprocessor
 from keras_electra.tasks import ElectraQuestionAnswerer

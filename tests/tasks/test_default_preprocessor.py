@@ -2,8 +2,8 @@
 
 import pytest
 
-from keras_electra.models.masked_lm import ElectraMaskedLM
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks.masked_lm import ElectraMaskedLM
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraQuestionAnswerer
 from keras_electra.tasks import ElectraTextClassifier

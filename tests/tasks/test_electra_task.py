@@ -13,8 +13,8 @@ from keras_hub.models import Task
 from keras_hub.models import TextClassifier
 
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectraMaskedLM
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectraMaskedLM
+from keras_electra.tasks import ElectricScorer
 from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraQuestionAnswerer
@@ -56,7 +56,8 @@ def test_a_task_with_a_keras_hub_subclass_base_builds_first_in_a_fresh_process()
     # Keras swaps `Model` for `Functional` in the bases on the first functional
     # construction; a diamond above `keras.Model` would make that fail.
     code = (
-        "from keras_electra.models import ElectraBackbone, ElectraMaskedLM\n"
+        "from keras_electra.models import ElectraBackbone\n"
+        "from keras_electra.tasks import ElectraMaskedLM\n"
         "from keras_electra.tasks import ElectraTextClassifier\n"
         "from tests.helpers import tiny_backbone_kwargs\n"
         "ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2)\n"

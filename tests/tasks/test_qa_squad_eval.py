@@ -10,7 +10,7 @@ from keras_electra.metrics.squad import squad_v1_evaluate
 from keras_electra.metrics.squad import squad_v2_evaluate
 from keras_electra.models import ElectraBackbone
 from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 from keras_electra.tasks import ElectraQuestionAnswerer
 from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 from keras_electra.tasks import decode_squad_predictions

@@ -55,7 +55,7 @@ def layerwise_decay_multipliers(model, decay, original_off_by_one=False):
     Example:
     ```python
     import keras_electra
-    from keras_electra.training import layerwise_decay_multipliers
+    from keras_electra.optimizers import layerwise_decay_multipliers
 
     backbone = keras_electra.models.ElectraBackbone(
         vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=16,
@@ -150,8 +150,8 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
     ```python
     import keras
     import keras_electra
-    from keras_electra.training import LayerwiseDecayOptimizer
-    from keras_electra.training import layerwise_decay_multipliers
+    from keras_electra.optimizers import LayerwiseDecayOptimizer
+    from keras_electra.optimizers import layerwise_decay_multipliers
 
     backbone = keras_electra.models.ElectraBackbone(
         vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=16,

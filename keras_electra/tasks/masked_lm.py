@@ -11,7 +11,7 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 from keras_electra.tasks.task import ElectraTask
 
 

@@ -53,7 +53,7 @@ class ElectraAdamWeightDecay(keras.optimizers.AdamW):
     Example:
     ```python
     import keras
-    from keras_electra.training import ElectraAdamWeightDecay
+    from keras_electra.optimizers import ElectraAdamWeightDecay
 
     optimizer = ElectraAdamWeightDecay(
         learning_rate=1e-4, weight_decay=0.01, bias_correction=False,
@@ -224,8 +224,8 @@ def create_optimizer(
 
     Example:
     ```python
-    from keras_electra.training import ElectraLearningRateSchedule
-    from keras_electra.training import create_optimizer
+    from keras_electra.optimizers import ElectraLearningRateSchedule
+    from keras_electra.optimizers import create_optimizer
 
     schedule = ElectraLearningRateSchedule(1e-4, num_train_steps=1000,
                                            warmup_proportion=0.1)
@@ -258,8 +258,8 @@ def create_optimizer(
     )
     if layerwise_decay is None:
         return optimizer
-    from keras_electra.training.layerwise_decay import LayerwiseDecayOptimizer
-    from keras_electra.training.layerwise_decay import layerwise_decay_multipliers
+    from keras_electra.optimizers.layerwise_decay import LayerwiseDecayOptimizer
+    from keras_electra.optimizers.layerwise_decay import layerwise_decay_multipliers
 
     multipliers = layerwise_decay_multipliers(
         model, layerwise_decay, original_off_by_one=original_off_by_one
