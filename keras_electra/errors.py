@@ -38,3 +38,11 @@ class InputFileError(ElectraError):
         if field is not None:
             prefix += f"field {field!r}: "
         super().__init__(prefix + message)
+
+
+class PresetError(InputFileError):
+    """A preset is missing, unreadable or inconsistent.
+
+    An `ElectraError`; like `InputFileError` it may name the file (`path`)
+    and the config field (`field`) at fault.
+    """

@@ -105,11 +105,12 @@ def test_settings_restore_on_error():
 
 def test_missing_private_api_switches_fast_paths_off_with_one_warning(monkeypatch):
     from keras_electra.fast_paths import private_api
+    from keras_electra.fast_paths import switch
 
     monkeypatch.setattr(private_api, "MODULES_AVAILABLE", False)
     monkeypatch.setattr(private_api, "IMPORT_ERROR", "No module named 'keras.src.gone'")
     with pytest.warns(UserWarning, match="keras.src.gone"):
-        assert config._private_api_present() is False
+        assert switch._private_api_present() is False
     with pytest.raises(RuntimeError, match="keras.src.gone"):
         config.set_fast_paths(True)
 

@@ -13,10 +13,10 @@ def _subcommand_option(command, option):
 
 def test_objectives_are_the_pretrainers():
     from keras_electra.models.pretrainer import OBJECTIVES
-    from keras_electra.training import pretraining_run
+    from keras_electra.apps import pretraining
 
     assert set(OBJECTIVES) == {"electra", "electric", "mlm", "uniform"}
-    assert pretraining_run.OBJECTIVES is OBJECTIVES
+    assert pretraining.OBJECTIVES is OBJECTIVES
     assert tuple(_subcommand_option("pretrain", "--objective").choices) == OBJECTIVES
 
 

@@ -14,7 +14,8 @@ for name in ("tensorflow", "tensorflow_text", "tf_keras"):
 import numpy as np
 import keras_electra
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor, ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
 vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "fox"]
 preprocessor = ElectraTextClassifierPreprocessor(ElectraTokenizer(vocabulary=vocab), sequence_length=8)
 x = preprocessor(["the fox", "fox"])

@@ -9,6 +9,11 @@ and prints a markdown table. All three variants start from the same initial
 discriminator weights (same seed, built first). Results go to
 `<out>/results.json`.
 
+Each variant is one run of the pretraining application
+(`keras_electra.apps.pretraining`, what `keras-electra pretrain` runs) in
+`<out>/runs/<variant>`, with its checkpoints, logs, summary and presets; the
+corpus and vocabulary are written once, to `<out>/corpus/` and `<out>/vocab.txt`.
+
 The corpus defaults to the Python standard library's docstrings with a
 WordPiece vocabulary trained on them; pass --text-files to use your own text
 (one sentence per line, blank line between documents). Tasks whose files are
@@ -34,7 +39,7 @@ SHARED = os.path.join(ROOT, "..", "shared", "data")
 VARIANTS = ("electra", "mlm", "none")
 TASK_METRICS = {"sst2": "accuracy", "cola": "mcc", "chunk": "f1"}
 # How each metric is reported (chunk F1 follows conlleval, in percent).
-METRIC_LABELS = {"sst2": "accuracy", "cola": "MCC", "chunk": "chunk F1, %"}
+METRIC_LABELS = {"sst2": "accuracy, %", "cola": "MCC, %", "chunk": "chunk F1, %"}
 # task -> (train, dev, layout flags) of the shared copies (as tools/evaluate_shared.py).
 TASK_FILES = {
     "sst2": ("sst2/train.tsv", "sst2/dev.tsv", ["--text-columns", "1", "--label-column", "0", "--header", "no"]),
@@ -43,99 +48,45 @@ TASK_FILES = {
 }
 
 
-def prepare_corpus(workdir, text_files=None, max_files=None, vocabulary_size=4000):
-    """Writes (or checks) the corpus and trains its WordPiece vocabulary.
+def model_config(hidden_dim=64, num_layers=2, num_heads=2, embedding_dim=None,
+                 sequence_length=64, generator_hidden_fraction=0.25):
+    """The discriminator's `ElectraBackbone` arguments and generator width (the `tiny` shape).
 
-    Args:
-        workdir: folder for the corpus and `vocab.txt`.
-        text_files: list of text files, or None for the stdlib docstrings.
-        max_files: int or None. Stdlib source files read (None: all).
-        vocabulary_size: int. WordPiece vocabulary size.
-
-    Returns:
-        `(files, vocab_path, vocabulary_size)`; the size actually reached.
+    The vocabulary size comes from the trained vocabulary.
     """
-    from keras_electra.data import stdlib_docstring_corpus
-    from keras_electra.data import train_vocabulary
-
-    os.makedirs(workdir, exist_ok=True)
-    if text_files:
-        missing = [f for f in text_files if not os.path.isfile(f)]
-        if missing:
-            raise ValueError(f"--text-files not found: {', '.join(missing)}")
-        files = list(text_files)
-    else:
-        files = [stdlib_docstring_corpus(os.path.join(workdir, "corpus.txt"), max_files=max_files)]
-    vocab_path = os.path.join(workdir, "vocab.txt")
-    tokens = train_vocabulary(files, vocabulary_size, out=vocab_path)
-    return files, vocab_path, len(tokens)
-
-
-def model_config(vocabulary_size, hidden_dim=64, num_layers=2, num_heads=2,
-                 embedding_dim=None, sequence_length=64):
-    """`ElectraBackbone` arguments of the discriminator (the `tiny` shape by default)."""
     return dict(
-        vocabulary_size=vocabulary_size, hidden_dim=hidden_dim, num_layers=num_layers,
-        num_heads=num_heads, intermediate_dim=4 * hidden_dim,
-        embedding_dim=embedding_dim or hidden_dim, max_sequence_length=sequence_length,
+        hidden_dim=hidden_dim, num_layers=num_layers, num_heads=num_heads,
+        intermediate_dim=4 * hidden_dim, embedding_dim=embedding_dim or hidden_dim,
+        max_sequence_length=sequence_length, generator_hidden_fraction=generator_hidden_fraction,
     )
 
 
-def _preprocessor(vocab_path, sequence_length):
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+def pretraining_settings(args):
+    """The `PretrainingSettings` shared by every variant (corpus, model, optimization)."""
+    from keras_electra.apps.pretraining import PretrainingSettings
 
-    tokenizer = ElectraTokenizer(vocabulary=vocab_path)
-    return ElectraTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    steps = args.pretrain_steps
+    return PretrainingSettings(
+        data=tuple(args.text_files) if args.text_files else None,
+        vocab_size=args.vocabulary_size, corpus_max_files=args.max_corpus_files,
+        model=model_config(args.hidden_dim, args.num_layers, args.num_heads, args.embedding_dim,
+                           args.sequence_length, args.generator_fraction),
+        steps=steps, batch_size=args.pretrain_batch_size, seq_len=args.sequence_length,
+        learning_rate=args.pretrain_learning_rate, warmup_steps=max(1, steps // 10),
+        seed=args.pretrain_seed, checkpoint_every=max(1, steps),
+    )
 
 
-def pretrain_variant(variant, config, files, vocab_path, preset_dir, steps=300, batch_size=16,
-                     learning_rate=1e-3, generator_hidden_fraction=0.25, seed=0, verbose=1):
-    """Pretrains one variant and saves its discriminator as a backbone preset.
-
-    `variant` is `"electra"`, `"mlm"` or `"none"` (no training: the random
-    initial weights, which are the same for every variant given `seed`).
-
-    Returns:
-        A dict with the preset path, steps, seconds and the last losses.
-    """
-    import keras
-
-    from keras_electra.data import text_dataset
-    from keras_electra.models import ElectraPretrainer
-    from keras_electra.training import get_pretraining_recipe
+def variant_settings(settings, variant):
+    """The settings of one variant: `electra` (RTD), `mlm`, or `none` (no training:
+    the initial weights, which are the same for every variant given the seed)."""
+    import dataclasses
 
     if variant not in VARIANTS:
         raise ValueError(f"Unknown variant {variant!r}; expected one of {VARIANTS}.")
-    keras.utils.set_random_seed(seed)
-    pretrainer = ElectraPretrainer.from_size(
-        config, generator_hidden_fraction=generator_hidden_fraction,
-        objective="mlm" if variant == "none" else variant,
-        mask_token_id=4, cls_token_id=2, sep_token_id=3, pad_token_id=0, seed=seed,
-    )
-    result = {"variant": variant, "preset": preset_dir, "steps": 0, "pretrain_seconds": 0.0,
-              "parameters": pretrainer.discriminator.count_params()}
-    if variant != "none" and steps > 0:
-        recipe = dataclasses.replace(
-            get_pretraining_recipe("tiny"), learning_rate=learning_rate,
-            num_train_steps=steps, warmup_steps=max(1, steps // 10),
-        )
-        pretrainer.compile(optimizer=recipe.create_optimizer())
-        data = text_dataset(files, vocab_path, batch_size=batch_size,
-                            seq_len=config["max_sequence_length"], seed=seed)
-        print(f"pretraining '{variant}': {steps} steps of batch {batch_size} x "
-              f"{config['max_sequence_length']} tokens", flush=True)
-        start = time.time()
-        history = pretrainer.fit(data, steps_per_epoch=steps, epochs=1, verbose=verbose)
-        result["pretrain_seconds"] = round(time.time() - start, 1)
-        result["steps"] = steps
-        result["final_metrics"] = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-    pretrainer.export_presets(
-        discriminator_dir=preset_dir,
-        preprocessor=_preprocessor(vocab_path, config["max_sequence_length"]),
-    )
-    keras.backend.clear_session()
-    return result
+    if variant == "none":
+        return dataclasses.replace(settings, objective="mlm", steps=0)
+    return dataclasses.replace(settings, objective=variant)
 
 
 def finetune(preset_dir, task, shared_data, out_dir, seed=0, epochs=3.0, batch_size=32,
@@ -287,8 +238,26 @@ def _check_same_settings(previous, current):
         )
 
 
+def _prepare_corpus(settings, out):
+    """Writes the corpus (the stdlib docstrings unless --text-files) and `out/vocab.txt` once,
+    for all variants; returns the corpus files."""
+    from keras_electra.apps.pretraining import STDLIB_CORPUS
+    from keras_electra.apps.pretraining import prepare_corpus
+    from keras_electra.apps.pretraining import resolve_settings
+
+    stale = os.path.join(out, STDLIB_CORPUS)
+    if settings.data is None and os.path.exists(stale):
+        os.remove(stale)  # --max-corpus-files may differ from the earlier run's
+    _, files = prepare_corpus(resolve_settings(settings, out), out)
+    return files
+
+
 def run(args):
     """Runs the whole comparison; returns the results dict (also written to JSON)."""
+    import keras
+
+    from keras_electra.apps.pretraining import run_pretraining
+
     tasks = [t for t in args.tasks.split(",") if t]
     variants = [v for v in args.variants.split(",") if v]
     for task in tasks:
@@ -304,19 +273,15 @@ def run(args):
         tasks = []
     start = time.time()
     previous = _previous_results(args)
+    settings = pretraining_settings(args)
+    vocab_path = os.path.join(args.out, "vocab.txt")
     if previous:
         files = previous["config"]["corpus"]
-        vocab_path = os.path.join(args.out, "corpus", "vocab.txt")
-        vocabulary_size = previous["config"]["model"]["vocabulary_size"]
     else:
-        files, vocab_path, vocabulary_size = prepare_corpus(
-            os.path.join(args.out, "corpus"), args.text_files, args.max_corpus_files,
-            args.vocabulary_size,
-        )
-    config = model_config(vocabulary_size, args.hidden_dim, args.num_layers, args.num_heads,
-                          args.embedding_dim, args.sequence_length)
+        files = _prepare_corpus(settings, args.out)
+    settings = dataclasses.replace(settings, data=tuple(files), vocab=vocab_path)
     results = {
-        "config": {"model": config, "corpus": files, "pretrain_steps": args.pretrain_steps,
+        "config": {"model": settings.model, "corpus": files, "pretrain_steps": args.pretrain_steps,
                    "pretrain_batch_size": args.pretrain_batch_size,
                    "pretrain_learning_rate": args.pretrain_learning_rate,
                    "generator_fraction": args.generator_fraction, "pretrain_seed": args.pretrain_seed,
@@ -337,18 +302,22 @@ def run(args):
     total = len(variants) * (1 + len(tasks) * len(seeds))
     done = 0
     for variant in variants:
-        preset = os.path.join(args.out, "presets", variant)
+        run_dir = os.path.join(args.out, "runs", variant)
+        preset = os.path.join(run_dir, "discriminator")
         if variant in done_pretraining and os.path.isfile(os.path.join(preset, "config.json")):
             results["pretraining"].append(done_pretraining[variant])
             done += 1
             print(f"[{done}/{total}] reusing the '{variant}' preset of the earlier run", flush=True)
         else:
-            results["pretraining"].append(pretrain_variant(
-                variant, config, files, vocab_path, preset, steps=args.pretrain_steps,
-                batch_size=args.pretrain_batch_size, learning_rate=args.pretrain_learning_rate,
-                generator_hidden_fraction=args.generator_fraction, seed=args.pretrain_seed,
-                verbose=args.verbose,
-            ))
+            summary = run_pretraining(variant_settings(settings, variant), run_dir, overwrite=True,
+                                      verbose=args.verbose)
+            keras.backend.clear_session()
+            results["pretraining"].append({
+                "variant": variant, "preset": preset, "steps": summary["steps"],
+                "pretrain_seconds": round(summary["train_seconds"], 1),
+                "parameters": summary["discriminator_parameters"],
+                "final_metrics": {k: round(v, 4) for k, v in summary["final_metrics"].items()},
+            })
             done += 1
             print(f"[{done}/{total}] pretrained '{variant}' ({time.time() - start:.0f} s so far)", flush=True)
         for task in results["config"]["tasks"]:

@@ -56,7 +56,7 @@ def _tiled(batch, copies):
 def run(spec, discriminator, generator, mask_probability):
     import keras
 
-    from keras_electra.training.optimizers import create_optimizer
+    from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
     backend = keras.config.backend()
     if spec["precision"] == "bfloat16":

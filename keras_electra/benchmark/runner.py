@@ -255,12 +255,12 @@ def check_out(out, overwrite=False):
         check_output(os.path.join(out, name), overwrite)
 
 
-def write(report, out):
-    """Writes `results.json` and `results.md` into `out`, each replaced whole."""
+def write(report, out, text=None):
+    """Writes `results.json` and `results.md` (`text`, or the table) into `out`, each replaced whole."""
     from keras_electra.utils.output_files import atomic_file
 
     os.makedirs(out, exist_ok=True)
     with atomic_file(os.path.join(out, "results.json")) as f:
         json.dump(report, f, indent=2)
     with atomic_file(os.path.join(out, "results.md")) as f:
-        f.write(markdown(report))
+        f.write(text if text is not None else markdown(report))

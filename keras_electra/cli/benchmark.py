@@ -28,10 +28,17 @@ def add_parser(subparsers):
             "--transformers-modes eager",
             "keras-electra benchmark --backends jax tensorflow --steps-per-execution 10 "
             "--warmup-steps 10",
+            "keras-electra benchmark --real-data --batch-size 32   # SST-2, MiniLM, vs "
+            "transformers with dynamic padding",
+            "keras-electra benchmark --real-data --train-file sts/train.tsv --eval-file "
+            "sts/dev.tsv --text-columns 7,8 --label-column 9 --header yes --checkpoint ./bert",
         ],
         run=run,
     )
     add_arguments(parser)
+    from keras_electra.benchmark.real_data import add_arguments as add_real_data_arguments
+
+    add_real_data_arguments(parser)
     return parser
 
 
@@ -43,11 +50,17 @@ def run(args):
     if args.out:
         runner.check_out(args.out, args.overwrite)
     args.command_line = " ".join(["keras-electra benchmark", *_own_arguments(sys.argv)])
-    report = runner.run_all(args)
-    text = runner.markdown(report)
+    if args.real_data:
+        from keras_electra.benchmark import real_data
+
+        report = real_data.run(args)
+        text = real_data.markdown(report)
+    else:
+        report = runner.run_all(args)
+        text = runner.markdown(report)
     print(text)
     if args.out:
-        runner.write(report, args.out)
+        runner.write(report, args.out, text)
         print(f"wrote {args.out}/results.json and {args.out}/results.md")
     failed = [r for r in report["rows"] if "error" in r and not r["error"].startswith("skipped")]
     return 1 if failed else 0

@@ -8,8 +8,8 @@ import numpy as np
 
 from keras_electra.cli.common import add_subcommand
 
-SOURCES = ("transformers", "tf1", "keras-hub", "keras")
-TARGETS = ("keras", "transformers")
+SOURCES = ("transformers", "tf1", "keras-hub", "tf-hub", "model-garden", "keras")
+TARGETS = ("keras", "transformers", "tf-hub", "model-garden")
 
 
 def add_parser(subparsers):
@@ -51,6 +51,14 @@ def add_parser(subparsers):
             "# ElectraForPreTraining -> backbone preset + discriminator_head.safetensors",
             "keras-electra convert --from keras ./disc_keras --to transformers --out ./disc_hf   "
             "# -> ElectraForPreTraining (ElectraModel when the preset has no RTD head)",
+            "keras-electra convert --from tf-hub ./electra_small_hub --out ./small_keras   "
+            "# TF Hub SavedModel (Model Garden BertEncoder) -> backbone preset + tokenizer",
+            "keras-electra convert --from keras ./small_keras --to tf-hub --out ./small_hub   "
+            "# -> SavedModel for tensorflow_hub.KerasLayer",
+            "keras-electra convert --from model-garden ./mg_ckpt_dir --out ./small_mg   "
+            "# -> ./small_mg/{discriminator,generator,pretrainer}",
+            "keras-electra convert --from keras ./small_mg/pretrainer --to model-garden --out ./mg_again   "
+            "# ElectraPretrainer -> Model Garden checkpoint",
         ],
         run=run,
     )
@@ -75,7 +83,12 @@ def add_parser(subparsers):
                         help="transformers task/masked-LM checkpoints only: preprocessor sequence length "
                              "(default: the task's default, at most max_position_embeddings)")
     parser.add_argument("--vocabulary", default=None,
-                        help="TF1 only: vocab.txt (default: vocab.txt next to the checkpoint)")
+                        help="TF1 and model-garden: vocab.txt (TF1 default: vocab.txt next to the checkpoint)")
+    parser.add_argument("--cased", action="store_true",
+                        help="model-garden with --vocabulary: the vocabulary is cased (no lowercasing)")
+    parser.add_argument("--keep-pooler", action="store_true",
+                        help="tf-hub only: keep a non-identity pooler as pooler_head.safetensors "
+                             "instead of refusing the model")
     return parser
 
 
@@ -98,16 +111,21 @@ def _run(args, log):
         print("error: --num-heads/--generator-num-heads apply to --from tf1 only "
               "(other formats store the head count)", file=sys.stderr)
         return 2
-    if args.target_format == "transformers" and args.source_format != "keras":
-        print("error: --to transformers needs --from keras (a keras-electra preset)", file=sys.stderr)
+    if args.target_format != "keras" and args.source_format != "keras":
+        print(f"error: --to {args.target_format} needs --from keras (a keras-electra preset)", file=sys.stderr)
         return 2
     if args.target_format == "keras" and args.source_format == "keras":
-        print("error: --from keras only makes sense with --to transformers", file=sys.stderr)
+        print("error: --from keras only makes sense with --to transformers, tf-hub or model-garden",
+              file=sys.stderr)
         return 2
     _check_out(args)
     try:
         if args.target_format == "transformers":
             return _export(args, log)
+        if args.target_format in ("tf-hub", "model-garden"):
+            from keras_electra.cli.convert_tf2 import export
+
+            return export(args, log)
         log.info("Converting %s checkpoint %s", args.source_format, args.source)
         if args.source_format == "transformers":
             from keras_electra.convert.transformers import convert_checkpoint
@@ -122,6 +140,10 @@ def _run(args, log):
             models = convert_checkpoint(args.source, args.out, num_heads=args.num_heads,
                                         generator_num_heads=args.generator_num_heads,
                                         vocabulary=args.vocabulary)
+        elif args.source_format in ("tf-hub", "model-garden"):
+            from keras_electra.cli.convert_tf2 import convert
+
+            models = convert(args)
         else:
             from keras_electra.convert.keras_hub import convert_checkpoint
 
@@ -153,6 +175,7 @@ def _check_out(args):
 
 def _export(args, log):
     from keras_electra.convert.export import export_to_transformers
+    from keras_electra.convert.export import transformers_architecture_of
 
     log.info("Loading preset %s", args.source)
     model, tokenizer = load_keras_preset(args.source)
@@ -165,7 +188,7 @@ def _export(args, log):
         head = load_discriminator_head(args.source, model)
     export_to_transformers(model, args.out, tokenizer=tokenizer, discriminator_head=head)
     log.info("Done: %s loads with transformers.%s.from_pretrained", args.out,
-             "ElectraForPreTraining" if head is not None else _architecture(model))
+             transformers_architecture_of(model, head))
     return 0
 
 
@@ -179,11 +202,11 @@ def load_keras_preset(path):
 
     tokenizer = None
     if os.path.isfile(os.path.join(path, "tokenizer.json")):
-        from keras_electra.preprocessing import ElectraTokenizer
+        from keras_electra.models import ElectraTokenizer
 
         tokenizer = ElectraTokenizer.from_preset(path)
     if os.path.isfile(os.path.join(path, "task.json")):
-        import keras_electra  # noqa: F401  (registers the task classes)
+        import keras_electra.tasks  # noqa: F401  (registers the task classes)
 
         name = read_json(os.path.join(path, "task.json")).get("registered_name")
         cls = keras.saving.get_registered_object(name) if isinstance(name, str) else None
@@ -193,13 +216,3 @@ def load_keras_preset(path):
     return ElectraBackbone.from_preset(path), tokenizer
 
 
-def _architecture(model):
-    from keras_hub.models import Task
-
-    if type(model).__name__ == "ElectraMaskedLM":
-        return "ElectraForMaskedLM"
-    if isinstance(model, Task):
-        from keras_electra.convert.task_heads import architecture_of
-
-        return architecture_of(model)
-    return "ElectraModel"

@@ -33,9 +33,11 @@ def add_parser(subparsers):
 
 def load(args):
     """The task, model and info of `args.model`, with layout options filled in."""
+    from keras_electra.cli.finetune import apply_bucketing
     from keras_electra.cli.task_registry import get_task
-    from keras_electra.cli.task_registry import read_info
+    from keras_electra.cli.finetune_task import read_info
 
+    apply_bucketing(args)
     info = read_info(args.model)
     for key in ("text_columns", "label_column", "header"):
         if getattr(args, key, None) is None and info.get(key) is not None:

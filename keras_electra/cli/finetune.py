@@ -11,7 +11,7 @@ from keras_electra.models.sizes import model_size_name
 EXAMPLES = [
     "keras-electra finetune --preset ./electra_small --task sst2 \\",
     "    --train glue/SST-2/train.tsv --eval glue/SST-2/dev.tsv --out ./sst2_model",
-    "keras-electra finetune --preset ./electra_small --task mrpc --double-unordered \\",
+    "keras-electra finetune --preset ./electra_small --task mrpc --no-double-unordered \\",
     "    --train glue/MRPC/train.tsv --eval glue/MRPC/dev.tsv --out ./mrpc_model",
     "# files in another layout, e.g. label<TAB>sentence without a header:",
     "keras-electra finetune --preset ./electra_small --task sst2 --text-columns 1 \\",
@@ -44,9 +44,31 @@ def add_data_arguments(parser):
     parser.add_argument("--label-column", type=int, help="label column index")
     parser.add_argument("--header", choices=("yes", "no"), help="whether TSV files start with a header line")
     parser.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
+    parser.add_argument("--no-bucketing", dest="bucketing", action="store_false",
+                        help="pad every batch to --sequence-length (default: to the smallest "
+                             "multiple of --bucket-multiple that fits its longest example)")
+    parser.add_argument("--bucket-multiple", type=int, default=32,
+                        help="bucket lengths are multiples of this (default 32)")
+    parser.add_argument("--group-by-length", action="store_true",
+                        help="training: batch examples of similar length (sorted within "
+                             "windows of 50 batches, then the batches shuffled)")
+
+
+def apply_bucketing(args):
+    """Sets the default length bucketing of task models from the CLI options."""
+    from keras_electra.data.bucketing import Bucketing
+    from keras_electra.data.bucketing import set_default_bucketing
+
+    set_default_bucketing(Bucketing(
+        enabled=getattr(args, "bucketing", True),
+        multiple=getattr(args, "bucket_multiple", 32),
+        group_by_length=getattr(args, "group_by_length", False),
+    ))
 
 
 def add_parser(subparsers):
+    import argparse
+
     from keras_electra.cli.distribution_args import add_distribution_arguments
 
     from keras_electra.cli.task_registry import task_names
@@ -78,8 +100,9 @@ def add_parser(subparsers):
     parser.add_argument("--layerwise-decay", type=float, help="layer-wise LR decay (default: the recipe's)")
     parser.add_argument("--sequence-length", type=int, help="tokens per example (default: the recipe's)")
     parser.add_argument("--head", choices=("original", "hf"), default="original", help="classifier head")
-    parser.add_argument("--double-unordered", action="store_true",
-                        help="also train on swapped pairs (MRPC, STS-B), as the original")
+    parser.add_argument("--double-unordered", action=argparse.BooleanOptionalAction,
+                        help="also train on swapped pairs (default: on for MRPC and STS-B, "
+                             "as the original)")
     parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
     parser.add_argument("--max-eval-examples", type=int, help="evaluate on only the first N examples")
     parser.add_argument("--max-steps", type=int, help="stop after N optimizer steps (quick runs)")
@@ -111,14 +134,15 @@ def run(args):
 
     from keras_electra.cli.distribution_args import apply_distribution
     from keras_electra.cli.task_registry import get_task
-    from keras_electra.cli.task_registry import write_info
+    from keras_electra.cli.finetune_task import write_info
     from keras_electra.training.recipes import get_finetuning_recipe
     from keras_electra.utils.output_files import atomic_directory
 
     keras.utils.set_random_seed(args.seed)
+    apply_bucketing(args)
     task = get_task(args.task)
     check_outputs(args)
-    if hasattr(task, "run_finetune"):  # tasks with their own training flow (SQuAD)
+    if task.runs_own_finetune:  # e.g. SQuAD: windows and n-best decoding
         with apply_distribution(args):
             return task.run_finetune(args)
     # Every line of the train and eval files is parsed before the model is built.
@@ -128,7 +152,7 @@ def run(args):
     evaluation = task.read(args.eval, args, "dev") if args.eval else None
     if evaluation is not None and args.max_eval_examples:
         evaluation = _head(evaluation, args.max_eval_examples)
-    if evaluation is not None and hasattr(task, "check_evaluation"):
+    if evaluation is not None:
         task.check_evaluation(train, evaluation)  # e.g. tags the training data lacks
 
     from keras_electra.models import ElectraBackbone
@@ -144,7 +168,7 @@ def run(args):
     # Build, compile and train inside one distribution scope (a no-op by default).
     scope = contextlib.ExitStack()
     scope.enter_context(apply_distribution(args))
-    model, info = task.build(args, train)
+    model, info = task.build(args, train, evaluation=evaluation)
     model_length = model.backbone.max_sequence_length
     if args.sequence_length > model_length:
         raise SystemExit(

@@ -1,12 +1,13 @@
 """The `squad` and `squad2` tasks of `keras-electra finetune/evaluate/predict`.
 
-Registered in `task_registry` on import. Training, evaluation and prediction
-go through `cli.squad_task` (windowed preprocessing, the original span head,
-n-best decoding and the official metrics).
+Listed in `cli.task_registry`. Training, evaluation and prediction
+go through the SQuAD application, `apps.squad` (windowed preprocessing, the
+original span head, n-best decoding and the official metrics).
 """
 
-from keras_electra.cli.task_registry import FinetuneTask
-from keras_electra.cli.task_registry import register_task
+from keras_electra.cli.finetune_task import FinetuneTask
+
+SQUAD_TASK_NAMES = ("squad", "squad2")
 
 
 class SquadFile:
@@ -25,6 +26,8 @@ class SquadFile:
 class SquadTask(FinetuneTask):
     """SQuAD 1.1 (`squad`) or 2.0 (`squad2`) extractive question answering."""
 
+    runs_own_finetune = True
+
     def __init__(self, name):
         self.name = name
         self.recipe_task = name
@@ -33,22 +36,25 @@ class SquadTask(FinetuneTask):
 
     def run_finetune(self, args):
         """The whole `finetune` command for SQuAD; returns the exit code."""
-        from keras_electra.cli.squad_task import train_squad
+        from keras_electra.apps.squad import SquadSettings
+        from keras_electra.apps.squad import train_squad
+        from keras_electra.cli.finetune_task import INFO_FILE
 
         if args.max_steps:
             raise SystemExit("--max-steps is not supported for SQuAD; use --max-train-examples.")
-        metrics = train_squad(
-            args.preset, args.train, args.eval, args.out,
+        settings = SquadSettings(
+            preset=args.preset, train_file=args.train, out=args.out, eval_file=args.eval,
             version=self.version, head=args.head,
-            sequence_length=args.sequence_length or 384,
+            sequence_length=args.sequence_length,  # None: the recipe's 512
             max_query_length=args.max_query_length, doc_stride=args.doc_stride,
             epochs=args.epochs, batch_size=args.batch_size,
             learning_rate=args.learning_rate, layerwise_decay=args.layerwise_decay,
             size=args.size, max_train_examples=args.max_train_examples,
             max_eval_examples=args.max_eval_examples, seed=args.seed,
-            info={"task": self.name, "version": self.version,
-                  "preset": args.preset, "train_file": args.train},
         )
+        info = {"task": self.name, "version": self.version,
+                "preset": args.preset, "train_file": args.train}
+        metrics = train_squad(settings, extra_files={INFO_FILE: info})
         headline = metrics.get(self.metric)
         if headline is not None:
             print(f"{self.name}: {self.metric} {headline:.2f}")
@@ -63,18 +69,15 @@ class SquadTask(FinetuneTask):
         return ElectraQuestionAnswerer.from_preset(directory)
 
     def evaluate(self, model, data, info, args):
-        from keras_electra.cli.squad_task import evaluate_squad
+        from keras_electra.apps.squad import evaluate_squad
 
         return evaluate_squad(model, data.path, version=self.version, verbose=0,
                               batch_size=getattr(args, "batch_size", 32))
 
     def predict(self, model, data, info, args):
-        from keras_electra.cli.squad_task import predict_squad
+        from keras_electra.apps.squad import predict_squad
 
         _, predictions = predict_squad(model, data.path, version=self.version, verbose=0,
                                        batch_size=getattr(args, "batch_size", 32))
         return [[qid, answer] for qid, answer in predictions.answers.items()]
 
-
-for _name in ("squad", "squad2"):
-    register_task(SquadTask(_name))

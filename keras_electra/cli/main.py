@@ -4,6 +4,9 @@ import argparse
 import importlib
 import sys
 
+from keras_electra.cli.common import VERBOSE_FLAG
+from keras_electra.cli.common import VERBOSE_HELP
+
 # Subcommands are the modules of keras_electra/cli/ that define `add_parser(subparsers)`,
 # which registers the subcommand and sets `func=run`, with `run(args) -> int`.
 # Helper modules (no `add_parser`) are skipped. Heavy imports belong inside `run`.
@@ -28,6 +31,7 @@ EPILOG = """examples:
   keras-electra <command> --help           # help and examples for one command
 
 The Keras backend comes from KERAS_BACKEND (jax, tensorflow or torch).
+TensorFlow, absl and CUDA log lines are hidden; --verbose (anywhere) shows them.
 """
 
 
@@ -41,6 +45,7 @@ def build_parser():
     from keras_electra.version import __version__
 
     parser.add_argument("--version", action="version", version=f"keras-electra {__version__}")
+    parser.add_argument(VERBOSE_FLAG, action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     for module in subcommand_modules():
         module.add_parser(subparsers)

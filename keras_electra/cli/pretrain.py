@@ -55,7 +55,8 @@ def add_parser(subparsers):
                                         "recipe that learns visibly on a CPU)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
-    parser.add_argument("--steps", type=int, help="total training steps (default: the recipe's)")
+    parser.add_argument("--steps", type=int,
+                        help="total training steps (default: the recipe's; 0 exports the initial weights)")
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the recipe's)")
     parser.add_argument("--seq-len", type=int, help="tokens per example (default: the recipe's)")
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
@@ -78,19 +79,21 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_electra.apps.pretraining import PretrainingSettings
+    from keras_electra.apps.pretraining import run_pretraining
     from keras_electra.cli.distribution_args import apply_distribution
-    from keras_electra.training.pretraining_run import run_pretraining
 
+    settings = PretrainingSettings(
+        data=args.data, vocab=args.vocab, vocab_size=args.vocab_size, lowercase=args.lowercase,
+        model=args.model, objective=args.objective, steps=args.steps, batch_size=args.batch_size,
+        seq_len=args.seq_len, learning_rate=args.learning_rate, seed=args.seed,
+        checkpoint_every=args.checkpoint_every, mixed_precision=args.mixed_precision,
+    )
     try:
         run_pretraining(
-            args.out, resume=args.resume, overwrite=args.overwrite,
+            settings, args.out, resume=args.resume, overwrite=args.overwrite,
             verbose=0 if args.quiet else 1,
             distribution_scope=apply_distribution(args), step_delay=args.step_delay,
-            data=args.data, vocab=args.vocab, model=args.model, objective=args.objective,
-            steps=args.steps, batch_size=args.batch_size, seq_len=args.seq_len, seed=args.seed,
-            checkpoint_every=args.checkpoint_every, learning_rate=args.learning_rate,
-            mixed_precision=args.mixed_precision, lowercase=args.lowercase,
-            vocab_size=args.vocab_size,
         )
     except OSError as e:  # an ElectraError reaches main: one line, exit 2
         print(f"keras-electra pretrain: error: {e}", file=sys.stderr)

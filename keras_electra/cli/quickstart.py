@@ -36,8 +36,8 @@ def run(args):
     import numpy as np
 
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+    from keras_electra.models import ElectraTokenizer
     from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
     from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
     from keras_electra.training.recipes import get_pretraining_recipe

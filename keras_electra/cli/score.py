@@ -64,7 +64,7 @@ def run(args):
     # Every record is checked before the model loads: a bad line fails fast.
     records = read_score_records(args.input)
 
-    from keras_electra.models.electric_scorer import ElectricScorer
+    from keras_electra.tasks.electric_scorer import ElectricScorer
 
     scorer = ElectricScorer.from_preset(args.preset)
     texts = [text for record in records for text in record.texts]

@@ -2,7 +2,7 @@
 
 The output loads with `transformers.ElectraModel.from_pretrained(out)`. The
 weights are renamed with the same name table the importer uses
-(`keras_electra.convert.transformers.backbone_name_table`), so a round trip
+(`keras_electra.convert.transformers_names.backbone_name_table`), so a round trip
 is exact.
 """
 
@@ -16,7 +16,8 @@ from keras_electra.convert.safetensors_io import write_safetensors
 from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
 from keras_electra.convert.transformers_config import HIDDEN_ACT
 from keras_electra.convert.transformers_config import to_transformers_config
-from keras_electra.convert.transformers import backbone_name_table
+from keras_electra.convert.transformers_names import HEAD_TABLES
+from keras_electra.convert.transformers_names import backbone_name_table
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.utils.output_files import atomic_directory
 from keras_electra.errors import ElectraError
@@ -65,13 +66,30 @@ def backbone_to_transformers_weights(backbone, prefix=""):
 
 def pretraining_head_to_transformers(head_weights, head):
     """Canonical head weights -> transformers names (torch layout)."""
-    from keras_electra.convert.transformers import HEAD_TABLES
-
     out = {}
     for ours, (theirs, fn) in HEAD_TABLES[head].items():
         value = np.asarray(head_weights[ours], "float32")
         out[theirs] = np.ascontiguousarray(fn(value) if fn is not None else value)
     return out
+
+
+def transformers_architecture_of(model, discriminator_head=None):
+    """The transformers architecture `export_to_transformers` writes for `model`.
+
+    Example:
+    ```python
+    transformers_architecture_of(backbone)  # "ElectraModel"
+    ```
+    """
+    from keras_hub.models import Task
+
+    if isinstance(model, Task):
+        if getattr(model, "transformers_architecture", None) == "ElectraForMaskedLM":
+            return "ElectraForMaskedLM"
+        from keras_electra.convert.task_heads import architecture_of
+
+        return architecture_of(model)
+    return "ElectraModel" if discriminator_head is None else "ElectraForPreTraining"
 
 
 def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
@@ -104,14 +122,15 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
     """
     from keras_hub.models import Task
 
+    architecture = transformers_architecture_of(model, discriminator_head)
     if isinstance(model, Task):
         backbone = model.backbone
         config = backbone_to_transformers_config(backbone)
         tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
-        if type(model).__name__ == "ElectraMaskedLM":
+        if architecture == "ElectraForMaskedLM":
             from keras_electra.convert.pretraining import get_head_weights
 
-            config["architectures"] = ["ElectraForMaskedLM"]
+            config["architectures"] = [architecture]
             config["tie_word_embeddings"] = True
             tensors.update(pretraining_head_to_transformers(
                 get_head_weights(model.masked_lm_head), "generator_predictions"))
@@ -132,7 +151,7 @@ def export_to_transformers(model, out, tokenizer=None, discriminator_head=None):
         else:
             from keras_electra.convert.pretraining import get_head_weights
 
-            config["architectures"] = ["ElectraForPreTraining"]
+            config["architectures"] = [architecture]
             tensors = backbone_to_transformers_weights(backbone, prefix="electra.")
             tensors.update(pretraining_head_to_transformers(
                 get_head_weights(discriminator_head), "discriminator_predictions"))

@@ -13,10 +13,10 @@ encoder, with three differences handled here:
   keras-hub's own, and match the original ELECTRA.
 """
 
-import json
 import logging
 import os
 
+from keras_electra.convert.json_files import read_json_object
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import set_backbone_weights
@@ -77,7 +77,7 @@ def config_to_backbone_kwargs(config, source="config.json"):
     Raises:
         ConversionError: naming `source` and a missing or invalid field.
     """
-    from keras_electra.models.backbone import config_problem
+    from keras_electra.models.backbone_config import config_problem
 
     if not isinstance(config, dict):
         raise ConversionError(f"{source}: the backbone config must be a JSON object.")
@@ -108,13 +108,7 @@ def _read_preset_config(preset):
     if os.path.isdir(preset):
         if not os.path.isfile(path):
             raise ConversionError(f"keras-hub preset config not found: {path}")
-        try:
-            with open(path, encoding="utf-8") as f:
-                config = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-            raise ConversionError(f"{path} is not valid JSON: {e}") from e
-        if not isinstance(config, dict):
-            raise ConversionError(f"{path} must hold a JSON object.")
+        config = read_json_object(path)
         name = config.get("registered_name") or ""
         module = config.get("module") or ""
         if not isinstance(module, str) or not module.startswith("keras_hub") or (
@@ -197,19 +191,14 @@ def load_tokenizer(preset):
     lowercase = True
     config_path = os.path.join(preset, "tokenizer.json")
     if os.path.isfile(config_path):
-        try:
-            with open(config_path, encoding="utf-8") as f:
-                tokenizer_config = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-            raise ConversionError(f"{config_path} is not valid JSON: {e}") from e
-        inner = tokenizer_config.get("config") if isinstance(tokenizer_config, dict) else None
+        inner = read_json_object(config_path).get("config")
         lowercase = inner.get("lowercase", True) if isinstance(inner, dict) else None
         if not isinstance(lowercase, bool):
             raise ConversionError(
                 f"{config_path}: field 'lowercase': must be true or false; "
                 f"received {lowercase!r}."
             )
-    from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+    from keras_electra.models.tokenizer import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=path, lowercase=lowercase)
     config = _read_preset_config(preset)

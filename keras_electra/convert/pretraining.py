@@ -35,35 +35,40 @@ PRETRAINER_CONFIG_FILE = "pretrainer.json"
 PRETRAINER_WEIGHTS_FILE = "pretrainer.weights.h5"
 
 
-def discriminator_head_variables(head):
-    """Canonical name -> variable of an `ElectraDiscriminatorHead`."""
-    p = "discriminator_predictions/"
-    return {
-        p + "dense/kernel": head.dense.kernel,
-        p + "dense/bias": head.dense.bias,
-        p + "dense_1/kernel": head.dense_prediction.kernel,
-        p + "dense_1/bias": head.dense_prediction.bias,
-    }
-
-
-def masked_lm_head_variables(head):
-    """Canonical name -> variable of an `ElectraMaskedLMHead` (the tied table excluded)."""
-    p = "generator_predictions/"
-    return {
-        p + "dense/kernel": head.dense.kernel,
-        p + "dense/bias": head.dense.bias,
-        p + "LayerNorm/gamma": head.layer_norm.gamma,
-        p + "LayerNorm/beta": head.layer_norm.beta,
-        p + "output_bias": head.output_bias,
-    }
+# Head scope -> canonical name -> attribute chain from the head layer to the
+# variable. The masked-LM head's tied token table is the backbone's, not listed.
+HEAD_VARIABLES = {
+    "discriminator_predictions": {
+        "dense/kernel": ("dense", "kernel"),
+        "dense/bias": ("dense", "bias"),
+        "dense_1/kernel": ("dense_prediction", "kernel"),
+        "dense_1/bias": ("dense_prediction", "bias"),
+    },
+    "generator_predictions": {
+        "dense/kernel": ("dense", "kernel"),
+        "dense/bias": ("dense", "bias"),
+        "LayerNorm/gamma": ("layer_norm", "gamma"),
+        "LayerNorm/beta": ("layer_norm", "beta"),
+        "output_bias": ("output_bias",),
+    },
+}
 
 
 def head_variables(head):
+    """Canonical name -> variable of an `ElectraDiscriminatorHead` or `ElectraMaskedLMHead`."""
     from keras_electra.layers.heads import ElectraDiscriminatorHead
 
-    if isinstance(head, ElectraDiscriminatorHead):
-        return discriminator_head_variables(head)
-    return masked_lm_head_variables(head)
+    scope = (
+        "discriminator_predictions" if isinstance(head, ElectraDiscriminatorHead)
+        else "generator_predictions"
+    )
+    table = {}
+    for name, attributes in HEAD_VARIABLES[scope].items():
+        variable = head
+        for attribute in attributes:
+            variable = getattr(variable, attribute)
+        table[f"{scope}/{name}"] = variable
+    return table
 
 
 def set_head_weights(head, weights, source="The checkpoint"):
@@ -166,19 +171,19 @@ def load_discriminator_head(preset, backbone=None):
 
 def build_masked_lm(backbone, head_weights, preprocessor=None, source="The checkpoint"):
     """An `ElectraMaskedLM` around `backbone` with its MLM head loaded strictly."""
-    from keras_electra.models.masked_lm import ElectraMaskedLM
+    from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
     task = ElectraMaskedLM(backbone, preprocessor=preprocessor)
     set_head_weights(task.masked_lm_head, head_weights, source=source)
     return task
 
 
-def masked_lm_preprocessor(tokenizer, sequence_length):
-    """`ElectraMaskedLMPreprocessor`, or None where it cannot be built (no TensorFlow)."""
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
+def masked_lm_preprocessor(tokenizer, sequence_length=None, max_sequence_length=None):
+    """`ElectraMaskedLM.default_preprocessor`, or None where it cannot be built (no TensorFlow)."""
+    from keras_electra.tasks.masked_lm import ElectraMaskedLM
 
     try:
-        return ElectraMaskedLMPreprocessor(tokenizer, sequence_length=sequence_length)
+        return ElectraMaskedLM.default_preprocessor(tokenizer, sequence_length, max_sequence_length)
     except ImportError as e:
         logger.info("No masked-LM preprocessor (%s); the preset keeps only the tokenizer", e)
         return None
@@ -248,7 +253,7 @@ def load_pretrainer(directory):
     """
     import keras
 
-    import keras_electra  # noqa: F401  (registers the classes)
+    import keras_electra.models  # noqa: F401  (registers the pretrainer and backbones)
 
     config_path = os.path.join(directory, PRETRAINER_CONFIG_FILE)
     if not os.path.isfile(config_path):

@@ -157,7 +157,7 @@ def extract_head_weights(variables, head, strict=True):
 
     Returns:
         dict of canonical head name -> array, the same names and layouts
-        `keras_electra.convert.transformers.extract_head_weights` returns.
+        `keras_electra.convert.transformers_weights.extract_head_weights` returns.
     """
     if head not in HEAD_TABLES:
         raise ElectraError(f"Unknown head {head!r}; expected one of {', '.join(HEAD_TABLES)}.")
@@ -324,7 +324,7 @@ def convert_checkpoint(prefix, out, num_heads=None, generator_num_heads=None, vo
         vocabulary = candidate if os.path.isfile(candidate) else None
     tokenizer = None
     if vocabulary is not None:
-        from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+        from keras_electra.models.tokenizer import ElectraTokenizer
 
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
         # Before anything is written: every model must fit the vocabulary.

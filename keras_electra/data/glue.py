@@ -32,6 +32,12 @@ GLUE_TEST_TEXT_COLUMNS = {
     "mnli": (8, 9), "qnli": (1, 2), "rte": (1, 2), "wnli": (1, 2),
 }
 GLUE_TASKS = tuple(GLUE_LAYOUTS)
+# Pair tasks whose training data the original also reads swapped
+# (`double_unordered`, on by default in configure_finetuning.py).
+DOUBLE_UNORDERED_TASKS = ("mrpc", "stsb")
+# Regression targets the original trains on: (score - min) / max, STS-B's
+# score / 5 (classification_tasks.py, `RegressionTask._add_features`).
+REGRESSION_RANGES = {"stsb": (0.0, 5.0)}
 # The one table of GLUE task names: task -> its name in google-research/electra
 # (configure_finetuning.py, whose recipes use it) where the two differ ...
 ORIGINAL_TASK_NAMES = {"sst2": "sst", "stsb": "sts"}
@@ -74,6 +80,26 @@ class GlueData:
         return np.asarray(self.labels, "float32" if self.label_names is None else "int32")
 
     @property
+    def targets(self):
+        """What the original trains on: `y`, with STS-B scores rescaled to `score / 5`.
+
+        Use `scores_from_targets` to map predictions back to the task's scale.
+        """
+        y = self.y
+        if y is None or self.task not in REGRESSION_RANGES:
+            return y
+        low, high = REGRESSION_RANGES[self.task]
+        return (y - low) / high
+
+    def scores_from_targets(self, predictions):
+        """Maps predictions on the `targets` scale back to the task's (STS-B: 0-5)."""
+        predictions = np.asarray(predictions)
+        if self.task not in REGRESSION_RANGES:
+            return predictions
+        low, high = REGRESSION_RANGES[self.task]
+        return predictions * high + low
+
+    @property
     def num_classes(self):
         return 1 if self.label_names is None else len(self.label_names)
 
@@ -99,7 +125,7 @@ def original_task_name(task):
     return ORIGINAL_TASK_NAMES.get(task, task)
 
 
-def read_glue(path, task, split="train", double_unordered=False,
+def read_glue(path, task, split="train", double_unordered=None,
               text_columns=None, label_column=None, header=None, label_names=None):
     """Reads a GLUE TSV file.
 
@@ -113,8 +139,9 @@ def read_glue(path, task, split="train", double_unordered=False,
         task: str. One of `GLUE_TASKS` (aliases such as "sst-2" work).
         split: "train", "dev" or "test" (test files have no labels and other
             columns).
-        double_unordered: bool. Also add every pair swapped, as the original
-            does for MRPC and STS-B training data.
+        double_unordered: bool. Also add every pair swapped. The default
+            (None) is the original's: on for the training split of MRPC and
+            STS-B (`DOUBLE_UNORDERED_TASKS`), off otherwise.
         text_columns: optional tuple of column indices of the texts.
         label_column: optional column index of the label (None for test).
         header: optional bool, whether the first line is a header.
@@ -134,7 +161,7 @@ def read_glue(path, task, split="train", double_unordered=False,
 
     Example:
     ```python
-    data = read_glue("glue/MRPC/train.tsv", "mrpc", double_unordered=True)
+    data = read_glue("glue/MRPC/train.tsv", "mrpc")  # pairs in both orders
     data.x, data.y  # (sentences_1, sentences_2), int32 ids
     ```
     """
@@ -150,6 +177,8 @@ def read_glue(path, task, split="train", double_unordered=False,
         label_column = default_label
     header = default_header if header is None else header
     names = list(names) if label_names is None and names is not None else label_names
+    if double_unordered is None:
+        double_unordered = split == "train" and task in DOUBLE_UNORDERED_TASKS
     if double_unordered and len(text_columns) != 2:
         raise ElectraError("`double_unordered` needs sentence pairs (two text columns).")
     if any(not isinstance(c, int) or c < 0 for c in text_columns) or not text_columns:

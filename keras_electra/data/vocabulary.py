@@ -8,6 +8,9 @@ from keras_electra.errors import ElectraError
 # demo vocabulary use). The one list: here, below `preprocessing`, because
 # `keras_electra.data` must not import the model packages.
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# The original's longest word (`preprocessing.full_tokenizer.MAX_CHARS_PER_WORD`;
+# `keras_electra.data` cannot import `preprocessing`, a test checks they agree).
+MAX_CHARS_PER_WORD = 200
 
 
 def check_text_files(paths):
@@ -124,11 +127,13 @@ def read_vocabulary(path):
 def fast_tokenize_function(vocabulary, lowercase=True):
     """A fast `str -> list[int]` WordPiece function for a `vocab.txt`.
 
-    Built on the `tokenizers` library (Rust). It gives the same ids as
+    Built on the `tokenizers` library (Rust), configured as the original
+    `FullTokenizer` (words up to 200 characters). It gives the same ids as
     `ElectraTokenizer(vocabulary, lowercase=lowercase)` on ordinary text (the
-    tests check this on the standard library's docstrings); it also removes
-    control characters, as BERT's original tokenizer does. Picklable, so it
-    can be sent to worker processes.
+    tests check this on the standard library's docstrings and on the shared
+    evaluation data); it can differ on characters whose Unicode class differs
+    between Rust's tables and Python's `unicodedata`. Picklable, so it can be
+    sent to worker processes.
 
     Args:
         vocabulary: path of a `vocab.txt`.
@@ -161,6 +166,8 @@ class _FastTokenize:
             strip_accents=self.lowercase, lowercase=self.lowercase, unk_token="[UNK]",
             sep_token="[SEP]", cls_token="[CLS]", pad_token="[PAD]", mask_token="[MASK]",
         )
+        # The original allows 200 characters a word (tokenizers: 100).
+        self._tokenizer.model.max_input_chars_per_word = MAX_CHARS_PER_WORD
 
     def __call__(self, text):
         if self._tokenizer is None:

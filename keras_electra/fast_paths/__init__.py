@@ -9,6 +9,7 @@ private Keras attribute. Modules:
 - `random_noise`, `dropout`: noise drawn like Keras' own, routed per backend;
 - `torch_foreach`: the torch foreach AdamW update;
 - `torch_parameters`, `sparse_gradients`: torch parameter and TF gradient workarounds.
+- `switch`: the state of the one switch, public as `keras_electra.config`.
 
 `keras_electra.config.set_fast_paths(False)` turns all of it off and gives Keras' own
 computation.

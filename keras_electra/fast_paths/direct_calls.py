@@ -9,7 +9,7 @@ Compiled backends trace either way once.
 
 import keras
 
-from keras_electra.config import fast_paths_enabled
+from keras_electra.fast_paths.switch import fast_paths_enabled
 from keras_electra.fast_paths.dropout import apply_dropout
 
 

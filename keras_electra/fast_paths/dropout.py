@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_electra.config import noise_routing_enabled
+from keras_electra.fast_paths.switch import noise_routing_enabled
 from keras_electra.fast_paths.random_noise import uniform
 
 

@@ -8,7 +8,7 @@ named by `keras_electra.config.set_attention_implementation`.
 import keras
 from keras import ops
 
-from keras_electra.config import attention_implementation
+from keras_electra.fast_paths.switch import attention_implementation
 from keras_electra.fast_paths.direct_calls import call_directly
 from keras_electra.fast_paths.direct_calls import can_call_directly
 from keras_electra.fast_paths.dropout import apply_dropout

@@ -1,8 +1,8 @@
 """Every private Keras and keras-hub symbol keras-electra relies on, in one list.
 
 The fast paths (lean functional calls, fused kernels, the torch foreach optimizer path,
-the torch parameter and TensorFlow sparse-gradient workarounds) and a few tokenizer and
-preset helpers use names that Keras and keras-hub do not promise to keep. They are listed
+the torch parameter and TensorFlow sparse-gradient workarounds) and a few preset helpers
+use names that Keras and keras-hub do not promise to keep. They are listed
 here so that an upgrade is checked in one place: `missing()` imports every module symbol
 and builds small objects to look up every private attribute. `pyproject.toml` bounds
 `keras` and `keras-hub` below their next minor release, and
@@ -65,12 +65,6 @@ def keras_hub_get_file(preset, path):
     return get_file(preset, path)
 
 
-def pretokenize_python(*args, **kwargs):
-    """keras-hub's Python WordPiece pre-tokenizer."""
-    from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize_python as split
-
-    return split(*args, **kwargs)
-
 # Private modules and the names imported from them.
 MODULE_SYMBOLS = {
     "keras.src.backend": ("get_autocast_scope", "get_keras_mask", "is_float_dtype"),
@@ -79,7 +73,6 @@ MODULE_SYMBOLS = {
     "keras_hub.src.layers.modeling.transformer_layer_utils": (
         "merge_padding_and_attention_mask",
     ),
-    "keras_hub.src.tokenizers.word_piece_tokenizer": ("pretokenize_python",),
     "keras_hub.src.utils.preset_utils": ("get_file", "check_config_class", "load_json"),
 }
 TORCH_MODULE_SYMBOLS = {
@@ -113,7 +106,6 @@ OPTIMIZER_ATTRIBUTES = (
 )
 # torch backend only:
 MODEL_METHODS = ("_track_variables", "_post_track_variable", "_post_untrack_variable")
-WORD_PIECE_ATTRIBUTES = ("_special_tokens_for_splitting",)
 
 
 def _missing_symbols(table):
@@ -178,6 +170,4 @@ def missing():
     gone += _missing_attributes(adam, ADAM_ATTRIBUTES + AMSGRAD_ATTRIBUTES, "AdamW")
     gone += _missing_attributes(adam, OPTIMIZER_ATTRIBUTES, "Optimizer")
 
-    tokenizer = keras_hub.tokenizers.WordPieceTokenizer(vocabulary=["[UNK]", "a"])
-    gone += _missing_attributes(tokenizer, WORD_PIECE_ATTRIBUTES, "WordPieceTokenizer")
     return gone

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_electra.config import noise_routing_enabled
+from keras_electra.fast_paths.switch import noise_routing_enabled
 
 
 def is_unseeded(seed):

@@ -13,7 +13,7 @@ path (`tests/training/test_training_torch_foreach.py`).
 import keras
 from keras import ops
 
-from keras_electra.config import fast_paths_enabled
+from keras_electra.fast_paths.switch import fast_paths_enabled
 
 
 def applies():

@@ -42,6 +42,11 @@ class GradientDisentangledEmbedding(keras.layers.Layer):
         self.built = True
 
     @property
+    def source(self):
+        """The shared `ReversibleEmbedding` whose table this one offsets."""
+        return self._source
+
+    @property
     def embeddings(self):
         """The effective table, `stop_gradient(source) + delta`."""
         return ops.stop_gradient(ops.convert_to_tensor(self._source.embeddings)) + self.delta

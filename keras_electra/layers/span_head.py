@@ -14,6 +14,7 @@ class ElectraSpanHead(keras.layers.Layer):
     - start logits: a dense layer over each position, masked to the context
       tokens and [CLS];
     - end logits conditioned on the start: `dense(gelu(dense([h_start; h_j])))`
+      (exact, erf-based GELU, as the original's `modeling.gelu`)
       where `h_start` is the hidden state at the *gold* start when
       `start_positions` is given (training, teacher forcing), and at each of
       the `beam_size` best starts otherwise (beam search at inference);
@@ -86,7 +87,7 @@ class ElectraSpanHead(keras.layers.Layer):
 
     def _end_logits(self, start_features, end_features):
         x = ops.concatenate([start_features, end_features], axis=-1)
-        x = keras.activations.gelu(self.end_hidden(x), approximate=True)
+        x = keras.activations.gelu(self.end_hidden(x), approximate=False)
         return ops.squeeze(self.end_dense(x), -1)
 
     def call(self, sequence_output, answer_mask, start_positions=None, training=None):
@@ -132,7 +133,7 @@ class ElectraSpanHead(keras.layers.Layer):
         start_p = ops.softmax(start_logits, axis=-1)
         start_feature = ops.sum(start_p[:, :, None] * h, axis=1)
         x = ops.concatenate([h[:, 0], start_feature], axis=-1)
-        x = keras.activations.gelu(self.answerable_hidden(x), approximate=True)
+        x = keras.activations.gelu(self.answerable_hidden(x), approximate=False)
         no_answer_logits = ops.squeeze(self.answerable_dense(x), -1)
         return {
             "start_logits": start_logits,

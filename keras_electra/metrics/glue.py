@@ -75,12 +75,14 @@ def spearman(labels, predictions):
     return pearson(_average_ranks(labels), _average_ranks(predictions))
 
 
-# task -> the official metrics, first one is the headline.
+# task -> its metrics; the first is the headline, the one the ELECTRA paper and
+# README report (CoLA MCC, STS-B Spearman, accuracy elsewhere; MRPC and QQP
+# are scored by accuracy in the original's `classification_tasks.py`).
 GLUE_METRICS = {
     "cola": ("mcc",),
     "sst2": ("accuracy",),
-    "mrpc": ("f1", "accuracy"),
-    "stsb": ("pearson", "spearman"),
+    "mrpc": ("accuracy", "f1"),
+    "stsb": ("spearman", "pearson"),
     "qqp": ("accuracy", "f1"),
     "mnli": ("accuracy",),
     "qnli": ("accuracy",),
@@ -92,7 +94,12 @@ _FUNCTIONS = {"accuracy": accuracy, "f1": f1, "mcc": matthews_corrcoef,
 
 
 def glue_metrics(task, labels, predictions):
-    """The official metrics of a GLUE task.
+    """The metrics of a GLUE task in percent, headline first, as the original reports them.
+
+    The headline is the ELECTRA paper's metric for the task (`GLUE_METRICS`);
+    every value is multiplied by 100, as google-research/electra's scorers
+    print them. Pearson and Spearman do not change when labels and
+    predictions are rescaled together (STS-B's `score / 5`).
 
     Args:
         task: str. A GLUE task name.
@@ -100,14 +107,16 @@ def glue_metrics(task, labels, predictions):
         predictions: predicted class ids, or scores for STS-B.
 
     Returns:
-        dict of metric name to float.
+        dict of metric name to float (percent).
 
     Example:
     ```python
-    glue_metrics("mrpc", [1, 0, 1], [1, 1, 1])  # {'f1': 0.8, 'accuracy': 0.667}
+    glue_metrics("mrpc", [1, 0, 1], [1, 1, 1])  # {'accuracy': 66.67, 'f1': 80.0}
     ```
     """
     from keras_electra.data.glue import canonical_task
 
     task = canonical_task(task)
-    return {name: _FUNCTIONS[name](labels, predictions) for name in GLUE_METRICS[task]}
+    return {
+        name: 100.0 * _FUNCTIONS[name](labels, predictions) for name in GLUE_METRICS[task]
+    }

@@ -1,6 +1,6 @@
+"""The ELECTRA backbone, its tokenizer, model sizes, presets and the pretraining model."""
+
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.models.presets import PRESETS
-from keras_electra.models.electric_scorer import ElectricScorer
-from keras_electra.models.masked_lm import ElectraMaskedLM
-from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
 from keras_electra.models.pretrainer import ElectraPretrainer
+from keras_electra.models.tokenizer import ElectraTokenizer

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 
+from keras_electra.errors import PresetError
 from keras_electra.models.presets import PRESETS
 
 logger = logging.getLogger("keras_electra.hub")
@@ -48,8 +49,6 @@ KERAS_EXTRAS = (
 
 
 def _preset_error(message):
-    from keras_electra.models.preset_loading import PresetError
-
     return PresetError(message)
 
 

@@ -1,9 +1,21 @@
-"""Loading presets with errors that name the broken file."""
+"""Loading presets with errors that name the broken file.
 
+A Keras preset (`config.json` naming a registered `ElectraBackbone`) loads here.
+Other checkpoint formats (transformers, keras-hub) register a `PresetFormat` with
+`register_preset_format`, as keras-hub's preset loaders do: `keras_electra.convert`
+registers them on import, so `import keras_electra` makes them loadable and this
+module never imports the converters.
+"""
+
+import dataclasses
 import json
 import os
 
-from keras_electra.errors import InputFileError
+from keras_electra.errors import PresetError
+from keras_electra.models.backbone_config import BASE_CONFIG_FIELDS
+from keras_electra.models.backbone_config import CONFIG_FIELDS
+from keras_electra.models.backbone_config import REQUIRED_CONFIG_FIELDS
+from keras_electra.models.backbone_config import config_problem
 from keras_electra.models.presets import PRESETS
 from keras_electra.models.presets import resolve_preset
 
@@ -21,12 +33,66 @@ SERIALIZED_KEYS = (
 REMOTE_SCHEMES = ("hf://", "kaggle://", "modelscope://", "gs://", "s3://")
 
 
-class PresetError(InputFileError):
-    """A preset is missing, unreadable or inconsistent.
+@dataclasses.dataclass(frozen=True)
+class PresetFormat:
+    """A checkpoint format that `ElectraBackbone.from_preset` converts on load.
 
-    An `ElectraError`; like `InputFileError` it may name the file (`path`)
-    and the config field (`field`) at fault.
+    Attributes:
+        name: the format's name in messages, e.g. `"transformers"`.
+        matches: `matches(config)`: whether a parsed `config.json` (or a
+            serialized backbone in `task.json`) is in this format.
+        check_config: `check_config(config, path)`: raises an `ElectraError`
+            naming `path` and the field when the config is invalid.
+        load_backbone: `load_backbone(directory, load_weights=True, **kwargs)`:
+            the converted `ElectraBackbone`.
     """
+
+    name: str
+    matches: object
+    check_config: object
+    load_backbone: object
+
+
+_PRESET_FORMATS = {}
+
+
+def register_preset_format(preset_format):
+    """Registers a `PresetFormat` (a later one with the same name replaces it).
+
+    Example:
+    ```python
+    register_preset_format(PresetFormat(
+        name="my_format",
+        matches=lambda config: config.get("format") == "mine",
+        check_config=lambda config, path: None,
+        load_backbone=my_loader,
+    ))
+    ```
+    """
+    _PRESET_FORMATS[preset_format.name] = preset_format
+
+
+def registered_preset_formats():
+    """The names of the registered formats, in registration order."""
+    return tuple(_PRESET_FORMATS)
+
+
+def find_preset_format(config):
+    """The registered `PresetFormat` a parsed config is in, or None (a Keras preset)."""
+    for preset_format in _PRESET_FORMATS.values():
+        if preset_format.matches(config):
+            return preset_format
+    return None
+
+
+def _formats_hint():
+    names = registered_preset_formats()
+    if names:
+        return f"registered formats: {', '.join(names)}"
+    return (
+        "no converted format is registered; `import keras_electra` (or "
+        "`keras_electra.convert`) registers transformers and keras-hub"
+    )
 
 
 def read_json(path):
@@ -91,15 +157,10 @@ def load_backbone(cls, preset, load_weights=True, **kwargs):
     variable must get one), and every loaded value must be finite.
     """
     directory, _ = preset_directory(preset)
-    config = load_preset_config(directory)
-    if "model_type" in config:
-        from keras_electra.convert import transformers as hf
-
-        return hf.load_backbone(directory, load_weights=load_weights, **kwargs)
-    if config.get("module", "").startswith("keras_hub"):
-        from keras_electra.convert import keras_hub as kh
-
-        return kh.load_backbone(directory, load_weights=load_weights, **kwargs)
+    config = load_preset_config(directory, backbone_cls=cls)
+    preset_format = find_preset_format(config)
+    if preset_format is not None:
+        return preset_format.load_backbone(directory, load_weights=load_weights, **kwargs)
     check_vocabulary_size(directory, config["config"].get("vocabulary_size"))
     if load_weights:
         weights_files(directory)  # a missing file is an error before building
@@ -128,18 +189,21 @@ def build_from_preset(build, path):
         ) from e
 
 
-def load_preset_config(directory):
+def load_preset_config(directory, backbone_cls=None):
     """Reads and validates a preset's `config.json`; the one entry point for it.
 
     A Keras preset config (`{"module", "class_name", "config",
-    "registered_name"}`) must name a registered `ElectraBackbone` and its
+    "registered_name"}`) must name a registered subclass of `backbone_cls`
+    (keras-hub's `Backbone` when None, as keras-hub's `from_preset` checks
+    the calling class) and its
     `config` must hold only known fields, each of the right type and range
-    (`keras_electra.models.backbone.config_problem`). A keras-hub ELECTRA
-    config and a transformers `config.json` (with `model_type`) are checked
-    by their converters.
+    (`keras_electra.models.backbone_config.config_problem`). A config in a
+    registered format (a keras-hub ELECTRA config, a transformers
+    `config.json`) is checked by its format.
 
     Args:
         directory: a local preset directory.
+        backbone_cls: the class being loaded, e.g. `ElectraBackbone`.
 
     Returns:
         The parsed config dict.
@@ -161,23 +225,27 @@ def load_preset_config(directory):
         raise PresetError(
             f"must hold a JSON object; found {type(config).__name__}", path=path
         )
-    if "model_type" in config:
-        from keras_electra.convert import transformers as hf
-
-        hf.check_config(config, path)
+    preset_format = find_preset_format(config)
+    if preset_format is not None and "registered_name" not in config:
+        preset_format.check_config(config, path)
         return config
     if "registered_name" not in config or "config" not in config:
         raise PresetError(
-            f"{path} is neither a Keras preset "
-            "config (no 'registered_name') nor a transformers config (no "
-            "'model_type')."
+            f"{path} is neither a Keras preset config (no 'registered_name') nor "
+            f"in a registered checkpoint format ({_formats_hint()}; a transformers "
+            "config has 'model_type')."
         )
-    check_serialized_backbone(config, path)
+    check_serialized_backbone(config, path, backbone_cls)
     return config
 
 
-def check_serialized_backbone(config, path):
-    """Checks a serialized backbone (from `config.json` or `task.json`)."""
+def check_serialized_backbone(config, path, backbone_cls=None):
+    """Checks a serialized backbone (from `config.json` or `task.json`).
+
+    `config` must name a registered subclass of `backbone_cls` (keras-hub's
+    `Backbone` when None) and hold only `ElectraBackbone` config fields
+    (`backbone_config`), each valid.
+    """
     unknown = sorted(set(config) - set(SERIALIZED_KEYS))
     if unknown:
         raise PresetError(
@@ -196,23 +264,23 @@ def check_serialized_backbone(config, path):
             f"must be a JSON object; received {type(inner).__name__}",
             path=path, field="config",
         )
-    if config["module"].startswith("keras_hub"):
-        from keras_electra.convert import keras_hub as kh
-
-        kh.config_to_backbone_kwargs(inner, source=path)
+    preset_format = find_preset_format(config)
+    if preset_format is not None:
+        preset_format.check_config(config, path)
         return
-    import keras
-
-    from keras_electra.models.backbone import BASE_CONFIG_FIELDS
-    from keras_electra.models.backbone import CONFIG_FIELDS
-    from keras_electra.models.backbone import REQUIRED_CONFIG_FIELDS
-    from keras_electra.models.backbone import ElectraBackbone
-    from keras_electra.models.backbone import config_problem
-
-    registered = keras.saving.get_registered_object(config["registered_name"])
-    if not (isinstance(registered, type) and issubclass(registered, ElectraBackbone)):
+    if config["module"].startswith("keras_hub"):
         raise PresetError(
-            f"{config['registered_name']!r} is not a registered ElectraBackbone",
+            f"is a keras-hub backbone, but that format is not registered ({_formats_hint()})",
+            path=path, field="module",
+        )
+    import keras
+    from keras_hub.models import Backbone
+
+    base = backbone_cls or Backbone
+    registered = keras.saving.get_registered_object(config["registered_name"])
+    if not (isinstance(registered, type) and issubclass(registered, base)):
+        raise PresetError(
+            f"{config['registered_name']!r} is not a registered {base.__name__}",
             path=path, field="registered_name",
         )
     unknown = [k for k in inner if k not in CONFIG_FIELDS and k not in BASE_CONFIG_FIELDS]

@@ -1,7 +1,5 @@
 """ElectraPretrainer: replaced-token detection, Electric and MLM pretraining as one Keras model."""
 
-import math
-
 import keras
 from keras import ops
 
@@ -11,14 +9,17 @@ from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.layers.masking import DynamicMasking
-from keras_electra.layers.masking import gather_positions
 from keras_electra.layers.masking import sample_from_logits
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.models.objectives import OBJECTIVES  # noqa: F401 (the table, re-exported)
+from keras_electra.models.objectives import MaskedBatch
+from keras_electra.models.objectives import electric_logits  # noqa: F401 (public)
+from keras_electra.models.objectives import get_objective
+from keras_electra.models.objectives import masked_lm_nll
 from keras_electra.fast_paths.sparse_gradients import DenseSparseGradients
 from keras_electra.fast_paths.torch_parameters import UniqueTorchParameters
 
-OBJECTIVES = ("electra", "mlm", "uniform", "electric")
 EMBEDDING_SHARING = ("tied", "untied", "gdes", "shared_encoder")
 # How Electric's cloze towers are shifted by one position (see `cloze_logits`).
 ELECTRIC_SHIFTS = ("roll", "zeros")
@@ -187,10 +188,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         seed=None,
         **kwargs,
     ):
-        if objective not in OBJECTIVES:
-            raise ValueError(
-                f"Unknown `objective` {objective!r}; expected one of {OBJECTIVES}."
-            )
+        strategy = get_objective(objective)
         if embedding_sharing not in EMBEDDING_SHARING:
             raise ValueError(
                 f"Unknown `embedding_sharing` {embedding_sharing!r}; expected one "
@@ -206,14 +204,13 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 "`discriminator` must be an `ElectraBackbone`. "
                 f"Received: {type(discriminator).__name__}."
             )
-        uses_generator = objective in ("electra", "electric")
-        if uses_generator and embedding_sharing == "shared_encoder":
+        if strategy.tower_directions and embedding_sharing == "shared_encoder":
             generator, reverse_generator = self._shared_encoder(
-                discriminator, generator, reverse_generator, objective
+                discriminator, generator, reverse_generator, strategy
             )
-        elif uses_generator:
+        elif strategy.tower_directions:
             generator, reverse_generator, discriminator = self._check_and_share(
-                discriminator, generator, reverse_generator, objective, embedding_sharing
+                discriminator, generator, reverse_generator, strategy, embedding_sharing
             )
         else:
             generator = reverse_generator = None
@@ -246,23 +243,18 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         self.sampling_seed = keras.random.SeedGenerator(
             None if seed is None else seed + 1, name="sampling_seed"
         )
+        self.objective_strategy = strategy
         self.generator_head = None
         self.discriminator_head = None
-        if objective == "mlm":
+        lm_backbone = strategy.lm_backbone(self)
+        if lm_backbone is not None:
             self.generator_head = ElectraMaskedLMHead(
-                discriminator.token_embedding,
-                layer_norm_epsilon=discriminator.layer_norm_epsilon,
-                initializer_range=discriminator.initializer_range,
+                lm_backbone.token_embedding,
+                layer_norm_epsilon=lm_backbone.layer_norm_epsilon,
+                initializer_range=lm_backbone.initializer_range,
                 name="generator_predictions",
             )
-        elif objective in ("electra", "electric"):
-            self.generator_head = ElectraMaskedLMHead(
-                generator.token_embedding,
-                layer_norm_epsilon=generator.layer_norm_epsilon,
-                initializer_range=generator.initializer_range,
-                name="generator_predictions",
-            )
-        if objective != "mlm":
+        if strategy.has_discriminator:
             self.discriminator_head = ElectraDiscriminatorHead(
                 discriminator.hidden_dim,
                 initializer_range=discriminator.initializer_range,
@@ -271,13 +263,13 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
 
         # === Metrics ===
         names = ["masked_lm_accuracy", "masked_lm_loss"]
-        if objective != "mlm":
+        if strategy.has_discriminator:
             names += [
                 "sampled_masked_lm_accuracy", "disc_loss", "disc_accuracy",
                 "disc_precision", "disc_recall",
             ]
         self._metric_trackers = {n: keras.metrics.Mean(name=n) for n in names}
-        if objective != "mlm":
+        if strategy.has_discriminator:
             self._metric_trackers["disc_auc"] = keras.metrics.AUC(
                 num_thresholds=200, name="disc_auc"
             )
@@ -310,13 +302,13 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     # --- Construction helpers -------------------------------------------------
 
     @staticmethod
-    def _shared_encoder(discriminator, generator, reverse_generator, objective):
+    def _shared_encoder(discriminator, generator, reverse_generator, strategy):
         # run_pretraining.py, `untied_generator=False`: the generator is built
         # in the discriminator's variable scope (`reuse=not untied_generator`).
-        if objective != "electra":
+        if not strategy.can_share_encoder:
             raise ElectraError(
                 "`embedding_sharing='shared_encoder'` needs the 'electra' objective "
-                f"(the original has no tied two-tower generator); received {objective!r}."
+                f"(the original has no tied two-tower generator); received {strategy.name!r}."
             )
         if generator is not None and generator is not discriminator:
             raise ElectraError(
@@ -329,10 +321,10 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         return discriminator, None
 
     @staticmethod
-    def _check_and_share(discriminator, generator, reverse_generator, objective, sharing):
+    def _check_and_share(discriminator, generator, reverse_generator, strategy, sharing):
         if generator is None:
             raise ValueError(
-                f"The {objective!r} objective needs a `generator` backbone (or use "
+                f"The {strategy.name!r} objective needs a `generator` backbone (or use "
                 "`ElectraPretrainer.from_size`)."
             )
         for name, tower in (("generator", generator), ("reverse_generator", reverse_generator)):
@@ -362,9 +354,8 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                             f"{name} has {getattr(tower, key)}, the discriminator "
                             f"{getattr(discriminator, key)}."
                         )
-        directions = {"generator": "left_to_right", "reverse_generator": "right_to_left"}
-        if objective == "electra":
-            directions = {"generator": "bidirectional"}
+        directions = strategy.tower_directions
+        if "reverse_generator" not in directions:
             reverse_generator = None
         elif reverse_generator is None:
             reverse_generator = _rebuild(
@@ -392,7 +383,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             if sharing == "gdes":
                 source = towers["generator"].token_embedding
                 current = discriminator.embeddings.token_embedding
-                if not (isinstance(current, GradientDisentangledEmbedding) and current._source is source):
+                if not (isinstance(current, GradientDisentangledEmbedding) and current.source is source):
                     gdes = GradientDisentangledEmbedding(source, name="token_embedding")
                     discriminator = _rebuild(
                         discriminator, _embedding_like(discriminator, gdes)
@@ -438,15 +429,15 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         )
         discriminator = ElectraBackbone(**config, name="discriminator")
         generator = None
+        directions = get_objective(kwargs.get("objective", "electra")).tower_directions
         if kwargs.get("embedding_sharing") == "shared_encoder":
             pass  # the generator is the discriminator (size fractions unused)
-        elif kwargs.get("objective", "electra") in ("electra", "electric"):
+        elif directions:
             embedding = (
                 discriminator.embeddings
                 if kwargs.get("embedding_sharing", "tied") == "tied" else None
             )
-            if kwargs.get("objective") == "electric":
-                generator_config["attention_direction"] = "left_to_right"
+            generator_config["attention_direction"] = directions["generator"]
             generator = ElectraBackbone(
                 **generator_config, embedding_layer=embedding, name="generator"
             )
@@ -455,6 +446,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     # --- Forward pass ---------------------------------------------------------
 
     def _mask(self, inputs):
+        """The `MaskedBatch` of `inputs`: masked in-graph, or as given pre-masked."""
         token_ids = ops.cast(inputs["token_ids"], "int32")
         if "masked_lm_positions" in inputs:
             positions = ops.cast(inputs["masked_lm_positions"], "int32")
@@ -462,14 +454,15 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             weights = inputs.get("masked_lm_weights")
             weights = ops.ones_like(targets, "float32") if weights is None else ops.cast(weights, "float32")
             original, _ = scatter_positions(token_ids, positions, targets, weights)
-            return original, token_ids, positions, targets, weights
+            return MaskedBatch(inputs, original, token_ids, positions, targets, weights)
         masked = self.masking(token_ids, inputs["padding_mask"])
-        return (
-            token_ids, masked["token_ids"], masked["masked_lm_positions"],
+        return MaskedBatch(
+            inputs, token_ids, masked["token_ids"], masked["masked_lm_positions"],
             masked["masked_lm_ids"], masked["masked_lm_weights"],
         )
 
-    def _backbone_inputs(self, token_ids, inputs):
+    def backbone_inputs(self, token_ids, inputs):
+        """The backbone input dict for `token_ids` with `inputs`' segments and padding."""
         return {
             "token_ids": token_ids,
             "segment_ids": ops.cast(inputs["segment_ids"], "int32"),
@@ -478,7 +471,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
 
     def cloze_logits(self, token_ids, inputs, training=False):
         """Electric's two-tower cloze logits `[B, T, V]` on unmasked `token_ids`."""
-        backbone_inputs = self._backbone_inputs(token_ids, inputs)
+        backbone_inputs = self.backbone_inputs(token_ids, inputs)
         ltr = self.generator(backbone_inputs, training=training)["sequence_output"]
         rtl = self.reverse_generator(backbone_inputs, training=training)["sequence_output"]
         # Position t sees ltr[t-1] and rtl[t+1]. The original's
@@ -497,73 +490,42 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         # Explicit, so Keras never traces `call` to build: on torch that trace
         # runs on uninitialised integer placeholders.
         if self.generator_head is not None and not self.generator_head.built:
-            if self.objective == "mlm":
-                width = self.discriminator.hidden_dim
-            elif self.objective == "electric":
-                width = 2 * self.generator.hidden_dim
-            else:
-                width = self.generator.hidden_dim
+            width = self.objective_strategy.lm_head_width(self)
             self.generator_head.build((None, None, width))
         if self.discriminator_head is not None and not self.discriminator_head.built:
             self.discriminator_head.build((None, None, self.discriminator.hidden_dim))
         self.built = True
 
     def call(self, inputs, training=False):
-        original, masked_ids, positions, targets, weights = self._mask(inputs)
-        padding_mask = ops.cast(inputs["padding_mask"], "float32")
+        strategy = self.objective_strategy
+        batch = self._mask(inputs)
         outputs = {
-            "masked_lm_positions": positions,
-            "masked_lm_ids": targets,
-            "masked_lm_weights": weights,
-            "padding_mask": padding_mask,
+            "masked_lm_positions": batch.positions,
+            "masked_lm_ids": batch.targets,
+            "masked_lm_weights": batch.weights,
+            "padding_mask": ops.cast(inputs["padding_mask"], "float32"),
         }
-        if self.objective == "mlm":
-            hidden = self.discriminator(
-                self._backbone_inputs(masked_ids, inputs), training=training
-            )["sequence_output"]
-            outputs["lm_outputs"] = self.generator_head(hidden, positions)
-            outputs["masked_lm_nll"], _ = masked_lm_nll(outputs["lm_outputs"], targets)
+        generation = strategy.generate(self, batch, training)
+        outputs.update(generation.outputs)
+        outputs["lm_outputs"] = generation.lm_logits
+        outputs["masked_lm_nll"], lm_log_probs = masked_lm_nll(generation.lm_logits, batch.targets)
+        if not strategy.has_discriminator:
             return outputs
-
-        vocabulary_size = self.discriminator.vocabulary_size
-        if self.objective == "uniform":
-            lm_logits = ops.zeros(ops.shape(targets) + (vocabulary_size,), "float32")
-        elif self.objective == "electra":
-            hidden = self.generator(
-                self._backbone_inputs(masked_ids, inputs), training=training
-            )["sequence_output"]
-            lm_logits = self.generator_head(hidden, positions)
-        else:
-            cloze = self.cloze_logits(original, inputs, training=training)
-            cloze_log_probs = ops.log_softmax(ops.cast(cloze, "float32"), axis=-1)
-            lm_logits = gather_positions(cloze, positions)
-            candidates = self.masking.candidates(original, inputs["padding_mask"])
-            cloze_nll = -ops.squeeze(
-                ops.take_along_axis(cloze_log_probs, ops.expand_dims(original, -1), axis=-1), -1
-            )
-            outputs["cloze_loss"] = ops.sum(cloze_nll * candidates) / (ops.sum(candidates) + 1e-6)
-        outputs["lm_outputs"] = lm_logits
-        outputs["masked_lm_nll"], lm_log_probs = masked_lm_nll(lm_logits, targets)
 
         disallow = None
         if self.disallow_correct:
-            disallow = ops.one_hot(targets, vocabulary_size)
+            disallow = ops.one_hot(batch.targets, self.discriminator.vocabulary_size)
         # The log-probabilities are the logits shifted per row: same samples' law.
         sampled = sample_from_logits(lm_log_probs, self.sampling_seed, self.temperature, disallow)
-        fake_ids, written = scatter_positions(original, positions, sampled, weights)
-        if self.objective == "electric":
-            labels = written
-        else:
-            labels = written * ops.cast(ops.not_equal(fake_ids, original), "int32")
+        fake_ids, written = scatter_positions(batch.original, batch.positions, sampled, batch.weights)
+        labels = strategy.disc_labels(written, fake_ids, batch.original)
         hidden = self.discriminator(
-            self._backbone_inputs(fake_ids, inputs), training=training
+            self.backbone_inputs(fake_ids, inputs), training=training
         )["sequence_output"]
-        disc_logits = ops.cast(self.discriminator_head(hidden), "float32")
-        if self.objective == "electric":
-            log_q = ops.squeeze(
-                ops.take_along_axis(cloze_log_probs, ops.expand_dims(fake_ids, -1), axis=-1), -1
-            )
-            disc_logits = electric_logits(disc_logits, log_q, self.mask_probability)
+        disc_logits = strategy.disc_logits(
+            ops.cast(self.discriminator_head(hidden), "float32"), fake_ids, generation,
+            self.mask_probability,
+        )
         outputs.update(
             {
                 "sampled_ids": sampled,
@@ -583,18 +545,11 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         return ops.maximum(logits, 0) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        weights = y_pred["masked_lm_weights"]
-        if self.objective == "electric":
-            mlm_loss = y_pred["cloze_loss"]
-        else:
-            mlm_loss = ops.sum(y_pred["masked_lm_nll"] * weights) / (ops.sum(weights) + 1e-6)
-        if self.objective == "mlm":
-            total = mlm_loss
-        else:
-            total = self.generator_weight * mlm_loss
+        total = self.objective_strategy.generator_loss(y_pred)
+        if self.objective_strategy.has_discriminator:
             mask = y_pred["padding_mask"]
             disc_loss = ops.sum(self._disc_losses(y_pred) * mask) / (ops.sum(mask) + 1e-6)
-            total = total + self.discriminator_weight * disc_loss
+            total = self.generator_weight * total + self.discriminator_weight * disc_loss
         if self.losses:
             total = total + ops.sum(self.losses)
         return total
@@ -608,7 +563,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             ops.cast(ops.equal(predictions, targets), "float32"), sample_weight=weights
         )
         m["masked_lm_loss"].update_state(y_pred["masked_lm_nll"], sample_weight=weights)
-        if self.objective != "mlm":
+        if self.objective_strategy.has_discriminator:
             m["sampled_masked_lm_accuracy"].update_state(
                 ops.cast(ops.equal(y_pred["sampled_ids"], targets), "float32"),
                 sample_weight=weights,
@@ -632,13 +587,17 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             m["disc_recall"].update_state(correct, sample_weight=labels * mask)
         return self.get_metrics_result()
 
-    # --- Export ---------------------------------------------------------------
+    # --- Standalone backbones ------------------------------------------------
 
     def export_discriminator(self):
-        """The discriminator as a standalone `ElectraBackbone` (GDES materialised)."""
+        """The discriminator as a standalone `ElectraBackbone` (GDES materialised).
+
+        `keras_electra.convert.pretrainer_export.export_presets` saves it
+        (and the generator or Electric scorer) as presets.
+        """
         source = self.discriminator
         plain = _rebuild(source, name="discriminator")
-        if self.embedding_sharing == "gdes" and self.objective in ("electra", "electric"):
+        if isinstance(source.embeddings.token_embedding, GradientDisentangledEmbedding):
             table = ops.convert_to_numpy(source.embeddings.token_embedding.embeddings)
             plain.embeddings.token_embedding.embeddings.assign(table)
             for name in ("position_embedding", "segment_embedding", "layer_norm"):
@@ -653,45 +612,11 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             plain.set_weights(source.get_weights())
         return plain
 
-    def export_presets(self, discriminator_dir=None, generator_dir=None, scorer_dir=None, preprocessor=None):
-        """Saves the trained parts as presets.
-
-        Args:
-            discriminator_dir: where to save the discriminator backbone preset.
-            generator_dir: where to save the generator as an `ElectraMaskedLM`
-                task preset (`electra` objective only).
-            scorer_dir: where to save an `ElectricScorer` task preset
-                (`electric` objective only).
-            preprocessor: optional preprocessor saved with each preset.
-        """
-        if discriminator_dir:
-            self.export_discriminator().save_to_preset(discriminator_dir)
-            if preprocessor is not None:
-                preprocessor.save_to_preset(discriminator_dir)
-        if generator_dir:
-            if self.objective != "electra":
-                raise ValueError(
-                    "Only the 'electra' objective has a masked-LM generator to export; "
-                    f"this pretrainer's objective is {self.objective!r}."
-                )
-            from keras_electra.models.masked_lm import ElectraMaskedLM
-
-            generator = _rebuild(self.generator, name="generator")
-            generator.set_weights(self.generator.get_weights())
-            task = ElectraMaskedLM(generator, preprocessor=preprocessor)
-            task.masked_lm_head.set_weights(self.generator_head.get_weights())
-            task.save_to_preset(generator_dir)
-        if scorer_dir:
-            if self.objective != "electric":
-                raise ValueError(
-                    "`scorer_dir` needs the 'electric' objective; this pretrainer's "
-                    f"objective is {self.objective!r}."
-                )
-            from keras_electra.models.electric_scorer import ElectricScorer
-
-            scorer = ElectricScorer(self.export_discriminator(), preprocessor=preprocessor)
-            scorer.discriminator_head.set_weights(self.discriminator_head.get_weights())
-            scorer.save_to_preset(scorer_dir)
+    def export_generator(self):
+        """The (bidirectional) generator as a standalone `ElectraBackbone` with its own embeddings."""
+        generator = _rebuild(self.generator, name="generator")
+        generator.set_weights(self.generator.get_weights())
+        return generator
 
     # --- Serialization --------------------------------------------------------
 
@@ -727,23 +652,3 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
-
-def masked_lm_nll(lm_logits, targets):
-    """Per-slot negative log-likelihood of `targets` `[B, P]`, and the log-probs.
-
-    Computed once in `call`, so the loss, the metrics and the sampler share
-    one vocabulary-sized `log_softmax`.
-    """
-    log_probs = ops.log_softmax(ops.cast(lm_logits, "float32"), axis=-1)
-    targets = ops.expand_dims(ops.cast(targets, "int32"), -1)
-    return -ops.squeeze(ops.take_along_axis(log_probs, targets, axis=-1), -1), log_probs
-
-
-def electric_logits(scores, log_q, mask_probability):
-    """Electric's discriminator logit: `s + stop_gradient(log q(x)) + log(p / (1 - p))`.
-
-    `scores` are the discriminator head outputs `s_t`, `log_q` the cloze
-    model's log-probability of the token at each position.
-    """
-    prior = math.log(mask_probability / (1.0 - mask_probability))
-    return scores + ops.stop_gradient(log_q) + prior

@@ -1,4 +1,4 @@
-"""Fine-tuning task models and their preprocessors."""
+"""Task models (fine-tuning, masked LM, Electric scoring) and their preprocessors."""
 
 from keras_electra.tasks.multiple_choice import ElectraMultipleChoice
 from keras_electra.tasks.multiple_choice_preprocessor import (
@@ -16,3 +16,9 @@ from keras_electra.tasks.question_answerer_preprocessor import QAFeatures
 from keras_electra.tasks.squad_decoding import SquadPredictions
 from keras_electra.tasks.squad_decoding import decode_squad_predictions
 from keras_electra.tasks.task import ElectraTask
+from keras_electra.tasks.electric_scorer import ElectricScorer
+from keras_electra.tasks.masked_lm import ElectraMaskedLM
+from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
+from keras_electra.tasks.text_classifier_preprocessor import (
+    ElectraTextClassifierPreprocessor,
+)

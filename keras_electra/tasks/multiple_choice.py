@@ -72,6 +72,13 @@ class ElectraMultipleChoice(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMultipleChoicePreprocessor
+    transformers_architecture = "ElectraForMultipleChoice"
+    supports_bucketing = True  # `BucketedInputs`
+
+    @classmethod
+    def _preprocessor_arguments(cls, sequence_length, num_choices=2, **options):
+        return {"num_choices": num_choices}
+
     label_name = "choice labels"
 
     def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1, **kwargs):

@@ -12,6 +12,7 @@ from keras_electra.tasks.question_answerer_preprocessor import (
     ElectraQuestionAnswererPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask
+from keras_electra.tasks.task import default_argument
 
 HEADS = ("original", "hf")
 LABEL_KEYS = ("start_positions", "end_positions", "is_impossible")
@@ -46,7 +47,7 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         beam_size: int. Beam of the original head at inference (20).
         head_hidden_dim: int. Hidden width of the original head (512).
         no_answer_loss_weight: float. Weight of the answerability loss (0.5).
-        compile: bool. Compile with AdamW(1e-4, weight decay 0.01).
+        compile: bool. Compile with the original fine-tuning recipe.
 
     Example:
     ```python
@@ -59,6 +60,15 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraQuestionAnswererPreprocessor
+    transformers_architecture = "ElectraForQuestionAnswering"
+
+    @classmethod
+    def _preprocessor_arguments(cls, sequence_length, **options):
+        # The SQuAD defaults (query 64, stride 128), shrunk to fit short sequences.
+        return {
+            name: min(default_argument(cls.preprocessor_cls, name), sequence_length // 2)
+            for name in ("max_query_length", "doc_stride")
+        }
 
     def __init__(
         self,
@@ -117,6 +127,11 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
             outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
+    @property
+    def supports_bucketing(self):
+        """`BucketedInputs`: the original head masks padding; the hf head's softmax spans it."""
+        return self.head == "original"
+
     def __call__(self, inputs, *args, **kwargs):
         # `start_positions` is optional: -1 means unknown.
         if (
@@ -129,9 +144,12 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         return super().__call__(inputs, *args, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", metrics=None, **kwargs):
-        """Compiles with AdamW (lr 1e-4, weight decay 0.01) and the QA loss.
+        """Compiles with the original fine-tuning recipe and the QA loss.
 
-        The loss is built in (`compute_loss`); `loss` must stay "auto"/None.
+        `optimizer="auto"` is the recipe's (see `ElectraTask.compile`). The
+        loss is built in (`compute_loss`); `loss` must stay "auto"/None. It
+        is summed over the batch as the original (`loss_reduction="sum"`);
+        `loss_reduction="mean"` averages it.
         """
         if loss not in ("auto", None):
             raise ValueError(
@@ -139,9 +157,6 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
                 f"loss='auto'. Received: {loss!r}."
             )
         super().compile(optimizer, None, metrics=metrics, **kwargs)
-
-    def _auto_optimizer(self):
-        return keras.optimizers.AdamW(1e-4, weight_decay=0.01)
 
     def _with_starts(self, x, y=None):
         """Adds `start_positions` to a dict `x` for the original head.
@@ -211,7 +226,8 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
         if sample_weight is not None:
             weight = ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
             losses = losses * weight
-        loss = ops.mean(losses)
+        reduction = getattr(self, "loss_reduction", "sum")
+        loss = ops.sum(losses) if reduction == "sum" else ops.mean(losses)
         for extra in self.losses:
             loss = loss + self._aggregate_additional_loss(extra)
         return loss

@@ -9,7 +9,7 @@ from keras_hub.models import Preprocessor
 
 from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 
 
 @dataclasses.dataclass
@@ -158,22 +158,8 @@ class ElectraQuestionAnswererPreprocessor(Preprocessor):
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def wordpieces(self, text):
-        """Wordpiece strings of `text`, with the tokenizer's exact rules."""
-        from keras_electra.fast_paths.private_api import pretokenize_python
-
-        t = self.tokenizer
-        pieces = []
-        words = pretokenize_python(
-            text,
-            t.lowercase,
-            t.strip_accents,
-            t.split,
-            t.split_on_cjk,
-            t._special_tokens_for_splitting(),
-        )
-        for word in words:
-            pieces.extend(t._tokenize_word_python(word))
-        return pieces
+        """Wordpiece strings of `text`, as the original's `FullTokenizer.tokenize`."""
+        return self.tokenizer.wordpieces(text)
 
     def featurize(self, examples, training=False, verbose=False):
         """Features of `examples` (`SquadExample`s or a `SquadDataset`).

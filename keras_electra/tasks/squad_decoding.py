@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 
+from keras_electra.preprocessing.full_tokenizer import basic_tokenize
 from keras_electra.tasks.question_answerer_preprocessor import feature_groups
 
 # The original's `qa_na_threshold` on the no-answer logit (SQuAD 2.0).
@@ -223,17 +224,15 @@ def get_final_text(pred_text, orig_text, basic_tokenize):
 
 
 def _final_text_tokenizer(features):
-    """BERT's basic tokenizer with the wordpiece tokenizer's normalization."""
-    from keras_electra.fast_paths.private_api import pretokenize_python
-
+    """The original's `BasicTokenizer` with the wordpiece tokenizer's settings."""
     tokenizer = getattr(features, "tokenizer", None)
     lowercase = getattr(tokenizer, "lowercase", True)
     strip_accents = getattr(tokenizer, "strip_accents", lowercase)
 
-    def basic_tokenize(text):
-        return pretokenize_python(text, lowercase, strip_accents, True, True, ())
+    def tokenize(text):
+        return basic_tokenize(text, lowercase, strip_accents)
 
-    return basic_tokenize
+    return tokenize
 
 
 def gold_outputs(features):

@@ -24,8 +24,8 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     `PresetError`s naming the file.
     """
     directory, _ = preset_loading.preset_directory(preset)
-    config = preset_loading.load_preset_config(directory)
-    if "model_type" in config or config["module"].startswith("keras_hub"):
+    config = preset_loading.load_preset_config(directory, backbone_cls=cls.backbone_cls)
+    if preset_loading.find_preset_format(config) is not None:
         # transformers or keras-hub checkpoints: keras-hub's own loaders.
         return Task.from_preset.__func__(
             cls, directory, load_weights=load_weights, **kwargs
@@ -76,7 +76,7 @@ def read_task_config(cls, directory):
         return None  # keras-hub then builds a new `cls` on the backbone
     backbone = config["config"].get("backbone")
     if isinstance(backbone, dict):
-        preset_loading.check_serialized_backbone(backbone, path)
+        preset_loading.check_serialized_backbone(backbone, path, cls.backbone_cls)
     return config
 
 

@@ -5,7 +5,7 @@ from keras_hub.models import TextClassifier
 
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.text_classifier_preprocessor import (
+from keras_electra.tasks.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask
@@ -21,11 +21,13 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
 
     - `"original"` (default), as google-research/electra
       (`finetune/classification/classification_tasks.py`): dropout, then one
-      dense layer on the [CLS] vector.
+      dense layer on the [CLS] vector, initialized as `tf.layers.dense`
+      (Glorot uniform kernel, zero bias).
     - `"hf"`, as transformers' `ElectraClassificationHead`: dropout, dense
       (`classifier_dense`, hidden to hidden), exact GELU, dropout, dense
       (`classifier_out_proj`), so `classifier.dense` / `classifier.out_proj`
-      of `ElectraForSequenceClassification` map one to one.
+      of `ElectraForSequenceClassification` map one to one; initialized as
+      transformers (truncated normal, `initializer_range`).
 
     With `num_classes=1` the model is a regressor (STS-B): one output and
     mean squared error by default. Otherwise labels are class ids in
@@ -47,7 +49,7 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
     classifier = keras_electra.ElectraTextClassifier.from_preset(
         "./electra_preset", num_classes=2
     )
-    classifier.compile()  # AdamW 1e-4, layer-wise decay 0.8, as the original
+    classifier.compile()  # the original's recipe: Adam, layer-wise decay, warmup
     classifier.fit(x=(["a great film"], ["I liked it"]), y=[1], batch_size=1)
     classifier.predict(["a dull film"])
     ```
@@ -55,6 +57,8 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTextClassifierPreprocessor
+    transformers_architecture = "ElectraForSequenceClassification"
+    supports_bucketing = True  # `BucketedInputs`
 
     def __init__(
         self,
@@ -75,7 +79,12 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
                 "`num_classes` must be an int >= 1 (1 for regression). "
                 f"Received: num_classes={num_classes!r}."
             )
-        initializer = electra_kernel_initializer(backbone.initializer_range)
+        # The original's `tf.layers.dense` default, or transformers' init.
+        initializer = (
+            "glorot_uniform"
+            if head == "original"
+            else electra_kernel_initializer(backbone.initializer_range)
+        )
         policy = backbone.dtype_policy
 
         # === Config === (before `super().__init__`, which compiles)
@@ -140,22 +149,23 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
         return load_task(cls, preset, load_weights=load_weights, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Compiles with the original fine-tuning defaults.
+        """Compiles with the original fine-tuning recipe (see `ElectraTask.compile`).
 
-        `"auto"` gives AdamW (learning rate 1e-4, weight decay 0.01, epsilon
-        1e-6, global clipnorm 1.0) with layer-wise decay 0.8 over this model,
-        at a constant rate; for the full recipe with warmup and linear decay
-        pass `get_finetuning_recipe(size, task).create_optimizer(model,
-        num_train_steps)`. The loss is sparse categorical cross-entropy (MSE
-        for `num_classes=1`); the metric accuracy (MSE for regression).
+        `"auto"`: the recipe's optimizer (the original's Adam, layer-wise
+        decay, warmup and linear decay sized by the first `fit`), sparse
+        categorical cross-entropy (squared error for `num_classes=1`)
+        summed over the batch (`loss_reduction="mean"` averages), and
+        accuracy (MSE for regression). The original regresses STS-B on
+        `score / 5` (`GlueData.targets`).
         """
         super().compile(optimizer, loss, metrics=metrics, **kwargs)
 
     def _auto_loss(self):
+        reduction = self.keras_loss_reduction
         if self.is_regression:
-            return keras.losses.MeanSquaredError()
+            return keras.losses.MeanSquaredError(reduction=reduction)
         from_logits = self.activation != keras.activations.softmax
-        return keras.losses.SparseCategoricalCrossentropy(from_logits)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits, reduction=reduction)
 
     def _auto_metrics(self):
         if self.is_regression:

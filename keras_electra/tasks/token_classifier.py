@@ -22,6 +22,9 @@ class ElectraTokenClassifier(ElectraTask, Task):
     elsewhere; see `ElectraTokenClassifierPreprocessor`). The original uses
     no head dropout, so `dropout` defaults to 0; transformers'
     `ElectraForTokenClassification` uses 0.1 and maps onto `classifier`.
+    The classifier starts as the original's `tf.layers.dense` (Glorot
+    uniform); `kernel_initializer="electra"` gives transformers' truncated
+    normal (`initializer_range`).
 
     `fit`, `evaluate` and `predict` take lists of word lists (and word-level
     label lists), or already preprocessed dicts. `predict_words` returns one
@@ -32,6 +35,9 @@ class ElectraTokenClassifier(ElectraTask, Task):
         num_classes: int. Number of tags.
         preprocessor: an `ElectraTokenClassifierPreprocessor` or None.
         dropout: float. Dropout before the classifier.
+        kernel_initializer: `"glorot_uniform"` (the original's), `"electra"`
+            (truncated normal with the backbone's `initializer_range`) or
+            any Keras initializer.
 
     Example:
     ```python
@@ -45,8 +51,18 @@ class ElectraTokenClassifier(ElectraTask, Task):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraTokenClassifierPreprocessor
+    transformers_architecture = "ElectraForTokenClassification"
+    supports_bucketing = True  # `BucketedInputs`
 
-    def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.0, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        num_classes,
+        preprocessor=None,
+        dropout=0.0,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(
                 f"`num_classes` must be an int >= 2. Received: {num_classes!r}."
@@ -56,6 +72,12 @@ class ElectraTokenClassifier(ElectraTask, Task):
         # === Config === (before `super().__init__`, which compiles)
         self.num_classes = num_classes
         self.dropout = dropout
+        self.kernel_initializer = kernel_initializer
+        initializer = kernel_initializer
+        if kernel_initializer == "electra":
+            initializer = electra_kernel_initializer(backbone.initializer_range)
+        elif not isinstance(kernel_initializer, str):
+            initializer = keras.initializers.get(kernel_initializer)
 
         # === Layers ===
         self.backbone = backbone
@@ -65,7 +87,7 @@ class ElectraTokenClassifier(ElectraTask, Task):
         )
         self.classifier = keras.layers.Dense(
             num_classes,
-            kernel_initializer=electra_kernel_initializer(backbone.initializer_range),
+            kernel_initializer=initializer,
             dtype=policy,
             name="classifier",
         )
@@ -78,11 +100,12 @@ class ElectraTokenClassifier(ElectraTask, Task):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
-        """Compiles with the original fine-tuning defaults.
+        """Compiles with the original fine-tuning recipe (see `ElectraTask.compile`).
 
-        `"auto"`: AdamW 1e-4 (weight decay 0.01, epsilon 1e-6, clipnorm 1.0)
-        with layer-wise decay 0.8, sparse categorical cross-entropy on logits
-        weighted to first wordpieces, and token accuracy on them.
+        `"auto"`: the recipe's optimizer, sparse categorical cross-entropy
+        on logits weighted to first wordpieces and summed over them and the
+        batch, as the original (`loss_reduction="mean"` divides by batch x
+        sequence length, Keras' default), and token accuracy on them.
         """
         if metrics == "auto":
             # Weighted: only first wordpieces (sample weight 1) count.
@@ -123,7 +146,16 @@ class ElectraTokenClassifier(ElectraTask, Task):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_classes": self.num_classes, "dropout": self.dropout})
+        initializer = self.kernel_initializer
+        if not isinstance(initializer, str):
+            initializer = keras.initializers.serialize(keras.initializers.get(initializer))
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "dropout": self.dropout,
+                "kernel_initializer": initializer,
+            }
+        )
         return config
 
 

@@ -7,7 +7,7 @@ from keras_hub.models import Preprocessor
 from keras_electra.errors import ElectraError
 from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.packer import check_sequence_length
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 from keras_electra.utils.input_validation import to_host_array
 
 
@@ -21,6 +21,9 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
     position (later pieces, [CLS], [SEP], padding) gets label 0 and sample
     weight 0, as google-research/electra's tagging tasks. Words that no longer
     fit are dropped, with every word after them (their predictions come back as `None`).
+    Every real token, [CLS] and [SEP] included, has segment id 1 as in the
+    original (`tagging_tasks.py`: `segment_ids = [1] * len(input_ids)`);
+    padding has 0.
 
     Runs in Python/numpy on host data (no TensorFlow needed). Dicts that
     already hold `token_ids` pass through unchanged, so preprocessed arrays
@@ -29,6 +32,8 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
     Args:
         tokenizer: an `ElectraTokenizer`.
         sequence_length: int. Output length, including [CLS] and [SEP].
+        segment_id: int. Segment id of the real tokens (1, the original's;
+            0 as transformers' token classification).
 
     Example:
     ```python
@@ -47,11 +52,14 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
     backbone_cls = ElectraBackbone
     tokenizer_cls = ElectraTokenizer
 
-    def __init__(self, tokenizer, sequence_length=128, **kwargs):
+    def __init__(self, tokenizer, sequence_length=128, segment_id=1, **kwargs):
         super().__init__(**kwargs)
         check_sequence_length(sequence_length, 3, "[CLS], one piece and [SEP]")
+        if segment_id not in (0, 1):
+            raise ValueError(f"`segment_id` must be 0 or 1. Received: {segment_id!r}.")
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
+        self.segment_id = segment_id
 
     def encode(self, words):
         """Packs a batch of word lists.
@@ -92,7 +100,7 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
             first_positions.append(starts)
         features = {
             "token_ids": token_ids,
-            "segment_ids": np.zeros_like(token_ids),
+            "segment_ids": padding_mask * np.int32(self.segment_id),
             "padding_mask": padding_mask,
         }
         return features, first_positions
@@ -144,7 +152,9 @@ class ElectraTokenClassifierPreprocessor(Preprocessor):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"sequence_length": self.sequence_length})
+        config.update(
+            {"sequence_length": self.sequence_length, "segment_id": self.segment_id}
+        )
         return config
 
 

@@ -1,10 +1,11 @@
-"""Optimizers, learning-rate schedules, layer-wise decay and training recipes."""
+"""Training recipes, callbacks and checkpoints; re-exports `keras_electra.optimizers`."""
 
-from keras_electra.training.layerwise_decay import LayerwiseDecayOptimizer
-from keras_electra.training.layerwise_decay import layerwise_decay_multipliers
-from keras_electra.training.optimizers import DEFAULT_WEIGHT_DECAY_EXCLUSIONS
-from keras_electra.training.optimizers import ElectraAdamWeightDecay
-from keras_electra.training.optimizers import create_optimizer
+from keras_electra.optimizers import DEFAULT_WEIGHT_DECAY_EXCLUSIONS
+from keras_electra.optimizers import ElectraAdamWeightDecay
+from keras_electra.optimizers import ElectraLearningRateSchedule
+from keras_electra.optimizers import LayerwiseDecayOptimizer
+from keras_electra.optimizers import create_optimizer
+from keras_electra.optimizers import layerwise_decay_multipliers
 from keras_electra.training.recipes import FINETUNING_TASKS
 from keras_electra.models.sizes import MODEL_SIZES
 from keras_electra.training.recipes import PRETRAINING_RECIPES
@@ -13,7 +14,8 @@ from keras_electra.models.sizes import ModelSize
 from keras_electra.training.recipes import PretrainingRecipe
 from keras_electra.training.recipes import get_finetuning_recipe
 from keras_electra.training.recipes import get_pretraining_recipe
-from keras_electra.training.schedules import ElectraLearningRateSchedule
+from keras_electra.training.recipes import task_sequence_length
+from keras_electra.training.callbacks import StepLog
 from keras_electra.training.callbacks import ThroughputMeter
 from keras_electra.training.callbacks import plot_training_curves
 from keras_electra.training.callbacks import tensorboard_callback

@@ -1,5 +1,7 @@
-"""Callbacks for long training runs: throughput, TensorBoard on any backend."""
+"""Callbacks for long training runs: throughput, a CSV step log, TensorBoard on any backend."""
 
+import csv
+import os
 import time
 import warnings
 
@@ -114,3 +116,48 @@ def plot_training_curves(csv_path, png_path, metrics=("loss", "disc_auc"), step_
     fig.savefig(png_path, dpi=100)
     plt.close(fig)
     return png_path
+
+
+class StepLog(keras.callbacks.Callback):
+    """Writes `step` and the epoch metrics to a CSV file, one row per fit epoch.
+
+    Each fit epoch is `interval` steps. On resume, rows past the restored step
+    are dropped (those steps are redone). The file is replaced atomically.
+
+    Args:
+        path: str. CSV file.
+        interval: int. Steps per fit epoch.
+        initial_step: int. The step the run starts (or resumes) at.
+
+    Example:
+    ```python
+    log = StepLog("run/log.csv", interval=100, initial_step=0)
+    model.fit(dataset, steps_per_epoch=100, epochs=10, callbacks=[log])
+    ```
+    """
+
+    def __init__(self, path, interval, initial_step=0):
+        super().__init__()
+        self.path, self.interval, self.step = path, interval, initial_step
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.step += self.interval
+        row = {"step": self.step} | {k: float(v) for k, v in (logs or {}).items()}
+        rows = []
+        if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
+            with open(self.path, encoding="utf-8") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) < self.step]
+        rows.append(row)
+        with open(self.path + ".tmp", "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerows({k: r.get(k, "") for k in row} for r in rows)
+        os.replace(self.path + ".tmp", self.path)
+
+    def last_row(self):
+        """The metrics of the last row written (without `step`), or {}."""
+        if not os.path.exists(self.path):
+            return {}
+        with open(self.path, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return {k: float(v) for k, v in rows[-1].items() if k != "step"} if rows else {}

@@ -124,7 +124,7 @@ class PretrainingRecipe:
 
     def learning_rate_schedule(self):
         """The `ElectraLearningRateSchedule` of this recipe."""
-        from keras_electra.training.schedules import ElectraLearningRateSchedule
+        from keras_electra.optimizers.schedules import ElectraLearningRateSchedule
 
         return ElectraLearningRateSchedule(
             peak_learning_rate=self.learning_rate,
@@ -139,7 +139,7 @@ class PretrainingRecipe:
         Args:
             **overrides: arguments of `create_optimizer` to change.
         """
-        from keras_electra.training.optimizers import create_optimizer
+        from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
         kwargs = dict(
             learning_rate=self.learning_rate_schedule(),
@@ -274,7 +274,7 @@ class FinetuningRecipe:
 
     def learning_rate_schedule(self, num_train_steps):
         """Warmup over `warmup_proportion`, then linear decay to 0."""
-        from keras_electra.training.schedules import ElectraLearningRateSchedule
+        from keras_electra.optimizers.schedules import ElectraLearningRateSchedule
 
         return ElectraLearningRateSchedule(
             peak_learning_rate=self.learning_rate,
@@ -291,7 +291,7 @@ class FinetuningRecipe:
             num_train_steps: int. Total optimizer steps.
             **overrides: arguments of `create_optimizer` to change.
         """
-        from keras_electra.training.optimizers import create_optimizer
+        from keras_electra.optimizers.adam_weight_decay import create_optimizer
 
         kwargs = dict(
             learning_rate=self.learning_rate_schedule(num_train_steps),
@@ -352,6 +352,23 @@ FINETUNING_OPTIMIZATION = {
     "base": (1e-4, 0.8),
     "large": (5e-5, 0.9),
 }
+
+
+def task_sequence_length(task):
+    """The original's `max_seq_length` for a fine-tuning task (128 if unknown).
+
+    The one source of the default sequence length of `keras-electra
+    finetune` and of `train_squad`: 512 for SQuAD, 256 for chunking, 128
+    otherwise, as `configure_finetuning.py`.
+
+    Example:
+    ```python
+    task_sequence_length("squad2")  # 512
+    ```
+    """
+    key = str(task).lower()
+    key = TASK_ALIASES.get(key, key)
+    return FINETUNING_TASKS.get(key, FINETUNING_TASKS["generic"])[1]
 
 
 def get_pretraining_recipe(name):

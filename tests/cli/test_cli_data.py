@@ -4,7 +4,7 @@ import json
 
 from keras_electra.cli.main import main
 from keras_electra.data import stdlib_docstring_corpus
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from tests.conftest import requires_tf
 
 

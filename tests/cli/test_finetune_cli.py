@@ -7,8 +7,8 @@ import pytest
 
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
 from tests.conftest import requires_tf
 
@@ -42,7 +42,7 @@ def test_glue_finetune_evaluate_predict(tmp_path, capsys):
     assert main(["finetune", "--preset", preset, "--task", "sst2", "--train", str(data),
                  "--eval", str(data), "--out", out, "--epochs", "1", "--sequence-length", "16"] + layout) == 0
     metrics = json.load(open(os.path.join(out, "metrics.json")))
-    assert metrics["train_steps"] == 2 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["train_steps"] == 2 and 0.0 <= metrics["accuracy"] <= 100.0
     assert os.path.isfile(os.path.join(out, "task.json"))
     capsys.readouterr()
     assert main(["evaluate", "--model", out, "--data", str(data)]) == 0
@@ -66,10 +66,19 @@ def test_chunk_finetune_and_evaluate(tmp_path, capsys):
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert 0.0 <= metrics["f1"] <= 100.0
     info = json.load(open(os.path.join(out, "finetune.json")))
-    assert info["label_names"] == ["B-NP", "B-VP", "I-NP"]
+    # The original's label map: BIOES tags of the train and eval files, sorted.
+    assert info["label_names"] == ["B-NP", "E-NP", "S-NP", "S-VP"]
+    assert info["tag_encoding"] == "BIOES"
     assert main(["predict", "--model", out, "--input", str(data)]) == 0
     lines = [l for l in capsys.readouterr().out.splitlines() if "\t" in l]
     assert [l.split("\t")[0] for l in lines] == ["The", "cat", "sat", "A", "dog", "ran", "home"]
+    # Predictions come back as BIO tags (the spans of the predicted BIOES tags).
+    assert {l.split("\t")[1] for l in lines} <= {"B-NP", "I-NP", "B-VP", "O"}
+    # A tag the saved label map lacks is an error naming the file and line.
+    dev = tmp_path / "dev.txt"
+    dev.write_text("The DT B-NP\ncat NN B-ADJP\n")
+    assert main(["evaluate", "--model", out, "--data", str(dev)]) == 2
+    assert "dev.txt:2: field 'tag'" in capsys.readouterr().err
 
 
 def test_unknown_task_and_bad_file(tmp_path, capsys):
@@ -150,13 +159,57 @@ def test_an_empty_train_file_has_no_examples(tmp_path, capsys):
     assert f"finetune: error: no examples in {empty}\n" in capsys.readouterr().err
 
 
-def test_chunk_eval_tags_unknown_to_training_are_an_error(tmp_path, capsys):
+@requires_tf
+def test_chunk_label_map_includes_the_eval_tags(tmp_path):
     train = tmp_path / "train.txt"
     train.write_text(CONLL)
     dev = tmp_path / "dev.txt"
     dev.write_text("The DT B-NP\ncat NN B-ADJP\n")
-    assert main(["finetune", "--preset", "x", "--task", "chunk", "--train", str(train), "--eval",
-                 str(dev), "--out", str(tmp_path / "o")]) == 2
-    assert "dev.txt:2: field 'tag': tag 'B-ADJP' is not in the tag vocabulary" in (
-        capsys.readouterr().err
-    )
+    preset = make_preset(str(tmp_path / "preset"), ["The cat sat", "A dog ran home"])
+    out = str(tmp_path / "o")
+    assert main(["finetune", "--preset", preset, "--task", "chunk", "--train", str(train),
+                 "--eval", str(dev), "--out", out, "--epochs", "1", "--sequence-length", "16",
+                 "--batch-size", "2"]) == 0
+    info = json.load(open(os.path.join(out, "finetune.json")))
+    assert info["label_names"] == ["B-NP", "E-NP", "S-ADJP", "S-NP", "S-VP"]
+
+
+STSB_HEADER = "\t".join(["index", "genre", "filename", "year", "old_index", "source1", "source2",
+                         "sentence1", "sentence2", "score"])
+
+
+def stsb_rows(pairs):
+    return [STSB_HEADER] + ["\t".join(["0", "g", "f", "y", "o", "s", "s", a, b, score])
+                            for a, b, score in pairs]
+
+
+@requires_tf
+def test_stsb_trains_on_both_orders_and_score_over_five(tmp_path, capsys):
+    pairs = [("a fine film", "a funny film", "4.5"), ("a dull mess", "funny and warm", "0.5"),
+             ("dull , dull", "a dull mess", "3.0")]
+    data = tmp_path / "sts.tsv"
+    data.write_text("\n".join(stsb_rows(pairs)) + "\n")
+    preset = make_preset(str(tmp_path / "preset"), [p[0] + " " + p[1] for p in pairs])
+    common = ["--task", "stsb", "--preset", preset, "--train", str(data), "--eval", str(data),
+              "--epochs", "1", "--sequence-length", "16", "--batch-size", "2"]
+    out = str(tmp_path / "doubled")
+    assert main(["finetune", "--out", out] + common) == 0
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["train_examples"] == 6  # the original's double_unordered
+    assert list(metrics)[list(metrics).index("eval_examples") + 1] == "spearman"
+    assert json.load(open(os.path.join(out, "finetune.json")))["rescaled_targets"]
+    single = str(tmp_path / "single")
+    assert main(["finetune", "--out", single, "--no-double-unordered"] + common) == 0
+    assert json.load(open(os.path.join(single, "metrics.json")))["train_examples"] == 3
+    # Predictions on the task's 0-5 scale: the model's score / 5 output times 5.
+    from keras_electra.data import read_glue
+    from keras_electra.tasks import ElectraTextClassifier
+    import numpy as np
+
+    model = ElectraTextClassifier.from_preset(out)
+    dev = read_glue(str(data), "stsb", split="dev")
+    raw = np.asarray(model.predict(dev.x, verbose=0))[:, 0]
+    predictions = str(tmp_path / "predictions.tsv")
+    assert main(["predict", "--model", out, "--input", str(data), "--output", predictions]) == 0
+    written = [float(v) for v in open(predictions).read().split()]
+    np.testing.assert_allclose(written, 5 * raw, atol=1e-4)

@@ -8,8 +8,8 @@ import pytest
 
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.preprocessing.demo_vocabulary import demo_vocabulary
 from tests.conftest import requires_tf
 

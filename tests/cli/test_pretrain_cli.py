@@ -46,8 +46,8 @@ def common_args(tmp_path, out, steps, checkpoint_every=2):
 
 def test_pretrain_writes_all_outputs_and_presets_reload(tmp_path):
     from keras_electra.models import ElectraBackbone
-    from keras_electra.models import ElectraMaskedLM
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraMaskedLM
+    from keras_electra.models import ElectraTokenizer
 
     out = tmp_path / "run"
     assert main(common_args(tmp_path, out, steps=4)) == 0
@@ -95,11 +95,13 @@ def test_resume_refuses_changed_settings_and_fresh_run_refuses_old_checkpoints(t
     assert "--resume" in capsys.readouterr().err
     assert main(args + ["--resume"]) == 2
     assert "no run to resume" in capsys.readouterr().err
-    from keras_electra.training.pretraining_run import resolve_settings
+    from keras_electra.apps.pretraining import PretrainingSettings
+    from keras_electra.apps.pretraining import resolve_settings
 
-    saved = resolve_settings(str(out), data=[str(tmp_path / "corpus.txt")], model=str(tmp_path / "model.json"),
-                             steps=4, batch_size=4, seq_len=16, seed=3)
-    (out / "run_config.json").write_text(json.dumps(saved))
+    saved = resolve_settings(PretrainingSettings(
+        data=[str(tmp_path / "corpus.txt")], model=str(tmp_path / "model.json"),
+        steps=4, batch_size=4, seq_len=16, seed=3), str(out))
+    (out / "run_config.json").write_text(json.dumps(saved.to_json()))
     args[args.index("--batch-size") + 1] = "8"
     assert main(args + ["--resume"]) == 2
     assert "batch_size" in capsys.readouterr().err

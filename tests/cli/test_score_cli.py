@@ -10,10 +10,10 @@ import pytest
 from keras_electra.cli import score as score_cli
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectricScorer
 from keras_electra.models.preset_loading import PresetError
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from tests.conftest import requires_tf
 from tests.helpers import VOCAB
 from tests.helpers import tiny_backbone_kwargs

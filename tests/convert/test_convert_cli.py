@@ -10,7 +10,7 @@ transformers = pytest.importorskip("transformers")
 
 from keras_electra.cli.main import main  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
-from keras_electra.preprocessing import ElectraTokenizer  # noqa: E402
+from keras_electra.models import ElectraTokenizer  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(h.VOCAB_SIZE - 5)]

@@ -12,7 +12,7 @@ transformers = pytest.importorskip("transformers")
 from keras_electra.convert import export_to_transformers  # noqa: E402
 from keras_electra.convert import transformers as hf  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
-from keras_electra.preprocessing import ElectraTokenizer  # noqa: E402
+from keras_electra.models import ElectraTokenizer  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
 from tests.helpers import VOCAB  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 from keras_electra.convert import keras_hub as kh
 from keras_electra.convert.weights import ConversionError
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from tests.convert import convert_helpers as h
 from tests.helpers import VOCAB
 

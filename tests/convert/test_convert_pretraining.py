@@ -20,7 +20,7 @@ from keras_electra.convert import transformers as hf  # noqa: E402
 from keras_electra.convert.safetensors_io import read_safetensors  # noqa: E402
 from keras_electra.convert.safetensors_io import write_safetensors  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
-from keras_electra.models import ElectraMaskedLM  # noqa: E402
+from keras_electra.tasks import ElectraMaskedLM  # noqa: E402
 from tests.conftest import requires_tf  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
 

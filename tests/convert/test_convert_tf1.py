@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from keras_electra.convert import tf1
-from keras_electra.convert import transformers as hf
 from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.convert.transformers_names import HEAD_TABLES
 from keras_electra.convert.weights import ConversionError
 from tests.conftest import requires_tf
 from tests.convert import convert_helpers as h
@@ -138,8 +138,8 @@ def test_discriminator_and_generator_match_original_graph(checkpoint, tmp_path):
     # Heads come out as named arrays, under the same names as transformers' heads.
     d = tf1.extract_head_weights(read, "discriminator_predictions")
     g = tf1.extract_head_weights(read, "generator_predictions")
-    assert set(d) == set(hf.HEAD_TABLES["discriminator_predictions"])
-    assert set(g) == set(hf.HEAD_TABLES["generator_predictions"])
+    assert set(d) == set(HEAD_TABLES["discriminator_predictions"])
+    assert set(g) == set(HEAD_TABLES["generator_predictions"])
     logits = (gelu(disc_out @ d["discriminator_predictions/dense/kernel"]
                    + d["discriminator_predictions/dense/bias"])
               @ d["discriminator_predictions/dense_1/kernel"])[..., 0]
@@ -157,7 +157,7 @@ def test_convert_writes_presets_with_vocabulary(checkpoint, tmp_path):
     out = str(tmp_path / "out")
     tf1.convert_checkpoint(prefix, out, num_heads=2)
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
 
     x = h.inputs()
     disc = ElectraBackbone.from_preset(os.path.join(out, "discriminator"))

@@ -8,7 +8,7 @@ from keras_electra.data import fast_tokenize_function
 from keras_electra.data import read_vocabulary
 from keras_electra.data import stdlib_docstring_corpus
 from keras_electra.data import train_vocabulary
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 
 
 @pytest.fixture(scope="module")

@@ -39,10 +39,53 @@ def test_mrpc_double_unordered(tmp_path):
     assert data.y.tolist() == [1, 0, 1, 0]
 
 
+def original_double_unordered(rows, task, split):
+    """classification_tasks.py: MRPC/STS `_create_examples` with the default
+    `double_unordered=True`: the pairs, then (train only) the pairs swapped."""
+    examples = [(a, b, label) for a, b, label in rows]
+    if task in ("mrpc", "sts") and split == "train":
+        examples += [(b, a, label) for a, b, label in rows]
+    return examples
+
+
+@pytest.mark.parametrize("task", ["mrpc", "stsb", "qqp", "rte"])
+@pytest.mark.parametrize("split", ["train", "dev"])
+def test_double_unordered_defaults_to_the_originals(tmp_path, task, split):
+    from keras_electra.data.glue import GLUE_LAYOUTS
+
+    (first, second), label_column, _, names = GLUE_LAYOUTS[task]
+    width = max(first, second, label_column) + 1 if label_column >= 0 else max(first, second) + 2
+    pairs = [("A cat.", "The cat.", "1"), ("Rain.", "Sun.", "0"), ("Go.", "Went.", "1")]
+    lines = ["\t".join(["h"] * width)]
+    for a, b, label in pairs:
+        row = ["x"] * width
+        row[first], row[second], row[label_column] = a, b, label
+        if names is not None and names[0] != "0":
+            row[label_column] = names[int(label)]
+        lines.append("\t".join(row))
+    data = read_glue(write(tmp_path, f"{task}.tsv", lines), task, split=split)
+    original = {"stsb": "sts"}.get(task, task)
+    expected = original_double_unordered(pairs, original, split)
+    assert list(zip(*data.x)) == [(a, b) for a, b, _ in expected]
+    assert len(data.y) == len(expected)
+
+
+def test_stsb_targets_are_the_originals_score_over_five(tmp_path):
+    scores = ["0", "1.4", "2.5", "3.75", "5.000"]
+    lines = [STSB_HEADER] + [stsb_row(score) for score in scores]
+    data = read_glue(write(tmp_path, "sts.tsv", lines), "stsb", split="dev")
+    # RegressionTask._add_features: (label - min_value) / max_value, min 0, max 5.
+    expected = [(float(score) - 0.0) / 5.0 for score in scores]
+    np.testing.assert_allclose(data.targets, expected, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(data.scores_from_targets(data.targets), data.y, atol=1e-6)
+    sst = read_glue(write(tmp_path, "sst.tsv", ["sentence\tlabel", "fine\t1"]), "sst2")
+    assert sst.targets.tolist() == [1]
+
+
 def test_stsb_scores_are_floats(tmp_path):
     row = "0\tmain-captions\tMSRvid\t2012test\t0001\tnone\tnone\tA plane.\tAn air plane.\t5.000"
     header = "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
-    data = read_glue(write(tmp_path, "sts.tsv", [header, row]), "stsb")
+    data = read_glue(write(tmp_path, "sts.tsv", [header, row]), "stsb", split="dev")
     assert data.num_classes == 1 and data.y.dtype == np.float32 and data.y.tolist() == [5.0]
 
 
@@ -125,7 +168,7 @@ def test_stsb_rejects_scores_that_are_not_finite(tmp_path, score):
 def test_stsb_warns_about_scores_outside_zero_to_five(tmp_path):
     path = write(tmp_path, "sts.tsv", [STSB_HEADER, stsb_row("3.2"), stsb_row("7"), stsb_row("-1")])
     with pytest.warns(UserWarning, match=r"sts\.tsv: 2 score\(s\) outside \[0, 5\].*first on line 3"):
-        data = read_glue(path, "stsb")
+        data = read_glue(path, "stsb", double_unordered=False)
     np.testing.assert_allclose(data.y, [3.2, 7.0, -1.0])
 
 

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from keras_electra.models import ElectraBackbone
 from keras_electra.models.preset_loading import load_preset_config
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from tests.fuzz.fuzz_helpers import file_contents
 from tests.fuzz.fuzz_helpers import fuzz_profiles
 from tests.fuzz.fuzz_helpers import json_values

@@ -46,11 +46,32 @@ def test_correlations_match_scipy():
         scipy_stats.spearmanr(ROUNDED_TRUE, ROUNDED_PRED)[0])
 
 
-def test_official_metric_per_task():
-    assert set(glue_metrics("cola", LABELS, PREDICTIONS)) == {"mcc"}
-    assert set(glue_metrics("mrpc", LABELS, PREDICTIONS)) == {"f1", "accuracy"}
-    assert set(glue_metrics("sts-b", SCORES, SCORES)) == {"pearson", "spearman"}
-    assert glue_metrics("mrpc", [1, 0, 1], [1, 1, 1])["f1"] == pytest.approx(0.8)
+def test_headline_metric_per_task_is_the_papers():
+    # The ELECTRA paper: "Spearman correlation for STS, MCC for CoLA, and
+    # accuracy for the other GLUE tasks"; the headline comes first.
+    headline = {"cola": "mcc", "sst2": "accuracy", "mrpc": "accuracy", "stsb": "spearman",
+                "qqp": "accuracy", "mnli": "accuracy", "qnli": "accuracy", "rte": "accuracy"}
+    for task, metric in headline.items():
+        labels, predictions = (SCORES, SCORES[::-1]) if task == "stsb" else (LABELS, PREDICTIONS)
+        assert next(iter(glue_metrics(task, labels, predictions))) == metric
+    assert list(glue_metrics("mrpc", LABELS, PREDICTIONS)) == ["accuracy", "f1"]
+    assert list(glue_metrics("sts-b", SCORES, SCORES)) == ["spearman", "pearson"]
+
+
+def test_metrics_in_percent_as_the_original_scorers():
+    # classification_metrics.py: 100 * accuracy, 100 * sklearn MCC, F1 in
+    # percent, 100 * scipy pearsonr / spearmanr.
+    noisy = SCORES + RNG.normal(scale=0.5, size=100)
+    cola = glue_metrics("cola", LABELS, PREDICTIONS)
+    assert cola["mcc"] == pytest.approx(100 * sklearn_metrics.matthews_corrcoef(LABELS, PREDICTIONS))
+    mrpc = glue_metrics("mrpc", LABELS, PREDICTIONS)
+    assert mrpc["accuracy"] == pytest.approx(100 * np.mean(LABELS == PREDICTIONS))
+    assert mrpc["f1"] == pytest.approx(100 * sklearn_metrics.f1_score(LABELS, PREDICTIONS))
+    assert glue_metrics("mrpc", [1, 0, 1], [1, 1, 1])["f1"] == pytest.approx(80.0)
+    # STS-B: the original scores predictions of score / 5 against score / 5.
+    sts = glue_metrics("stsb", SCORES / 5, noisy / 5)
+    assert sts["spearman"] == pytest.approx(100 * scipy_stats.spearmanr(SCORES, noisy)[0])
+    assert sts["pearson"] == pytest.approx(100 * scipy_stats.pearsonr(SCORES, noisy)[0])
 
 
 def test_bad_inputs():

@@ -10,11 +10,11 @@ import pytest
 
 from keras_electra.errors import ElectraError
 from keras_electra.models import ElectraBackbone
-from keras_electra.models.masked_lm import ElectraMaskedLM
+from keras_electra.tasks.masked_lm import ElectraMaskedLM
 from keras_electra.models.preset_loading import PresetError
 from keras_electra.models.preset_loading import load_preset_config
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraQuestionAnswerer
 from keras_electra.tasks import ElectraTextClassifier
 from tests.conftest import requires_tf

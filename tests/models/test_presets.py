@@ -9,8 +9,8 @@ from keras_electra.models import ElectraBackbone
 from keras_electra.models.preset_loading import PresetError
 from keras_electra.models.presets import PRESETS
 from keras_electra.models.presets import resolve_preset
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from tests.helpers import VOCAB
 from tests.helpers import tiny_backbone_kwargs
 from tests.helpers import tiny_inputs

@@ -21,6 +21,7 @@ from keras_electra.layers.masking import DynamicMasking
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models import ElectraBackbone
 from keras_electra.models import ElectraPretrainer
+from keras_electra.convert import export_pretrainer_presets
 from keras_electra.training.recipes import get_pretraining_recipe
 from tests.models.test_pretrainer import CONFIG
 from tests.models.test_pretrainer import SPECIALS
@@ -327,8 +328,8 @@ def test_shared_encoder_saves_exports_and_assembles(tmp_path):
     for a, b in zip(numpy_weights(model), numpy_weights(reread)):
         np.testing.assert_array_equal(a, b)
     # Exports: the generator preset is the discriminator encoder + MLM head.
-    model.export_presets(discriminator_dir=str(tmp_path / "d"), generator_dir=str(tmp_path / "g"))
-    from keras_electra.models import ElectraMaskedLM
+    export_pretrainer_presets(model, discriminator_dir=str(tmp_path / "d"), generator_dir=str(tmp_path / "g"))
+    from keras_electra.tasks import ElectraMaskedLM
 
     masked_lm = ElectraMaskedLM.from_preset(str(tmp_path / "g"))
     positions = np.array([[1, 2]] * 8, "int32")

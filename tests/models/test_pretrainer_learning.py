@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from keras_electra.models import ElectraPretrainer
-from keras_electra.models import ElectricScorer
+from keras_electra.convert import export_pretrainer_presets
+from keras_electra.tasks import ElectricScorer
 
 PAD, CLS, SEP, MASK = 0, 2, 3, 4
 FIRST = 5  # first ordinary token id
@@ -96,7 +97,7 @@ def swap_two_words(data, seed):
 
 def electric_ranking(model, directory):
     """Share of held-out sentences the model scores above their 2-word swaps."""
-    model.export_presets(scorer_dir=str(directory))
+    export_pretrainer_presets(model, scorer_dir=str(directory))
     scorer = ElectricScorer.from_preset(str(directory), cls_token_id=CLS, sep_token_id=SEP)
     originals = slot_sentences(200, seed=2)  # held out: another seed than training
     swapped = swap_two_words(originals, seed=3)

@@ -169,7 +169,7 @@ def test_sharded_safetensors_are_fetched_with_their_shards(hub_env, checkpoint, 
 
 
 def test_keras_preset_on_the_hub(hub_env, tmp_path):
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.models import ElectraTokenizer
     from tests.helpers import VOCAB as vocab
     from tests.helpers import tiny_backbone_kwargs
 

@@ -73,14 +73,15 @@ def test_memory_estimate_uses_the_size_table():
 def test_benchmark_and_cli_use_the_size_table():
     from keras_electra.benchmark import inputs
     from keras_electra.cli import finetune
-    from keras_electra.cli import squad_task
-    from keras_electra.training import pretraining_run
+    from keras_electra.apps import pretraining
+    from keras_electra.apps import squad
 
-    assert inputs.SIZES == pretraining_run.PRESET_SIZES == tuple(MODEL_SIZES)
+    assert inputs.SIZES == pretraining.SIZE_NAMES == tuple(MODEL_SIZES)
     for name in MODEL_SIZES:
         assert inputs.model_sizes(name)[0] is MODEL_SIZES[name]
     assert finetune.model_size_name is model_size_name
-    assert squad_task.model_size_name is model_size_name
+    assert squad.model_size_name is model_size_name
+    assert pretraining.model_size_name is model_size_name
 
 
 def _size_choices():

@@ -3,8 +3,8 @@
 import pytest
 
 from keras_electra.errors import ElectraError
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.preprocessing.packer import ElectraPacker
 from keras_electra.tasks.multiple_choice_preprocessor import ElectraMultipleChoicePreprocessor
 from keras_electra.tasks.question_answerer_preprocessor import ElectraQuestionAnswererPreprocessor

@@ -1,8 +1,8 @@
 import pytest
 
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
 from tests.helpers import VOCAB
 from tests.helpers import tiny_backbone_kwargs
 

@@ -3,7 +3,7 @@
 import json
 
 from keras_electra.data.squad import read_squad
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 from keras_electra.tasks.question_answerer_preprocessor import ElectraQuestionAnswererPreprocessor
 
 WORDS = [f"w{i}" for i in range(60)]

@@ -56,7 +56,12 @@ def test_labels_are_still_checked(pipeline_calls):
 
 
 @requires_tf
-def test_a_preprocessor_uses_keras_hub_pipeline(pipeline_calls, backbone_preset):
+def test_a_preprocessor_uses_keras_hub_pipeline_for_datasets(pipeline_calls, backbone_preset):
+    import tensorflow as tf
+
     model = ElectraTextClassifier.from_preset(backbone_preset, num_classes=2)
     assert model.predict(["the cat", "a dog"], verbose=0).shape == (2, 2)
+    assert pipeline_calls == []  # host text is packed on the host (`BucketedInputs`)
+    dataset = tf.data.Dataset.from_tensor_slices(["the cat", "a dog"]).batch(2)
+    assert model.predict(dataset, verbose=0).shape == (2, 2)
     assert len(pipeline_calls) == 1

@@ -13,8 +13,8 @@ from keras_hub.models import Task
 from keras_hub.models import TextClassifier
 
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectraMaskedLM
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectraMaskedLM
+from keras_electra.tasks import ElectricScorer
 from keras_electra.fast_paths.direct_functional import DirectFunctional
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraQuestionAnswerer
@@ -56,7 +56,8 @@ def test_a_task_with_a_keras_hub_subclass_base_builds_first_in_a_fresh_process()
     # Keras swaps `Model` for `Functional` in the bases on the first functional
     # construction; a diamond above `keras.Model` would make that fail.
     code = (
-        "from keras_electra.models import ElectraBackbone, ElectraMaskedLM\n"
+        "from keras_electra.models import ElectraBackbone\n"
+        "from keras_electra.tasks import ElectraMaskedLM\n"
         "from keras_electra.tasks import ElectraTextClassifier\n"
         "from tests.helpers import tiny_backbone_kwargs\n"
         "ElectraTextClassifier(ElectraBackbone(**tiny_backbone_kwargs()), num_classes=2)\n"
@@ -71,21 +72,36 @@ def test_a_task_with_a_keras_hub_subclass_base_builds_first_in_a_fresh_process()
 
 
 def test_fine_tuning_defaults_compile_at_construction():
+    from keras_electra.models.sizes import model_size_name
+    from keras_electra.training import get_finetuning_recipe
+
     for model in (
         ElectraTextClassifier(backbone(), num_classes=3),
         ElectraMultipleChoice(backbone(), num_choices=2),
         ElectraTokenClassifier(backbone(), num_classes=3),
+        ElectraQuestionAnswerer(backbone()),
+        ElectraQuestionAnswerer(backbone(), head="hf"),
     ):
+        # The recipe of `keras-electra finetune` for the backbone's width.
+        recipe = get_finetuning_recipe(model_size_name(model.backbone.hidden_dim))
+        reference = recipe.create_optimizer(model, 100)
         assert model.compiled
         assert type(model.optimizer).__name__ == "LayerwiseDecayOptimizer"
-        assert model.optimizer.multipliers  # decay 0.8 over this model's layers
+        assert model.optimizer.multipliers == reference.multipliers
         inner = model.optimizer.inner_optimizer
-        assert float(inner.learning_rate) == pytest.approx(1e-4)
+        assert inner.bias_correction is False  # the original's Adam
         assert inner.weight_decay == pytest.approx(0.01)
         assert inner.epsilon == pytest.approx(1e-6)
         assert inner.global_clipnorm == pytest.approx(1.0)
-        assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
-        assert model.loss.get_config()["from_logits"]
+        schedule = model._auto_schedule
+        assert schedule.peak_learning_rate == recipe.learning_rate
+        assert schedule.warmup_proportion == 0.1 and schedule.power == 1.0
+        assert float(inner.learning_rate) == 0.0  # step 0 of the warmup
+        if not isinstance(model, ElectraQuestionAnswerer):
+            assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+            assert model.loss.get_config()["from_logits"]
+            assert model.loss.get_config()["reduction"] == "sum"
+    model = ElectraTokenClassifier(backbone(), num_classes=3)
     config = model.get_compile_config()
     assert config["metrics"] is None and config["weighted_metrics"]  # token classifier
 
@@ -97,8 +113,6 @@ def test_task_specific_defaults():
     assert not softmax.loss.get_config()["from_logits"]
 
     qa = ElectraQuestionAnswerer(backbone(), head="hf")
-    assert type(qa.optimizer).__name__ == "AdamW"
-    assert float(qa.optimizer.learning_rate) == pytest.approx(1e-4)
     assert qa.loss is None
     with pytest.raises(ValueError, match="span loss"):
         qa.compile(loss="mse")
@@ -151,7 +165,7 @@ class Tagger(ElectraTask, Task):
 def test_a_subclass_gets_defaults_and_label_checks_in_fit_and_evaluate():
     tagger = Tagger(backbone(), num_classes=3)
     assert tagger.compiled
-    assert float(tagger.optimizer.inner_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert type(tagger.optimizer).__name__ == "LayerwiseDecayOptimizer"
     x = tiny_inputs(batch_size=2)
     labels = np.zeros((2, 8), "int32")
     tagger.fit(x, labels, batch_size=2, verbose=0)

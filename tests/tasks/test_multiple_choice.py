@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraMultipleChoicePreprocessor
 from tests.conftest import requires_tf

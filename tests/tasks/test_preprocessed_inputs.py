@@ -13,9 +13,9 @@ import pytest
 
 from keras_electra.errors import ElectraError
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectraMaskedLM
-from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.tasks import ElectraMaskedLM
+from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraMultipleChoice
 from keras_electra.tasks import ElectraQuestionAnswerer
 from keras_electra.tasks import ElectraTextClassifier

@@ -90,9 +90,44 @@ def test_loss_is_the_originals(tmp_path):
     ce_end = -_log_softmax(y_pred["end_logits"])[rows, y["end_positions"]]
     z, t = y_pred["no_answer_logits"].astype("float64"), y["is_impossible"]
     bce = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-    expected = np.mean((ce_start + ce_end) / 2 + 0.5 * bce)
-    assert loss == pytest.approx(expected, rel=1e-4)
+    # qa_tasks.py gives per-example losses; run_finetuning.py sums them over the batch.
+    per_example = (ce_start + ce_end) / 2 + 0.5 * bce
+    assert loss == pytest.approx(np.sum(per_example), rel=1e-4)
     assert y["is_impossible"].sum() > 0  # the unanswerable question (two windows)
+    qa.compile(loss_reduction="mean")
+    mean = qa.compute_loss({**x, "start_positions": y["start_positions"]}, y, y_pred)
+    assert float(keras.ops.convert_to_numpy(mean)) == pytest.approx(np.mean(per_example), rel=1e-4)
+
+
+def test_head_is_the_originals_in_numpy(tmp_path):
+    """qa_tasks.py's joint head with `modeling.gelu`, the exact erf GELU."""
+    from math import erf
+
+    features = _features(tmp_path)
+    qa = ElectraQuestionAnswerer(_backbone(), beam_size=3, head_hidden_dim=8)
+    x, y = features.inputs(), features.labels()
+    x = {**x, "start_positions": y["start_positions"]}
+    out = _numpy(qa(x))
+    h = keras.ops.convert_to_numpy(qa.backbone({k: x[k] for k in qa.backbone.input})["sequence_output"])
+    head = qa.span_head
+    w = {layer.name: [keras.ops.convert_to_numpy(v) for v in layer.weights]
+         for layer in (head.start_dense, head.end_hidden, head.end_dense,
+                       head.answerable_hidden, head.answerable_dense)}
+    gelu = np.vectorize(lambda v: 0.5 * v * (1.0 + erf(v / np.sqrt(2.0))))
+    dense = lambda v, name: v @ w[name][0] + w[name][1]
+    answer_mask = (x["padding_mask"] * x["segment_ids"]).astype("float64")
+    answer_mask[:, 0] = 1.0
+    start_logits = dense(h, "start_logits")[..., 0] + 1000.0 * (answer_mask - 1)
+    rows = np.arange(len(h))
+    start_features = np.repeat(h[rows, y["start_positions"]][:, None], h.shape[1], axis=1)
+    hidden = gelu(dense(np.concatenate([start_features, h], -1), "qa_hidden"))
+    end_logits = dense(hidden, "qa_logits")[..., 0] + 1000.0 * (answer_mask - 1)
+    start_p = np.exp(_log_softmax(start_logits))
+    final = np.concatenate([h[:, 0], (start_p[..., None] * h).sum(1)], -1)
+    answerable = dense(gelu(dense(final, "answerable_hidden")), "answerable_logits")[..., 0]
+    np.testing.assert_allclose(out["start_logits"], start_logits, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(out["end_logits"], end_logits, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(out["no_answer_logits"], answerable, atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize("head", ["original", "hf"])

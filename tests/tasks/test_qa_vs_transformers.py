@@ -46,5 +46,9 @@ def test_hf_head_matches_electra_for_question_answering():
     for key in ("start_logits", "end_logits"):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(ours[key]), getattr(theirs, key).numpy(),
                                    atol=1e-4)
+    # transformers averages over the batch; the original (our default) sums.
+    loss = keras.ops.convert_to_numpy(qa.compute_loss(x, y, ours))
+    np.testing.assert_allclose(loss, 2 * theirs.loss.numpy(), atol=1e-4)
+    qa.compile(loss_reduction="mean")
     loss = keras.ops.convert_to_numpy(qa.compute_loss(x, y, ours))
     np.testing.assert_allclose(loss, theirs.loss.numpy(), atol=1e-4)

@@ -60,4 +60,6 @@ def test_compile_default_uses_layerwise_decay():
     model = BUILDERS["text"](ElectraBackbone(**tiny_backbone_kwargs()))
     assert isinstance(model.optimizer, LayerwiseDecayOptimizer)
     assert model.optimizer.multipliers["classifier_out_proj/kernel"] == 1.0
-    assert model.optimizer.multipliers["transformer_layer_1/feedforward_output_dense/kernel"] == pytest.approx(0.8)
+    # The recipe's, with the original's depths (`_get_layer_lrs`: the task
+    # head at n + 2, the last of n = 2 layers at 2, so 0.8 ** 2).
+    assert model.optimizer.multipliers["transformer_layer_1/feedforward_output_dense/kernel"] == pytest.approx(0.64)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_electra.models import ElectraBackbone
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from keras_electra.tasks import ElectraTokenClassifier
 from keras_electra.tasks import ElectraTokenClassifierPreprocessor
 from tests.conftest import requires_tf
@@ -80,6 +80,7 @@ def test_matches_transformers_token_classification():
     ours = keras.ops.convert_to_numpy(model(x))
     with torch.no_grad():
         theirs = reference(input_ids=torch.tensor(x["token_ids"]).long(),
+                           token_type_ids=torch.tensor(x["segment_ids"]).long(),
                            attention_mask=torch.tensor(x["padding_mask"]).long()).logits.numpy()
     real = x["padding_mask"].astype(bool)
     np.testing.assert_allclose(ours[real], theirs[real], atol=1e-4, rtol=0)

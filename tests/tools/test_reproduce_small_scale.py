@@ -1,5 +1,6 @@
 """Smoke test of tools/reproduce_small_scale.py at minimal size (jax only, run once)."""
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -29,20 +30,25 @@ SMALL = ["--max-corpus-files", "3", "--vocabulary-size", "300", "--hidden-dim", 
 
 
 def test_variants_share_initial_weights(tmp_path):
-    tool = _tool()
-    files, vocab, size = tool.prepare_corpus(str(tmp_path / "corpus"), max_files=3, vocabulary_size=300)
-    config = tool.model_config(size, hidden_dim=16, num_layers=1, num_heads=1, sequence_length=16)
+    from keras_electra.apps.pretraining import run_pretraining
     from keras_electra.models import ElectraBackbone
 
+    tool = _tool()
+    settings = tool.pretraining_settings(tool.build_parser().parse_args(SMALL + ["--out", str(tmp_path)]))
+    files = tool._prepare_corpus(settings, str(tmp_path))
+    assert files == [str(tmp_path / "corpus" / "stdlib_docstrings.txt")]
+    settings = dataclasses.replace(settings, data=tuple(files), vocab=str(tmp_path / "vocab.txt"), steps=0)
     weights = {}
     for variant in ("electra", "none"):  # "mlm" builds its discriminator as "none" does
-        tool.pretrain_variant(variant, config, files, vocab, str(tmp_path / variant), steps=0)
-        weights[variant] = ElectraBackbone.from_preset(str(tmp_path / variant)).get_weights()
+        summary = run_pretraining(tool.variant_settings(settings, variant), str(tmp_path / variant),
+                                  verbose=0)
+        assert summary["steps"] == 0 and summary["settings"]["objective"] in ("electra", "mlm")
+        weights[variant] = ElectraBackbone.from_preset(str(tmp_path / variant / "discriminator")).get_weights()
     assert len(weights["electra"]) == len(weights["none"])
     for mine, theirs in zip(weights["electra"], weights["none"]):
         np.testing.assert_array_equal(mine, theirs)
     with pytest.raises(ValueError, match="variant"):
-        tool.pretrain_variant("bert", config, files, vocab, str(tmp_path / "x"), steps=0)
+        tool.variant_settings(settings, "bert")
 
 
 def test_finetune_one_task(shared_data, tmp_path, capsys):
@@ -55,11 +61,11 @@ def test_finetune_one_task(shared_data, tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     (run,) = results["finetuning"]
     assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("cola", "none", 3, 8)
-    assert -1.0 <= run["score"] <= 1.0 and run["score"] == run["mcc"]
+    assert -100.0 <= run["score"] <= 100.0 and run["score"] == run["mcc"]  # percent
     assert results["summary"]["cola"]["none"]["scores"] == [run["score"]]
     table = results["table"].splitlines()
     assert table[0] == "| task (metric, dev) | none |"
-    assert table[2] == f"| cola (MCC) | {run['score']:.4f} |"
+    assert table[2] == f"| cola (MCC, %) | {run['score']:.4f} |"
     assert results["table"] in capsys.readouterr().out
 
 
@@ -77,11 +83,11 @@ def test_pretrain_and_finetune_one_task(shared_data, tmp_path, capsys):
     assert "disc_loss" in pretrained["final_metrics"]
     (run,) = results["finetuning"]
     assert (run["task"], run["variant"], run["seed"], run["train_examples"]) == ("sst2", "electra", 3, 8)
-    assert 0.0 <= run["score"] <= 1.0 and run["score"] == run["accuracy"]
+    assert 0.0 <= run["score"] <= 100.0 and run["score"] == run["accuracy"]  # percent
     assert results["summary"]["sst2"]["electra"]["scores"] == [run["score"]]
     table = results["table"].splitlines()
     assert table[0] == "| task (metric, dev) | electra |"
-    assert table[2] == f"| sst2 (accuracy) | {run['score']:.4f} |"
+    assert table[2] == f"| sst2 (accuracy, %) | {run['score']:.4f} |"
     assert results["table"] in capsys.readouterr().out
 
 
@@ -94,7 +100,7 @@ def test_missing_shared_data_skips_finetuning(tmp_path, capsys):
     assert "not found" in capsys.readouterr().out
     assert results["finetuning"] == [] and results["config"]["tasks"] == []
     assert results["pretraining"][0]["steps"] == 0
-    assert os.path.isfile(out / "presets" / "none" / "config.json")
+    assert os.path.isfile(out / "runs" / "none" / "discriminator" / "config.json")
     assert json.loads((out / "results.json").read_text())["table"] == results["table"]
     # --resume reuses the preset, and refuses other settings.
     again = tool.run(tool.build_parser().parse_args(
@@ -124,7 +130,7 @@ def test_table_with_several_seeds():
         ],
     }
     lines = tool.markdown_table(results).splitlines()
-    assert lines[2] == "| cola (MCC) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
+    assert lines[2] == "| cola (MCC, %) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
     assert lines[3] == "| pretraining steps | 5 | 0 |"
     with pytest.raises(ValueError, match="task"):
         tool.run(tool.build_parser().parse_args(["--tasks", "squad"]))

@@ -140,8 +140,8 @@ def test_grain_dataset_mapped_by_a_task_is_checked(models):
 
 @requires_tf
 def test_a_tokenizer_larger_than_the_model_is_caught_in_the_pipeline():
-    from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+    from keras_electra.models import ElectraTokenizer
 
     tokenizer = ElectraTokenizer(vocabulary=VOCAB + ["zebra"])
     preprocessor = ElectraTextClassifierPreprocessor(tokenizer, sequence_length=8)

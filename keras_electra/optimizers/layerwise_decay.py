@@ -55,7 +55,7 @@ def layerwise_decay_multipliers(model, decay, original_off_by_one=False):
     Example:
     ```python
     import keras_electra
-    from keras_electra.training import layerwise_decay_multipliers
+    from keras_electra.optimizers import layerwise_decay_multipliers
 
     backbone = keras_electra.models.ElectraBackbone(
         vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=16,
@@ -150,8 +150,8 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
     ```python
     import keras
     import keras_electra
-    from keras_electra.training import LayerwiseDecayOptimizer
-    from keras_electra.training import layerwise_decay_multipliers
+    from keras_electra.optimizers import LayerwiseDecayOptimizer
+    from keras_electra.optimizers import layerwise_decay_multipliers
 
     backbone = keras_electra.models.ElectraBackbone(
         vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=16,
@@ -192,6 +192,7 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
         self.inner_optimizer = inner_optimizer
         self.multipliers = checked
         self._variable_multipliers = []
+        object.__setattr__(self, "_built_variables", [])
 
     def build(self, var_list):
         missing = [v.path for v in var_list if v.path not in self.multipliers]
@@ -204,11 +205,13 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
             )
         self.inner_optimizer.build(var_list)
         super().build(var_list)
+        # Not tracked: these are the model's variables, not the optimizer's.
+        object.__setattr__(self, "_built_variables", list(var_list))
         self._variable_multipliers = [self.multipliers[v.path] for v in var_list]
 
     @property
     def variables(self):
-        return self._variables + self.inner_optimizer.variables
+        return super().variables + self.inner_optimizer.variables
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:
@@ -217,7 +220,7 @@ class LayerwiseDecayOptimizer(keras.optimizers.Optimizer):
                     "Call `optimizer.build(trainable_variables)` or pass "
                     "`trainable_variables` before applying gradients."
                 )
-            scaled_variables = self._trainable_variables
+            scaled_variables = self._built_variables
             multipliers = self._variable_multipliers
         else:
             trainable_variables = list(trainable_variables)

@@ -1,5 +1,13 @@
-"""SQuAD 1.1 / 2.0 fine-tuning, evaluation and prediction for the command line."""
+"""SQuAD 1.1 / 2.0 fine-tuning, evaluation and prediction: the whole flow.
 
+`train_squad(settings)` reads and checks the files, builds the question
+answerer from a backbone preset, fine-tunes it with the original recipe,
+evaluates with the official metrics and writes the task preset. It is what
+`keras-electra finetune --task squad|squad2` calls; `evaluate_squad` and
+`predict_squad` back `keras-electra evaluate|predict`.
+"""
+
+import dataclasses
 import json
 import os
 
@@ -24,16 +32,21 @@ def squad_version(task_or_version):
 
 
 def build_question_answerer(
-    preset, sequence_length=384, max_query_length=64, doc_stride=128, head="original", **kwargs
+    preset, sequence_length=None, max_query_length=64, doc_stride=128, head="original", **kwargs
 ):
-    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory."""
+    """An `ElectraQuestionAnswerer` from a backbone (or task) preset directory.
+
+    `sequence_length` defaults to the original's 512 (`task_sequence_length`).
+    """
     from keras_electra.models import ElectraBackbone
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.training.recipes import task_sequence_length
+    from keras_electra.models import ElectraTokenizer
     from keras_electra.tasks import ElectraQuestionAnswerer
     from keras_electra.tasks import ElectraQuestionAnswererPreprocessor
 
     backbone = ElectraBackbone.from_preset(preset)
     tokenizer = ElectraTokenizer.from_preset(preset)
+    sequence_length = sequence_length or task_sequence_length("squad")
     if sequence_length > backbone.max_sequence_length:
         raise ElectraError(
             f"sequence_length={sequence_length} exceeds the backbone's "
@@ -48,57 +61,80 @@ def build_question_answerer(
     return ElectraQuestionAnswerer(backbone, preprocessor, head=head, **kwargs)
 
 
-def train_squad(
-    preset,
-    train_file,
-    eval_file,
-    out,
-    version="1.1",
-    head="original",
-    sequence_length=384,
-    max_query_length=64,
-    doc_stride=128,
-    epochs=None,
-    batch_size=None,
-    learning_rate=None,
-    layerwise_decay=None,
-    size=None,
-    max_train_examples=None,
-    max_eval_examples=None,
-    seed=0,
-    verbose=1,
-    info=None,
-):
-    """Fine-tunes on SQuAD, writes the task preset and `metrics.json` to `out`.
+@dataclasses.dataclass(frozen=True)
+class SquadSettings:
+    """What `train_squad` fine-tunes, on what, and how.
 
-    Both files are read and checked before the model is built. The preset,
-    `predictions.json`, `metrics.json` (and `finetune.json` with `info`) are
-    written to a temporary sibling of `out` that replaces it at the end, so a
-    failure leaves `out` as it was.
-
-    Hyperparameters default to the original's recipe for the model size
-    (`size`, else `model_size_name` of the backbone's width, as
+    Hyperparameters left `None` are those of the original recipe for the
+    model size (`size`, else `model_size_name` of the backbone's width, as
     `keras-electra finetune` picks it; `get_finetuning_recipe(size,
     "squad"|"squad2")`: 2 epochs, batch 32, lr 1e-4 / decay 0.8 (base:
     1e-4/0.8, large: 5e-5/0.9, the demo `tiny`: 1e-3/0.8), 10% warmup then
     linear decay, weight decay 0.01).
 
-    Args:
-        preset: backbone preset directory (with its tokenizer).
-        train_file, eval_file: SQuAD JSON files (`eval_file` may be None).
-        out: output directory.
-        version: "1.1" / "2.0" (or "squad" / "squad2").
-        head: "original" or "hf".
-        max_train_examples, max_eval_examples: use only the first N questions.
-        verbose: 0 silent, 1 progress bars.
-        info: optional dict written to `out` as the CLI's `finetune.json`.
-
-    Returns:
-        The metrics dict (empty without `eval_file`).
+    Attributes:
+        preset: str. Backbone preset directory (with its tokenizer).
+        train_file: str. SQuAD JSON training file.
+        out: str. Output directory (the task preset and metrics).
+        eval_file: str. SQuAD JSON file to evaluate on, or None.
+        version: str. "1.1" / "2.0" (or "squad" / "squad2").
+        head: str. "original" or "hf".
+        sequence_length, max_query_length, doc_stride: windowing (the recipe's
+            512, 64, 128).
+        epochs, batch_size, learning_rate, layerwise_decay: the recipe's unless given.
+        size: str. Recipe size; default from the backbone width.
+        max_train_examples, max_eval_examples: int. Use only the first N questions.
+        seed: int. Seed of initialization and window order.
 
     Example:
     ```python
-    train_squad("./electra_small", "train-v1.1.json", "dev-v1.1.json", "./squad_out")
+    settings = SquadSettings("./electra_small", "train-v1.1.json", "./squad_out",
+                             eval_file="dev-v1.1.json")
+    ```
+    """
+
+    preset: str
+    train_file: str
+    out: str
+    eval_file: str | None = None
+    version: str = "1.1"
+    head: str = "original"
+    sequence_length: int | None = None
+    max_query_length: int = 64
+    doc_stride: int = 128
+    epochs: float | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    layerwise_decay: float | None = None
+    size: str | None = None
+    max_train_examples: int | None = None
+    max_eval_examples: int | None = None
+    seed: int = 0
+
+
+def train_squad(settings, verbose=1, extra_files=None):
+    """Fine-tunes on SQuAD, writes the task preset and `metrics.json` to `settings.out`.
+
+    Both files are read and checked before the model is built. The preset,
+    `predictions.json`, `metrics.json` (and `extra_files`) are written to a
+    temporary sibling of `out` that replaces it at the end, so a failure
+    leaves `out` as it was.
+
+    Args:
+        settings: `SquadSettings`.
+        verbose: int. 0 silent, 1 progress bars.
+        extra_files: optional dict of file name -> JSON value, written into
+            the preset folder with it (the CLI's `finetune.json`).
+
+    Returns:
+        The metrics dict (only the training numbers without `eval_file`).
+
+    Example:
+    ```python
+    from keras_electra.apps.squad import SquadSettings, train_squad
+
+    train_squad(SquadSettings("./electra_small", "train-v1.1.json", "./squad_out",
+                              eval_file="dev-v1.1.json"))
     ```
     """
     import keras
@@ -107,33 +143,33 @@ def train_squad(
     from keras_electra.training import ElectraLearningRateSchedule
     from keras_electra.training import create_optimizer
     from keras_electra.training import get_finetuning_recipe
-
     from keras_electra.utils.output_files import atomic_directory
 
-    version = squad_version(version)
-    keras.utils.set_random_seed(seed)
+    s = settings
+    version = squad_version(s.version)
+    keras.utils.set_random_seed(s.seed)
     # Read (and so check) both files before any work; the eval file is read
     # again by `evaluate_squad`, which takes a path.
-    train = read_squad(train_file, version=version, verbose=bool(verbose))
-    if eval_file:
-        read_squad(eval_file, version=version, verbose=False)
+    train = read_squad(s.train_file, version=version, verbose=bool(verbose))
+    if s.eval_file:
+        read_squad(s.eval_file, version=version, verbose=False)
     qa = build_question_answerer(
-        preset, sequence_length, max_query_length, doc_stride, head=head
+        s.preset, s.sequence_length, s.max_query_length, s.doc_stride, head=s.head
     )
     recipe = get_finetuning_recipe(
-        size or model_size_name(qa.backbone.hidden_dim), "squad2" if version == "2.0" else "squad"
+        s.size or model_size_name(qa.backbone.hidden_dim), "squad2" if version == "2.0" else "squad"
     )
-    epochs = recipe.num_epochs if epochs is None else epochs
-    batch_size = batch_size or recipe.batch_size
-    examples = train.examples[:max_train_examples] if max_train_examples else train.examples
+    epochs = recipe.num_epochs if s.epochs is None else s.epochs
+    batch_size = s.batch_size or recipe.batch_size
+    examples = train.examples[:s.max_train_examples] if s.max_train_examples else train.examples
     features = qa.preprocessor.featurize(examples, training=True, verbose=bool(verbose))
     if not len(features):
-        raise ElectraError(f"{train_file}: no trainable questions.")
+        raise ElectraError(f"{s.train_file}: no trainable questions.")
     steps_per_epoch = int(np.ceil(len(features) / batch_size))
     full_epochs = max(1, int(np.ceil(epochs)))
     total_steps = steps_per_epoch * full_epochs
     schedule = ElectraLearningRateSchedule(
-        learning_rate or recipe.learning_rate,
+        s.learning_rate or recipe.learning_rate,
         num_train_steps=total_steps,
         warmup_proportion=recipe.warmup_proportion,
         power=recipe.lr_decay_power,
@@ -144,32 +180,26 @@ def train_squad(
         epsilon=recipe.adam_epsilon,
         bias_correction=recipe.adam_bias_correction,
         global_clipnorm=recipe.global_clipnorm,
-        layerwise_decay=layerwise_decay or recipe.layerwise_decay,
+        layerwise_decay=s.layerwise_decay or recipe.layerwise_decay,
         original_off_by_one=recipe.original_off_by_one,
         model=qa,
     )
     qa.compile(optimizer=optimizer)
     # The keras-hub pipeline feeds arrays in order: shuffle the windows once here.
-    order = np.random.default_rng(seed).permutation(len(features))
+    order = np.random.default_rng(s.seed).permutation(len(features))
     x = {k: v[order] for k, v in features.inputs().items()}
     y = {k: v[order] for k, v in features.labels().items()}
-    history = qa.fit(
-        x,
-        y,
-        batch_size=batch_size,
-        epochs=full_epochs,
-        verbose=verbose,
-    )
-    with atomic_directory(out) as tmp:
+    history = qa.fit(x, y, batch_size=batch_size, epochs=full_epochs, verbose=verbose)
+    with atomic_directory(s.out) as tmp:
         qa.save_to_preset(tmp)
         metrics = {}
-        if eval_file:
+        if s.eval_file:
             metrics = evaluate_squad(
                 qa,
-                eval_file,
+                s.eval_file,
                 version=version,
                 out=tmp,
-                max_examples=max_eval_examples,
+                max_examples=s.max_eval_examples,
                 batch_size=batch_size,
                 verbose=verbose,
             )
@@ -177,10 +207,8 @@ def train_squad(
         metrics["train_features"] = len(features)
         metrics["train_questions_skipped"] = features.skipped
         _write_json(os.path.join(tmp, "metrics.json"), metrics)
-        if info is not None:
-            from keras_electra.cli.task_registry import write_info
-
-            write_info(tmp, info)
+        for name, value in (extra_files or {}).items():
+            _write_json(os.path.join(tmp, name), value)
     return metrics
 
 

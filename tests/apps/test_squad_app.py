@@ -1,14 +1,15 @@
-"""train_squad / evaluate_squad / predict_squad on a tiny preset and tiny SQuAD files."""
+"""The SQuAD application (train_squad / evaluate_squad / predict_squad) on a tiny preset and tiny files."""
 
 import json
 import os
 
 import pytest
 
-from keras_electra.cli.squad_task import evaluate_squad
-from keras_electra.cli.squad_task import predict_squad
-from keras_electra.cli.squad_task import squad_version
-from keras_electra.cli.squad_task import train_squad
+from keras_electra.apps.squad import SquadSettings
+from keras_electra.apps.squad import evaluate_squad
+from keras_electra.apps.squad import predict_squad
+from keras_electra.apps.squad import squad_version
+from keras_electra.apps.squad import train_squad
 from keras_electra.models import ElectraBackbone
 from keras_electra.tasks import ElectraQuestionAnswerer
 from tests.tasks.qa_helpers import VOCAB, WORDS, squad_file, tokenizer
@@ -29,9 +30,11 @@ def test_train_evaluate_predict_squad2(tmp_path, capsys):
     tokenizer().save_to_preset(preset)
     train = squad_file(tmp_path, _paragraphs(True), "2.0", "train.json")
     out = str(tmp_path / "out")
-    metrics = train_squad(preset, train, train, out, version="squad2", sequence_length=24,
-                          max_query_length=6, doc_stride=8, epochs=1, batch_size=8, verbose=1)
-    assert set(os.listdir(out)) >= {"metrics.json", "predictions.json", "config.json", "task.json"}
+    settings = SquadSettings(preset, train, out, eval_file=train, version="squad2", sequence_length=24,
+                             max_query_length=6, doc_stride=8, epochs=1, batch_size=8)
+    metrics = train_squad(settings, verbose=1, extra_files={"info.json": {"task": "squad2"}})
+    assert set(os.listdir(out)) >= {"metrics.json", "predictions.json", "config.json", "task.json",
+                                    "info.json"}
     with open(os.path.join(out, "metrics.json")) as f:
         written = json.load(f)
     assert written == pytest.approx(metrics)
@@ -57,7 +60,7 @@ def test_evaluate_squad_v1_subset(tmp_path):
     ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2, hidden_dim=16,
                     intermediate_dim=32, max_sequence_length=24).save_to_preset(preset)
     tokenizer().save_to_preset(preset)
-    from keras_electra.cli.squad_task import build_question_answerer
+    from keras_electra.apps.squad import build_question_answerer
 
     qa = build_question_answerer(preset, sequence_length=24, max_query_length=6, doc_stride=8, head="hf")
     data = squad_file(tmp_path, _paragraphs(False), "1.1")
@@ -66,6 +69,22 @@ def test_evaluate_squad_v1_subset(tmp_path):
     assert os.path.exists(tmp_path / "eval" / "metrics.json")
     with pytest.raises(ValueError, match="exceeds"):
         build_question_answerer(preset, sequence_length=384)
+    # The default is the recipe's (configure_finetuning.py: 512 for SQuAD).
+    with pytest.raises(ValueError, match="sequence_length=512 exceeds"):
+        build_question_answerer(preset)
+
+
+def test_squad_sequence_length_defaults_to_the_recipes_512(tmp_path):
+    from keras_electra.apps.squad import build_question_answerer
+    from keras_electra.training import get_finetuning_recipe
+
+    preset = str(tmp_path / "backbone")
+    ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2, hidden_dim=16,
+                    intermediate_dim=32, max_sequence_length=512).save_to_preset(preset)
+    tokenizer().save_to_preset(preset)
+    qa = build_question_answerer(preset, head="hf")
+    assert qa.preprocessor.sequence_length == 512
+    assert get_finetuning_recipe("base", "squad2").max_sequence_length == 512
 
 
 def test_squad_version_names():

@@ -42,7 +42,7 @@ class ElectraLearningRateSchedule(keras.optimizers.schedules.LearningRateSchedul
     Example:
     ```python
     import keras
-    from keras_electra.training import ElectraLearningRateSchedule
+    from keras_electra.optimizers import ElectraLearningRateSchedule
 
     schedule = ElectraLearningRateSchedule(
         peak_learning_rate=5e-4, num_train_steps=1000, warmup_steps=100

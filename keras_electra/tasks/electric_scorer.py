@@ -10,7 +10,7 @@ from keras_hub.models import Task
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraDiscriminatorHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.text_classifier_preprocessor import (
+from keras_electra.tasks.text_classifier_preprocessor import (
     ElectraTextClassifierPreprocessor,
 )
 from keras_electra.tasks.task import ElectraTask
@@ -81,7 +81,7 @@ class ElectricScorer(ElectraTask, Task):
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Loads a scorer saved by `export_presets(scorer_dir=...)` or `save_to_preset`.
+        """Loads a scorer saved by `keras_electra.convert.export_pretrainer_presets(..., scorer_dir=...)` or `save_to_preset`.
 
         A backbone-only preset (no `task.json`) is refused when loading
         weights: its discriminator head would be random, and so would the
@@ -105,7 +105,7 @@ class ElectricScorer(ElectraTask, Task):
                 f"{directory} has no {TASK_CONFIG_FILE}: it is a backbone preset, not an "
                 "ElectricScorer preset, so the discriminator head would be random. Use "
                 "the electric_scorer folder that `keras-electra pretrain --objective "
-                "electric` writes (or `ElectraPretrainer.export_presets(scorer_dir=...)`)."
+                "electric` writes (or `keras_electra.convert.pretrainer_export.export_presets(pretrainer, scorer_dir=...)`)."
             )
         return load_task(cls, directory, load_weights=load_weights, **kwargs)
 

@@ -11,7 +11,7 @@ from keras_hub.models import MaskedLMPreprocessor
 from keras_electra.errors import ElectraError
 from keras_electra.layers.heads import ElectraMaskedLMHead
 from keras_electra.models.backbone import ElectraBackbone
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 from keras_electra.tasks.task import ElectraTask
 
 
@@ -62,7 +62,7 @@ class ElectraMaskedLM(ElectraTask, MaskedLM):
 
     Inputs: `token_ids`, `padding_mask` and `mask_positions` (`[B, P]`);
     output: logits `[B, P, vocabulary_size]` at the mask positions (single
-    segment: segment ids are zero). `ElectraPretrainer.export_presets` saves
+    segment: segment ids are zero). `keras_electra.convert.pretrainer_export.export_presets` saves
     a trained generator as this task; `fill_mask` predicts [MASK] tokens.
 
     Args:
@@ -84,6 +84,7 @@ class ElectraMaskedLM(ElectraTask, MaskedLM):
 
     backbone_cls = ElectraBackbone
     preprocessor_cls = ElectraMaskedLMPreprocessor
+    transformers_architecture = "ElectraForMaskedLM"
     # keras-hub's masked-LM defaults: Adam 5e-5, cross-entropy on logits,
     # accuracy weighted to the masked positions.
     compile = MaskedLM.compile

@@ -1,13 +1,11 @@
-import json
-import os
-
 import keras
 import numpy as np
 
 from keras_electra.cli.main import main
 from keras_electra.models import ElectraBackbone
-from keras_electra.models import ElectraMaskedLM
-from keras_electra.models import ElectricScorer
+from keras_electra.tasks import ElectraMaskedLM
+from keras_electra.tasks import ElectricScorer
+from keras_electra.convert import export_pretrainer_presets
 from tests.models.test_pretrainer import batch
 from tests.models.test_pretrainer import make
 from tests.conftest import requires_tf
@@ -17,7 +15,7 @@ def test_export_discriminator_and_generator_presets(tmp_path):
     model = make()
     x = batch()
     model(x)
-    model.export_presets(discriminator_dir=str(tmp_path / "disc"), generator_dir=str(tmp_path / "gen"))
+    export_pretrainer_presets(model, discriminator_dir=str(tmp_path / "disc"), generator_dir=str(tmp_path / "gen"))
     disc = ElectraBackbone.from_preset(str(tmp_path / "disc"))
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(disc(x)["sequence_output"]),
@@ -38,7 +36,7 @@ def test_electric_scorer_preset_and_cli(tmp_path, capsys):
     model = make(objective="electric")
     x = batch()
     model(x)
-    model.export_presets(scorer_dir=str(tmp_path / "scorer"))
+    export_pretrainer_presets(model, scorer_dir=str(tmp_path / "scorer"))
     scorer = ElectricScorer.from_preset(str(tmp_path / "scorer"), cls_token_id=2, sep_token_id=3)
     result = scorer.score(x)
     hidden = model.discriminator(x)["sequence_output"]
@@ -56,8 +54,8 @@ def test_electric_scorer_preset_and_cli(tmp_path, capsys):
 
 @requires_tf
 def test_fill_mask_on_strings_with_a_preprocessor():
-    from keras_electra.models.masked_lm import ElectraMaskedLMPreprocessor
-    from keras_electra.preprocessing import ElectraTokenizer
+    from keras_electra.tasks.masked_lm import ElectraMaskedLMPreprocessor
+    from keras_electra.models import ElectraTokenizer
     from tests.helpers import VOCAB
 
     backbone = ElectraBackbone(vocabulary_size=len(VOCAB), num_layers=1, num_heads=2,

@@ -53,7 +53,7 @@ class ElectraAdamWeightDecay(keras.optimizers.AdamW):
     Example:
     ```python
     import keras
-    from keras_electra.training import ElectraAdamWeightDecay
+    from keras_electra.optimizers import ElectraAdamWeightDecay
 
     optimizer = ElectraAdamWeightDecay(
         learning_rate=1e-4, weight_decay=0.01, bias_correction=False,
@@ -194,8 +194,8 @@ def create_optimizer(
     Pass `bias_correction=False`, or use a recipe
     (`get_pretraining_recipe(...).create_optimizer()`,
     `get_finetuning_recipe(...).create_optimizer(...)`), which do, to match
-    the original. The default stays AdamW because task models' `"auto"`
-    optimizer and user code built on it are documented as AdamW.
+    the original. The default stays AdamW for code built on it; the task
+    models' `compile("auto")` uses the fine-tuning recipe.
 
     Args:
         learning_rate: float or schedule (e.g. `ElectraLearningRateSchedule`).
@@ -224,8 +224,8 @@ def create_optimizer(
 
     Example:
     ```python
-    from keras_electra.training import ElectraLearningRateSchedule
-    from keras_electra.training import create_optimizer
+    from keras_electra.optimizers import ElectraLearningRateSchedule
+    from keras_electra.optimizers import create_optimizer
 
     schedule = ElectraLearningRateSchedule(1e-4, num_train_steps=1000,
                                            warmup_proportion=0.1)
@@ -258,8 +258,8 @@ def create_optimizer(
     )
     if layerwise_decay is None:
         return optimizer
-    from keras_electra.training.layerwise_decay import LayerwiseDecayOptimizer
-    from keras_electra.training.layerwise_decay import layerwise_decay_multipliers
+    from keras_electra.optimizers.layerwise_decay import LayerwiseDecayOptimizer
+    from keras_electra.optimizers.layerwise_decay import layerwise_decay_multipliers
 
     multipliers = layerwise_decay_multipliers(
         model, layerwise_decay, original_off_by_one=original_off_by_one

@@ -7,7 +7,7 @@ from keras_electra.models.backbone import ElectraBackbone
 from keras_electra.preprocessing.packer import ElectraPacker
 from keras_electra.preprocessing.packer import check_not_empty
 from keras_electra.preprocessing.packer import check_sequence_length
-from keras_electra.preprocessing.tokenizer import ElectraTokenizer
+from keras_electra.models.tokenizer import ElectraTokenizer
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")

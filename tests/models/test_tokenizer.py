@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_electra.preprocessing import ElectraTokenizer
+from keras_electra.models import ElectraTokenizer
 from tests.conftest import requires_tf
 from tests.helpers import VOCAB
 

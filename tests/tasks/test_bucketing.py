@@ -1,0 +1,290 @@
+"""Length-bucketed batching: results match unbucketed runs on every task type."""
+
+import keras
+import numpy as np
+
+from keras_electra.data.bucketing import BucketedBatches
+from keras_electra.data.bucketing import Bucketing
+from keras_electra.data.bucketing import example_lengths
+from keras_electra.data.bucketing import plan_batches
+from keras_electra.models import ElectraBackbone
+from keras_electra.tasks import ElectraTextClassifierPreprocessor
+from keras_electra.models import ElectraTokenizer
+from keras_electra.tasks import ElectraMultipleChoice
+from keras_electra.tasks import ElectraMultipleChoicePreprocessor
+from keras_electra.tasks import ElectraQuestionAnswerer
+from keras_electra.tasks import ElectraTextClassifier
+from keras_electra.tasks import ElectraTokenClassifier
+from keras_electra.tasks import ElectraTokenClassifierPreprocessor
+from keras_electra.tasks import decode_squad_predictions
+from tests.helpers import VOCAB
+from tests.helpers import tiny_backbone_kwargs
+
+SMALL = Bucketing(multiple=8)  # buckets 8, 16, 24, 32 for sequence length 32
+WORDS = ["the", "quick", "brown", "fox", "jumped", "over", "lazy", "dog", "cat", "sat", "on", "mat"]
+
+
+def _texts(count, seed=0, longest=20):
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, rng.integers(1, longest))) for _ in range(count)]
+
+
+def _backbone():
+    return ElectraBackbone(**tiny_backbone_kwargs(dropout=0.0, max_sequence_length=64))
+
+
+def _weights(model):
+    return [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+
+
+def _assert_same_weights(a, b):
+    for x, y in zip(_weights(a), _weights(b)):
+        np.testing.assert_allclose(x, y, atol=1e-5, rtol=1e-5)
+
+
+def test_bucket_lengths_and_plans():
+    assert Bucketing(multiple=32).lengths(128) == [32, 64, 96, 128]
+    assert Bucketing(boundaries=[16, 64, 200]).lengths(128) == [16, 64, 128]
+    assert Bucketing(enabled=False).lengths(128) == [128]
+    mask = np.zeros((5, 2, 10), "int32")
+    for row, length in enumerate([3, 10, 1, 7, 4]):
+        mask[row, row % 2, :length] = 1
+    lengths = example_lengths(mask)
+    assert lengths.tolist() == [3, 10, 1, 7, 4]
+    buckets = Bucketing(multiple=4).lengths(10)
+    for sort in (False, True):
+        plan = plan_batches(lengths, 2, buckets, sort=sort)
+        assert sorted(np.concatenate([i for i, _ in plan]).tolist()) == [0, 1, 2, 3, 4]
+        for indices, bucket in plan:  # the smallest bucket that fits the longest
+            longest = lengths[indices].max()
+            assert bucket >= longest and all(b < longest for b in buckets if b < bucket)
+    assert [b for _, b in plan_batches(lengths, 2, buckets, sort=True)] == [4, 8, 10]
+    # group_by_length: batches sorted by length within the window, the longest first.
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 100, 64)
+    plan = plan_batches(lengths, 4, [32, 64, 100], group_window=4, rng=rng)
+    assert lengths[plan[0][0]].max() == lengths.max()
+    padding = sum(b * len(i) - lengths[i].sum() for i, b in plan)
+    unsorted = sum(b * len(i) - lengths[i].sum() for i, b in plan_batches(lengths, 4, [32, 64, 100]))
+    assert padding < unsorted
+
+
+def test_batches_trim_token_shaped_arrays_only():
+    x = {"token_ids": np.ones((4, 32), "int32"), "segment_ids": np.zeros((4, 32), "int32"),
+         "padding_mask": np.zeros((4, 32), "int32"), "start_positions": np.arange(4)}
+    x["padding_mask"][:, :5] = 1
+    x["padding_mask"][3, :20] = 1
+    y = np.ones((4, 32), "int32")
+    batches = BucketedBatches(x, y, np.ones((4, 32)), batch_size=2, bucketing=SMALL, sort=True)
+    bx, by, bw = batches[0]
+    assert bx["token_ids"].shape == (2, 8) and by.shape == (2, 8) and bw.shape == (2, 8)
+    assert bx["start_positions"].shape == (2,)
+    assert batches[1][0]["padding_mask"].shape == (2, 24)
+    assert [length for length, _ in batches.by_bucket()] == [8, 24]
+
+
+def test_text_classifier_predict_evaluate_fit_unchanged():
+    texts = _texts(24)
+    pairs = (texts, _texts(24, seed=1))
+    labels = np.arange(24) % 3
+    tokenizer = ElectraTokenizer(vocabulary=VOCAB)
+
+    def model(seed=0):
+        keras.utils.set_random_seed(seed)
+        m = ElectraTextClassifier(
+            _backbone(), num_classes=3, dropout=0.0,
+            preprocessor=ElectraTextClassifierPreprocessor(tokenizer, sequence_length=32),
+        )
+        m.compile(optimizer=keras.optimizers.AdamW(1e-3))
+        return m
+
+    bucketed, full = model(), model()
+    for x in (texts, pairs):
+        on = bucketed.predict(x, batch_size=5, verbose=0, bucketing=SMALL)
+        off = bucketed.predict(x, batch_size=5, verbose=0, bucketing=False)
+        assert on.shape == (24, 3)
+        np.testing.assert_allclose(on, off, atol=1e-5)
+        # Input order: each row is the prediction of that example alone.
+        single = bucketed.predict([x[3]] if x is texts else ([x[0][3]], [x[1][3]]),
+                                  verbose=0, bucketing=False)
+        np.testing.assert_allclose(on[3:4], single, atol=1e-5)
+    on = bucketed.evaluate(pairs, labels, batch_size=5, verbose=0, return_dict=True, bucketing=SMALL)
+    off = bucketed.evaluate(pairs, labels, batch_size=5, verbose=0, return_dict=True, bucketing=False)
+    np.testing.assert_allclose(on["loss"], off["loss"], atol=1e-5)
+    assert on["accuracy"] == off["accuracy"]
+    # Same batches (no shuffle), trimmed or not: the same training.
+    bucketed.fit(pairs, labels, batch_size=6, epochs=2, shuffle=False, verbose=0, bucketing=SMALL)
+    full.fit(pairs, labels, batch_size=6, epochs=2, shuffle=False, verbose=0, bucketing=False)
+    _assert_same_weights(bucketed, full)
+
+
+def test_text_classifier_buckets_by_default_with_a_switch():
+    model = ElectraTextClassifier(
+        _backbone(), num_classes=2,
+        preprocessor=ElectraTextClassifierPreprocessor(ElectraTokenizer(vocabulary=VOCAB),
+                                                       sequence_length=32),
+    )
+    seen = []
+    original = keras.Model.predict
+
+    def spy(self, x, **kwargs):
+        seen.append(x[0][0]["token_ids"].shape[-1] if isinstance(x, BucketedBatches) else
+                    next(iter(x))[0]["token_ids"].shape[-1])
+        return original(self, x, **kwargs)
+
+    keras.Model.predict = spy
+    try:
+        model.predict(["the cat", "the dog sat"], verbose=0)
+        assert seen == [32]  # the default multiple, 32, is the whole length here
+        seen.clear()
+        model.bucketing = SMALL
+        model.predict(["the cat", "the dog sat"], verbose=0)
+        assert seen == [8]
+        seen.clear()
+        model.predict(["the cat"], verbose=0, bucketing=False)
+        assert seen == [32]
+    finally:
+        keras.Model.predict = original
+
+
+def _tagger(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = ElectraTokenClassifier(
+        _backbone(), num_classes=4,
+        preprocessor=ElectraTokenClassifierPreprocessor(ElectraTokenizer(vocabulary=VOCAB),
+                                                        sequence_length=32),
+    )
+    # The defaults: a loss and token accuracy averaged over the whole length.
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3))
+    return model
+
+
+def test_token_classifier_unchanged():
+    rng = np.random.default_rng(0)
+    words = [t.split() for t in _texts(20, longest=25)]
+    tags = [rng.integers(0, 4, len(w)).tolist() for w in words]
+    bucketed, full = _tagger(), _tagger()
+    on = bucketed.predict(words, batch_size=4, verbose=0, bucketing=SMALL)
+    off = bucketed.predict(words, batch_size=4, verbose=0, bucketing=False)
+    assert on.shape == off.shape == (20, 32, 4)
+    mask = bucketed.preprocessor(words)["padding_mask"].astype(bool)
+    np.testing.assert_allclose(on[mask], off[mask], atol=1e-5)
+    assert bucketed.predict_words(words, batch_size=4, verbose=0) == \
+        bucketed.predict_words(words, batch_size=4, verbose=0, bucketing=False)
+    on = bucketed.evaluate(words, tags, batch_size=4, verbose=0, return_dict=True, bucketing=SMALL)
+    off = bucketed.evaluate(words, tags, batch_size=4, verbose=0, return_dict=True, bucketing=False)
+    np.testing.assert_allclose([on["loss"], on["accuracy"]], [off["loss"], off["accuracy"]],
+                               rtol=1e-5, atol=1e-6)
+    bucketed.fit(words, tags, batch_size=5, shuffle=False, verbose=0, bucketing=SMALL,
+                 validation_data=(words[:6], tags[:6]))
+    full.fit(words, tags, batch_size=5, shuffle=False, verbose=0, bucketing=False,
+             validation_data=(words[:6], tags[:6]))
+    _assert_same_weights(bucketed, full)
+
+
+def test_multiple_choice_unchanged():
+    contexts = _texts(10, longest=12)
+    choices = [[c, c + " the cat", "a dog"] for c in _texts(10, seed=2, longest=8)]
+    preprocessor = ElectraMultipleChoicePreprocessor(ElectraTokenizer(vocabulary=VOCAB),
+                                                     num_choices=3, sequence_length=32)
+    keras.utils.set_random_seed(0)
+    model = ElectraMultipleChoice(_backbone(), num_choices=3, preprocessor=preprocessor, dropout=0.0)
+    model.compile()
+    on = model.predict((contexts, choices), batch_size=3, verbose=0, bucketing=SMALL)
+    off = model.predict((contexts, choices), batch_size=3, verbose=0, bucketing=False)
+    np.testing.assert_allclose(on, off, atol=1e-5)
+    labels = np.arange(10) % 3
+    on = model.evaluate((contexts, choices), labels, batch_size=3, verbose=0, bucketing=SMALL)
+    off = model.evaluate((contexts, choices), labels, batch_size=3, verbose=0, bucketing=False)
+    np.testing.assert_allclose(on, off, atol=1e-5)
+
+
+def test_question_answerer_squad_windows_unchanged(tmp_path, head="original"):
+    from tests.tasks.qa_helpers import VOCAB as QA_VOCAB
+    from tests.tasks.qa_helpers import WORDS as QA_WORDS
+    from tests.tasks.qa_helpers import preprocessor
+    from tests.tasks.qa_helpers import read
+
+    paragraphs = []
+    for p, size in enumerate([6, 14, 40]):  # short contexts, and one cut into windows
+        context = " ".join(QA_WORDS[p:p + size])
+        questions = [(f"q{p}-{i}", f"who {QA_WORDS[p + i]}", f"{QA_WORDS[p + i]} {QA_WORDS[p + i + 1]}")
+                     for i in range(0, size - 2, 3)]
+        questions.append((f"none{p}", "what did", None))
+        paragraphs.append((context, questions))
+    dataset = read(tmp_path, paragraphs, version="2.0")
+    features = preprocessor(sequence_length=32, max_query_length=6, doc_stride=8).featurize(
+        dataset.examples, training=True)
+    x, y = features.inputs(), features.labels()
+    lengths = example_lengths(x["padding_mask"])
+    assert lengths.min() <= 16 < lengths.max()  # more than one bucket
+
+    def model(seed=0):
+        keras.utils.set_random_seed(seed)
+        backbone = ElectraBackbone(vocabulary_size=len(QA_VOCAB), num_layers=1, num_heads=2,
+                                   hidden_dim=16, intermediate_dim=32, embedding_dim=8,
+                                   max_sequence_length=32, dropout=0.0)
+        qa = ElectraQuestionAnswerer(backbone, head=head, beam_size=4, head_hidden_dim=8)
+        # SGD: the span logits' biases get gradients of float noise only
+        # (softmax ignores shifts), which Adam would blow up to full steps.
+        qa.compile(optimizer=keras.optimizers.SGD(0.1))
+        return qa
+
+    bucketed, full = model(), model()
+    on = bucketed.predict(x, batch_size=4, verbose=0, bucketing=SMALL)
+    off = bucketed.predict(x, batch_size=4, verbose=0, bucketing=False)
+    mask = x["padding_mask"].astype(bool)
+    for key in ("start_logits", "end_logits"):
+        assert on[key].shape == off[key].shape
+        np.testing.assert_allclose(on[key][mask], off[key][mask], atol=1e-4)
+    np.testing.assert_allclose(on["no_answer_logits"], off["no_answer_logits"], atol=1e-4)
+    assert on["start_top_index"].shape == off["start_top_index"].shape
+    decoded_on = decode_squad_predictions(features, on, version_2=True)
+    decoded_off = decode_squad_predictions(features, off, version_2=True)
+    assert decoded_on.answers == decoded_off.answers
+    assert decoded_on.best_non_null == decoded_off.best_non_null
+    assert decoded_on.null_scores.keys() == decoded_off.null_scores.keys()
+    np.testing.assert_allclose(list(decoded_on.null_scores.values()),
+                               list(decoded_off.null_scores.values()), atol=1e-4)
+    on = bucketed.evaluate(x, y, batch_size=4, verbose=0, bucketing=SMALL)
+    off = bucketed.evaluate(x, y, batch_size=4, verbose=0, bucketing=False)
+    np.testing.assert_allclose(on, off, atol=1e-4)
+    bucketed.fit(x, y, batch_size=4, shuffle=False, verbose=0, bucketing=SMALL)
+    full.fit(x, y, batch_size=4, shuffle=False, verbose=0, bucketing=False)
+    _assert_same_weights(bucketed, full)
+
+
+def test_question_answerer_hf_head_is_not_bucketed():
+    # transformers' head takes its softmax over padding too: its loss depends
+    # on the padded length, so it always runs at full length.
+    backbone = ElectraBackbone(**tiny_backbone_kwargs(dropout=0.0))
+    assert ElectraQuestionAnswerer(backbone, head="original").supports_bucketing
+    hf = ElectraQuestionAnswerer(backbone, head="hf")
+    assert not hf.supports_bucketing
+    x = {"token_ids": np.full((2, 32), 5, "int32"), "segment_ids": np.zeros((2, 32), "int32"),
+         "padding_mask": np.zeros((2, 32), "int32")}
+    x["padding_mask"][:, :4] = 1
+    assert hf._bucket_data(x, None, None) is None
+
+
+def test_cli_switch_sets_the_default():
+    from keras_electra.cli.finetune import apply_bucketing
+    from keras_electra.cli.main import build_parser
+    from keras_electra.data.bucketing import default_bucketing
+    from keras_electra.data.bucketing import set_default_bucketing
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(["predict", "--model", "m", "--input", "i"])
+        apply_bucketing(args)
+        assert default_bucketing().enabled and default_bucketing().multiple == 32
+        args = parser.parse_args(["evaluate", "--model", "m", "--data", "d", "--no-bucketing"])
+        apply_bucketing(args)
+        assert not default_bucketing().enabled
+        assert Bucketing.get(None).lengths(128) == [128]
+        args = parser.parse_args(["finetune", "--preset", "p", "--task", "sst2", "--train", "t",
+                                  "--out", "o", "--bucket-multiple", "16", "--group-by-length"])
+        apply_bucketing(args)
+        assert default_bucketing().group_by_length and default_bucketing().lengths(40) == [16, 32, 40]
+    finally:
+        set_default_bucketing(True)
