@@ -128,13 +128,14 @@ def run(data, recipe, objective="electra", intervals=10, seed=0, workdir="/tmp/c
     model.fit(dataset, steps_per_epoch=steps // intervals, epochs=intervals,
               callbacks=[Log()], verbose=0)
     if scorer_dir and objective == "electric":
-        from keras_electra.preprocessing import ElectraTextClassifierPreprocessor
-        from keras_electra.preprocessing import ElectraTokenizer
+        from keras_electra.convert import export_pretrainer_presets
+        from keras_electra.models import ElectraTokenizer
+        from keras_electra.tasks import ElectraTextClassifierPreprocessor
 
         tokenizer = ElectraTokenizer(vocabulary=vocab_path)
         preprocessor = ElectraTextClassifierPreprocessor(
             tokenizer, sequence_length=recipe.sequence_length)
-        model.export_presets(scorer_dir=scorer_dir, preprocessor=preprocessor)
+        export_pretrainer_presets(model, scorer_dir=scorer_dir, preprocessor=preprocessor)
     # The first interval holds compilation; the rest give the step time.
     steady = times[1:] or times
     return {"rows": rows, "cpu_seconds_per_step": round(sorted(steady)[len(steady) // 2], 4),

@@ -439,10 +439,12 @@ def convert_checkpoint(path, out, vocabulary=None, lowercase=True):
         from keras_electra.models.tokenizer import ElectraTokenizer
 
         tokenizer = ElectraTokenizer(vocabulary=vocabulary, lowercase=lowercase)
+    from keras_electra.convert.pretrainer_export import export_presets
+
     pretrainer = load_pretrainer(path, tokenizer=tokenizer)
     with atomic_directory(out) as tmp:
         disc_dir, gen_dir = os.path.join(tmp, "discriminator"), os.path.join(tmp, "generator")
-        pretrainer.export_presets(discriminator_dir=disc_dir, generator_dir=gen_dir)
+        export_presets(pretrainer, discriminator_dir=disc_dir, generator_dir=gen_dir)
         save_discriminator_head(pretrainer.discriminator_head, disc_dir)
         if tokenizer is not None:
             tokenizer.save_to_preset(disc_dir)

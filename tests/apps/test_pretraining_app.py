@@ -29,12 +29,12 @@ def test_settings_round_trip_through_json(tmp_path):
 def test_defaults_come_from_the_selected_recipe(tmp_path):
     out = str(tmp_path)
     resolved = resolve_settings(PretrainingSettings(), out)
-    tiny = get_pretraining_recipe("tiny")
-    assert (resolved.model, resolved.recipe, resolved.objective) == ("tiny", "tiny", "electra")
+    demo = get_pretraining_recipe("demo")
+    assert (resolved.model, resolved.recipe, resolved.objective) == ("demo", "demo", "electra")
     assert (resolved.steps, resolved.batch_size, resolved.seq_len, resolved.learning_rate) == (
-        tiny.num_train_steps, tiny.batch_size, tiny.sequence_length, tiny.learning_rate)
+        demo.num_train_steps, demo.batch_size, demo.sequence_length, demo.learning_rate)
     assert (resolved.seed, resolved.lowercase, resolved.vocab_size) == (0, True, 4000)
-    assert resolved.checkpoint_every == min(1000, tiny.num_train_steps)
+    assert resolved.checkpoint_every == demo.num_train_steps // 10  # ten points on the curve
     assert resolved.warmup_steps is None  # worked out from the steps when the optimizer is made
     small = resolve_settings(PretrainingSettings(model="small", batch_size=4), out)
     assert (small.recipe, small.batch_size, small.seq_len) == ("small", 4, 128)

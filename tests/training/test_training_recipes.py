@@ -138,22 +138,24 @@ def test_unknown_names_list_valid_ones():
 
 
 def test_demo_recipe_is_the_default_of_pretrain(tmp_path):
+    from keras_electra.apps.pretraining import PretrainingSettings
+    from keras_electra.apps.pretraining import build_pretrainer
+    from keras_electra.apps.pretraining import resolve_settings
     from keras_electra.models.sizes import MODEL_SIZES
-    from keras_electra.training.pretraining_run import build_pretrainer
-    from keras_electra.training.pretraining_run import resolve_settings
     from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
 
     recipe = get_pretraining_recipe("demo")
     assert DEFAULT_PRETRAINING_RECIPE == "demo" and recipe.model is MODEL_SIZES["tiny"]
-    settings = resolve_settings(str(tmp_path))
-    assert (settings["model"], settings["recipe"]) == ("demo", "demo")
-    assert settings["steps"] == recipe.num_train_steps
-    assert settings["learning_rate"] == recipe.learning_rate
-    assert (settings["batch_size"], settings["seq_len"]) == (recipe.batch_size, recipe.sequence_length)
+    settings = resolve_settings(PretrainingSettings(), str(tmp_path))
+    assert (settings.model, settings.recipe) == ("demo", "demo")
+    assert settings.steps == recipe.num_train_steps
+    assert settings.learning_rate == recipe.learning_rate
+    assert (settings.batch_size, settings.seq_len) == (recipe.batch_size, recipe.sequence_length)
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(20)]
     model = build_pretrainer(settings, vocabulary)
     assert model.temperature == recipe.temperature
     assert model.discriminator.hidden_dim == recipe.model.hidden_dim
     assert model.generator.hidden_dim == recipe.generator_model.hidden_dim
     # `tiny` stays the paper-style recipe at the same size.
-    assert resolve_settings(str(tmp_path), model="tiny")["recipe"] == "tiny"
+    tiny = resolve_settings(PretrainingSettings(model="tiny"), str(tmp_path))
+    assert tiny.recipe == "tiny"
