@@ -212,8 +212,8 @@ class _TokenAccuracy(keras.metrics.Metric):
         return keras.ops.divide_no_nan(self.correct, self.weight)
 
     def reset_state(self):
-        self.correct.assign(keras.ops.zeros_like(self.correct))
-        self.weight.assign(keras.ops.zeros_like(self.weight))
+        self.correct.assign(0.0)
+        self.weight.assign(0.0)
 
 
 def _is_dataset(x):
