@@ -178,10 +178,12 @@ class BucketedBatches(keras.utils.PyDataset):
     host arrays at the full sequence length. Batch `i` takes the examples
     of its plan and trims every array shaped like `token_ids` (labels and
     weights of tagging included) to its bucket length along the last axis.
-    Per-position sample weights are scaled by `bucket / sequence_length`:
-    Keras divides per-position losses (`sum_over_batch_size`) and weighted
-    metrics by the length, so this keeps them equal to the unbucketed ones.
-    A loss of your own that sums over positions sees them scaled.
+    With `scale_position_weights`, per-position sample weights are scaled by
+    `bucket / sequence_length`: a loss reduced with `sum_over_batch_size`
+    divides by the padded length, and so do Keras' weighted `Mean` metrics
+    (a mean over the length per example); scaled, both equal the unbucketed
+    values. A summed loss needs them unscaled (and metrics that sum over
+    positions, as the tagger's token accuracy).
 
     Args:
         x, y, sample_weight: host data (numpy arrays, nested in dicts).
@@ -189,6 +191,9 @@ class BucketedBatches(keras.utils.PyDataset):
         bucketing: a `Bucketing`.
         shuffle: bool. A new random order every epoch (`fit`).
         sort: bool. Sort by length (`evaluate`, `predict`).
+        scale_position_weights: bool. Scale per-position sample weights by
+            `bucket / sequence_length` (for losses and metrics that divide
+            by the padded length; see `divides_by_length`).
         workers, max_queue_size: Keras `PyDataset` read-ahead
             (`keras_electra.data.input_pipeline.pipeline_settings`).
 
@@ -201,7 +206,8 @@ class BucketedBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, bucketing=None,
-                 shuffle=False, sort=False, plan=None, workers=1, max_queue_size=10):
+                 shuffle=False, sort=False, plan=None, workers=1, max_queue_size=10,
+                 scale_position_weights=True):
         super().__init__(workers=workers, use_multiprocessing=False,
                          max_queue_size=max_queue_size)
         if not isinstance(x, dict) or "padding_mask" not in x:
@@ -212,6 +218,7 @@ class BucketedBatches(keras.utils.PyDataset):
         self.bucketing = Bucketing.get(bucketing)
         self.shuffle = shuffle
         self.sort = sort
+        self.scale_position_weights = bool(scale_position_weights)
         self.token_shape = tuple(np.shape(x["token_ids"]))
         self.sequence_length = self.token_shape[-1]
         self.buckets = self.bucketing.lengths(self.sequence_length)
@@ -252,14 +259,15 @@ class BucketedBatches(keras.utils.PyDataset):
         return value
 
     def _take_weights(self, value, indices, length):
-        # Keras averages per-position weights and losses over the length
-        # (`sum_over_batch_size`, weighted metrics); scaling by the kept
-        # fraction gives exactly the full-length values.
+        # A reduction that divides by the padded length gets the kept
+        # fraction as a factor: exactly the full-length values.
         value = np.asarray(value)
         if value.shape[1:] != self.token_shape[1:]:
             return value[indices]
-        scale = length / self.sequence_length
-        return (value[indices][..., :length] * scale).astype(value.dtype)
+        value = value[indices][..., :length]
+        if not self.scale_position_weights:
+            return value
+        return (value * (length / self.sequence_length)).astype(value.dtype)
 
     def on_epoch_end(self):
         if self.shuffle:
@@ -273,6 +281,7 @@ class BucketedBatches(keras.utils.PyDataset):
                 self.x, self.y, self.sample_weight, self.batch_size, self.bucketing,
                 plan=[entry for entry in self.plan if entry[1] == length],
                 workers=self.workers, max_queue_size=self.max_queue_size,
+                scale_position_weights=self.scale_position_weights,
             ))
             for length in lengths
         ]
@@ -310,6 +319,29 @@ class BucketedBatches(keras.utils.PyDataset):
         return ds.with_options(options).prefetch(
             (settings or {}).get("prefetch", tf.data.AUTOTUNE)
         )
+
+
+def divides_by_length(loss):
+    """Whether a compiled Keras loss divides per-position losses by the padded length.
+
+    True for the reductions `"sum_over_batch_size"` and `"mean"` (Keras'
+    default, also for loss names and functions); False for `"sum"`,
+    `"mean_with_sample_weight"` (a per-batch ratio) and no loss. Nested
+    losses: True if any is.
+
+    Example:
+    ```python
+    divides_by_length(keras.losses.SparseCategoricalCrossentropy())  # True
+    divides_by_length(keras.losses.SparseCategoricalCrossentropy(reduction="sum"))  # False
+    ```
+    """
+    if loss is None:
+        return False
+    if isinstance(loss, (dict, list, tuple)):
+        return any(divides_by_length(item) for item in keras.tree.flatten(loss))
+    if isinstance(loss, str):
+        loss = keras.losses.get(loss)
+    return getattr(loss, "reduction", "sum_over_batch_size") in ("sum_over_batch_size", "mean")
 
 
 def restore_order(bucket_outputs, size, sequence_axes, sequence_length):

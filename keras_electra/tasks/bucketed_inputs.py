@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_electra.data.bucketing import BucketedBatches
 from keras_electra.data.bucketing import Bucketing
+from keras_electra.data.bucketing import divides_by_length
 from keras_electra.data.bucketing import restore_order
 from keras_electra.data.input_pipeline import pipeline_settings
 from keras_electra.data.input_pipeline import tf_data_options
@@ -109,6 +110,8 @@ class BucketedInputs:
         return BucketedBatches(
             x, y, sample_weight, batch_size, bucketing, shuffle=shuffle, sort=sort,
             workers=1, max_queue_size=settings["prefetch"],
+            # Exact for the compiled loss: scaled only where it divides by the length.
+            scale_position_weights=divides_by_length(getattr(self, "loss", None)),
         )
 
     def _feed(self, batches, settings):

@@ -4,8 +4,10 @@ import keras
 import numpy as np
 from keras_hub.models import Task
 
+from keras_electra.data.bucketing import divides_by_length
 from keras_electra.layers.embedding import electra_kernel_initializer
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.tasks.task import LOSS_REDUCTIONS
 from keras_electra.tasks.task import ElectraTask
 from keras_electra.tasks.token_classifier_preprocessor import (
     ElectraTokenClassifierPreprocessor,
@@ -99,19 +101,35 @@ class ElectraTokenClassifier(ElectraTask, Task):
         outputs = self.classifier(x)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
-    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto",
+                loss_reduction="sum", **kwargs):
         """Compiles with the original fine-tuning recipe (see `ElectraTask.compile`).
 
         `"auto"`: the recipe's optimizer, sparse categorical cross-entropy
         on logits weighted to first wordpieces and summed over them and the
         batch, as the original (`loss_reduction="mean"` divides by batch x
-        sequence length, Keras' default), and token accuracy on them.
+        sequence length, Keras' default), and token accuracy on them:
+        sum(correct x weight) / sum(weight) over all batches, whatever their
+        padded lengths.
         """
         if metrics == "auto":
+            if loss == "auto" and loss_reduction in LOSS_REDUCTIONS:
+                self.loss_reduction = loss_reduction
+                loss = self._auto_loss()  # built here: the metric depends on it
             # Weighted: only first wordpieces (sample weight 1) count.
-            kwargs["weighted_metrics"] = self._auto_metrics()
+            kwargs["weighted_metrics"] = self._token_metrics(divides_by_length(loss))
             metrics = None
-        super().compile(optimizer, loss, metrics=metrics, **kwargs)
+        super().compile(optimizer, loss, metrics=metrics, loss_reduction=loss_reduction,
+                        **kwargs)
+
+    def _token_metrics(self, weights_scaled):
+        # Bucketed batches scale per-position weights by `bucket / length`
+        # where the loss divides by the length; Keras' weighted `Mean`
+        # (a mean over the length per example) is exact on those, a sum
+        # over positions on unscaled ones.
+        if weights_scaled:
+            return self._auto_metrics()
+        return [_TokenAccuracy(name="accuracy")]
 
     @property
     def label_classes(self):
@@ -157,6 +175,45 @@ class ElectraTokenClassifier(ElectraTask, Task):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_electra")
+class _TokenAccuracy(keras.metrics.Metric):
+    """Weighted token accuracy: sum(correct x weight) / sum(weight) over all batches.
+
+    Unlike Keras' weighted `Mean` metrics it does not depend on the padded
+    length of each batch (length-bucketed batches, unscaled weights).
+    """
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.correct = self.add_variable((), "zeros", dtype=self.dtype, aggregation="sum",
+                                         name="correct")
+        self.weight = self.add_variable((), "zeros", dtype=self.dtype, aggregation="sum",
+                                        name="weight")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        predicted = keras.ops.argmax(y_pred, axis=-1)
+        y_true = keras.ops.reshape(y_true, keras.ops.shape(predicted))
+        correct = keras.ops.cast(
+            keras.ops.equal(keras.ops.cast(y_true, "int32"), keras.ops.cast(predicted, "int32")),
+            self.dtype,
+        )
+        weight = keras.ops.ones_like(correct)
+        if sample_weight is not None:
+            sample_weight = keras.ops.cast(sample_weight, self.dtype)
+            while len(sample_weight.shape) < len(correct.shape):
+                sample_weight = keras.ops.expand_dims(sample_weight, -1)
+            weight = weight * sample_weight
+        self.correct.assign_add(keras.ops.sum(correct * weight))
+        self.weight.assign_add(keras.ops.sum(weight))
+
+    def result(self):
+        return keras.ops.divide_no_nan(self.correct, self.weight)
+
+    def reset_state(self):
+        self.correct.assign(0.0)
+        self.weight.assign(0.0)
 
 
 def _is_dataset(x):

@@ -2,9 +2,11 @@
 
 import keras
 import numpy as np
+import pytest
 
 from keras_electra.data.bucketing import BucketedBatches
 from keras_electra.data.bucketing import Bucketing
+from keras_electra.data.bucketing import divides_by_length
 from keras_electra.data.bucketing import example_lengths
 from keras_electra.data.bucketing import plan_batches
 from keras_electra.models import ElectraBackbone
@@ -81,6 +83,20 @@ def test_batches_trim_token_shaped_arrays_only():
     assert bx["start_positions"].shape == (2,)
     assert batches[1][0]["padding_mask"].shape == (2, 24)
     assert [length for length, _ in batches.by_bucket()] == [8, 24]
+    # Per-position weights: scaled by bucket / length for losses that divide
+    # by the padded length, unscaled for summed ones.
+    np.testing.assert_allclose(bw, 8 / 32)
+    np.testing.assert_allclose(batches.by_bucket()[1][1][0][2], 24 / 32)
+    unscaled = BucketedBatches(x, y, np.ones((4, 32)), batch_size=2, bucketing=SMALL,
+                               sort=True, scale_position_weights=False)
+    np.testing.assert_array_equal(unscaled[0][2], 1.0)
+    np.testing.assert_array_equal(unscaled.by_bucket()[1][1][0][2], 1.0)
+    loss = keras.losses.SparseCategoricalCrossentropy
+    assert divides_by_length(loss()) and divides_by_length("sparse_categorical_crossentropy")
+    assert divides_by_length(loss(reduction="mean"))
+    assert not divides_by_length(loss(reduction="sum"))
+    assert not divides_by_length(loss(reduction="mean_with_sample_weight"))
+    assert not divides_by_length(None)
 
 
 def test_text_classifier_predict_evaluate_fit_unchanged():
@@ -147,23 +163,26 @@ def test_text_classifier_buckets_by_default_with_a_switch():
         keras.Model.predict = original
 
 
-def _tagger(seed=0):
+def _tagger(loss_reduction, seed=0):
     keras.utils.set_random_seed(seed)
     model = ElectraTokenClassifier(
         _backbone(), num_classes=4,
         preprocessor=ElectraTokenClassifierPreprocessor(ElectraTokenizer(vocabulary=VOCAB),
                                                         sequence_length=32),
     )
-    # The defaults: a loss and token accuracy averaged over the whole length.
-    model.compile(optimizer=keras.optimizers.AdamW(1e-3))
+    # The "auto" loss and token accuracy. SGD: updates follow the gradient's
+    # scale (Adam would hide a per-batch factor on the loss).
+    learning_rate = 1e-3 if loss_reduction == "sum" else 0.2  # the same steps
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss_reduction=loss_reduction)
     return model
 
 
-def test_token_classifier_unchanged():
+@pytest.mark.parametrize("loss_reduction", ["sum", "mean"])
+def test_token_classifier_unchanged(loss_reduction):
     rng = np.random.default_rng(0)
     words = [t.split() for t in _texts(20, longest=25)]
     tags = [rng.integers(0, 4, len(w)).tolist() for w in words]
-    bucketed, full = _tagger(), _tagger()
+    bucketed, full = _tagger(loss_reduction), _tagger(loss_reduction)
     on = bucketed.predict(words, batch_size=4, verbose=0, bucketing=SMALL)
     off = bucketed.predict(words, batch_size=4, verbose=0, bucketing=False)
     assert on.shape == off.shape == (20, 32, 4)
@@ -171,15 +190,36 @@ def test_token_classifier_unchanged():
     np.testing.assert_allclose(on[mask], off[mask], atol=1e-5)
     assert bucketed.predict_words(words, batch_size=4, verbose=0) == \
         bucketed.predict_words(words, batch_size=4, verbose=0, bucketing=False)
-    on = bucketed.evaluate(words, tags, batch_size=4, verbose=0, return_dict=True, bucketing=SMALL)
-    off = bucketed.evaluate(words, tags, batch_size=4, verbose=0, return_dict=True, bucketing=False)
+    # Reference (numpy): token accuracy over first wordpieces, and the loss
+    # per batch of the sorted evaluation order, averaged over batches by size.
+    _, y, w = bucketed.preprocessor(words, tags)
+    logits = off.astype("float64")
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    losses = -np.take_along_axis(log_probs, y[..., None].astype("int64"), -1)[..., 0] * w
+    accuracy = ((logits.argmax(-1) == y) * w).sum() / w.sum()
+    lengths = example_lengths(mask)
+    batch_losses = [losses[i].sum() for i, _ in plan_batches(lengths, 4, [32], sort=True)]
+    if loss_reduction == "mean":
+        batch_losses = [loss / (4 * 32) for loss in batch_losses]
+    expected_loss = np.mean(batch_losses)  # batches of 4
+    results = [bucketed.evaluate(words, tags, batch_size=4, verbose=0, return_dict=True,
+                                 bucketing=bucketing) for bucketing in (SMALL, False)]
+    for result in results:
+        np.testing.assert_allclose([result["loss"], result["accuracy"]],
+                                   [expected_loss, accuracy], rtol=1e-4)
+    on, off = results
     np.testing.assert_allclose([on["loss"], on["accuracy"]], [off["loss"], off["accuracy"]],
                                rtol=1e-5, atol=1e-6)
-    bucketed.fit(words, tags, batch_size=5, shuffle=False, verbose=0, bucketing=SMALL,
-                 validation_data=(words[:6], tags[:6]))
-    full.fit(words, tags, batch_size=5, shuffle=False, verbose=0, bucketing=False,
-             validation_data=(words[:6], tags[:6]))
+    before = _weights(full)
+    history_on = bucketed.fit(words, tags, batch_size=5, epochs=2, shuffle=False, verbose=0,
+                              bucketing=SMALL, validation_data=(words[:6], tags[:6]))
+    history_off = full.fit(words, tags, batch_size=5, epochs=2, shuffle=False, verbose=0,
+                           bucketing=False, validation_data=(words[:6], tags[:6]))
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(history_on.history[key], history_off.history[key],
+                                   rtol=1e-4, atol=1e-6)
     _assert_same_weights(bucketed, full)
+    assert max(np.abs(a - b).max() for a, b in zip(before, _weights(full))) > 1e-3
 
 
 def test_multiple_choice_unchanged():
