@@ -16,12 +16,11 @@ configuration and prints `BENCHMARK_RESULT {...}`.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-RESULT_PREFIX = "BENCHMARK_RESULT "
+from keras_electra.benchmark.worker import RESULT_PREFIX
 SHARED_SST2 = os.path.join("..", "shared", "data", "sst2")
 
 
@@ -138,17 +137,9 @@ def run(args, log=print):
 
 
 def _run_worker(spec, env_overrides, timeout):
-    env = dict(os.environ, **env_overrides)
-    command = [sys.executable, "-m", "keras_electra.benchmark.real_data", json.dumps(spec)]
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout} s"
-    for line in done.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):]), None
-    tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-    return None, f"exit {done.returncode}: " + " | ".join(tail)
+    from keras_electra.benchmark.runner import run_worker
+
+    return run_worker(spec, env_overrides, timeout, module="keras_electra.benchmark.real_data")
 
 
 def _summary(row):

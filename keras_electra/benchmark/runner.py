@@ -41,10 +41,10 @@ def workload_flops(workload, size, batch_size, sequence_length):
     return flops_lib.inference_flops(discriminator, batch_size, sequence_length)
 
 
-def run_worker(spec, env_overrides, timeout):
-    """Runs one spec in a subprocess; returns (result dict, error string)."""
+def run_worker(spec, env_overrides, timeout, module="keras_electra.benchmark.worker"):
+    """Runs one spec in a subprocess of `module`; returns (result dict, error string)."""
     env = dict(os.environ, **env_overrides)
-    command = [sys.executable, "-m", "keras_electra.benchmark.worker", json.dumps(spec)]
+    command = [sys.executable, "-m", module, json.dumps(spec)]
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
