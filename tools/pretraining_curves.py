@@ -4,9 +4,10 @@ The experiment driver behind the `demo` recipe (guides/pretraining.md). It
 starts from a named recipe of `keras_electra.training.PRETRAINING_RECIPES`,
 changes the fields given on the command line, trains a WordPiece vocabulary
 on the corpus (cached in `--workdir`), and pretrains with the recipe's
-masking, losses and optimizer through the public API. The run is split into
-`--intervals` equal intervals; the pretrainer's metrics are reset at each, so
-the last row is the mean over the last 1/intervals of the steps (disc_auc over
+masking, losses and optimizer through `keras_electra.apps.pretraining` (the run
+behind `keras-electra pretrain`). The run is split into `--intervals` equal
+intervals (its log interval); the metrics are reset at each, so the last row is
+the mean over the last 1/intervals of the steps (disc_auc over
 the last 10% with the default 10). Results, with seconds per step, go to
 `--out` as JSON. With `--objective electric` the Electric scorer preset is
 exported to `<out>.scorer/` for `keras-electra score`.
@@ -68,78 +69,67 @@ def resolve_recipe(name, overrides):
     return dataclasses.replace(recipe, model=model, **rest)
 
 
-def build_pretrainer(recipe, vocabulary, objective, seed):
-    from keras_electra.models import ElectraPretrainer
+def app_settings(data, recipe, objective, intervals, seed, vocab_path):
+    """The `PretrainingSettings` that run `recipe` (a named recipe with changed fields)."""
+    from keras_electra.apps.pretraining import PretrainingSettings
+    from keras_electra.training import get_pretraining_recipe
 
-    config = recipe.model.backbone_kwargs()
-    config["vocabulary_size"] = len(vocabulary)
-    config["max_sequence_length"] = max(config["max_sequence_length"], recipe.sequence_length)
-    return ElectraPretrainer.from_size(
-        config,
-        generator_hidden_fraction=recipe.generator_hidden_fraction,
-        generator_layer_fraction=recipe.generator_layer_fraction,
-        objective=objective,
-        mask_token_id=vocabulary.index("[MASK]"),
-        cls_token_id=vocabulary.index("[CLS]"),
-        sep_token_id=vocabulary.index("[SEP]"),
-        pad_token_id=vocabulary.index("[PAD]"),
-        seed=seed,
-        **recipe.pretrainer_kwargs(),
+    base = get_pretraining_recipe(recipe.name)
+    overrides = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe)
+                 if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)}
+    model = recipe.name
+    if recipe.model != base.model:
+        model = dict(recipe.model.backbone_kwargs(),
+                     generator_hidden_fraction=recipe.generator_hidden_fraction,
+                     generator_layer_fraction=recipe.generator_layer_fraction)
+    steps = recipe.num_train_steps
+    return PretrainingSettings(
+        data=tuple(data), vocab=vocab_path, model=model, recipe=recipe.name,
+        recipe_overrides=overrides or None, objective=objective, steps=steps,
+        warmup_steps=recipe.warmup_steps, seed=seed, checkpoint_every=steps // intervals,
     )
 
 
 def run(data, recipe, objective="electra", intervals=10, seed=0, workdir="/tmp/curves",
         vocabulary_size=4000, scorer_dir=None, verbose=True):
-    """Pretrains `recipe` on `data`; returns `{"rows": [...], "seconds_per_step": ...}`."""
-    import keras
+    """Pretrains `recipe` on `data` through `keras_electra.apps.pretraining`.
 
+    Returns `{"rows": [...], "cpu_seconds_per_step": ..., "vocabulary_size": ...}`: one
+    row per interval (the run's `log.csv`: metrics averaged over the interval).
+    `cpu_seconds_per_step` is the process CPU time of the whole run (set-up,
+    compilation and checkpoints included) over its steps; `seconds_per_step` is the
+    run's `train_seconds` (its `summary.json`) over its steps.
+    """
+    import csv
+    import shutil
+
+    from keras_electra.apps.pretraining import run_pretraining
     from keras_electra.data import read_vocabulary
-    from keras_electra.data import text_dataset
 
     steps = recipe.num_train_steps
     if steps % intervals:
         raise SystemExit(f"--steps {steps} must be a multiple of --intervals {intervals}")
     vocab_path = vocabulary_for(data, vocabulary_size, workdir)
-    vocabulary = read_vocabulary(vocab_path)
-    keras.utils.set_random_seed(seed)
-    model = build_pretrainer(recipe, vocabulary, objective, seed)
-    model.compile(optimizer=recipe.create_optimizer())
-    dataset = text_dataset(data, vocab_path, recipe.batch_size, seq_len=recipe.sequence_length,
-                           seed=seed)
-    rows, times = [], []
-
-    class Log(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start, self.cpu = time.time(), time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds = (time.time() - self.start) / (steps // intervals)
-            # CPU seconds of this process (all threads): wall time on an idle
-            # machine is at most this (and at least half of it on 2 cores).
-            cpu = (time.process_time() - self.cpu) / (steps // intervals)
-            times.append(cpu)
-            row = {"step": (epoch + 1) * (steps // intervals), "seconds_per_step": round(seconds, 4),
-                   "cpu_seconds_per_step": round(cpu, 4)}
-            row.update({k: round(float(logs[k]), 4) for k in METRICS if k in logs})
-            rows.append(row)
-            if verbose:
-                print(json.dumps(row), flush=True)
-
-    model.fit(dataset, steps_per_epoch=steps // intervals, epochs=intervals,
-              callbacks=[Log()], verbose=0)
+    settings = app_settings(data, recipe, objective, intervals, seed, vocab_path)
+    out = os.path.join(workdir, f"run-{objective}-{seed}")
+    cpu = time.process_time()
+    run_pretraining(settings, out, overwrite=True, verbose=0)
+    cpu = (time.process_time() - cpu) / steps
+    with open(os.path.join(out, "log.csv"), encoding="utf-8") as f:
+        rows = [{"step": int(r["step"]), **{k: round(float(r[k]), 4) for k in METRICS if r.get(k)}}
+                for r in csv.DictReader(f)]
+    if verbose:
+        for row in rows:
+            print(json.dumps(row), flush=True)
     if scorer_dir and objective == "electric":
-        from keras_electra.convert import export_pretrainer_presets
-        from keras_electra.models import ElectraTokenizer
-        from keras_electra.tasks import ElectraTextClassifierPreprocessor
-
-        tokenizer = ElectraTokenizer(vocabulary=vocab_path)
-        preprocessor = ElectraTextClassifierPreprocessor(
-            tokenizer, sequence_length=recipe.sequence_length)
-        export_pretrainer_presets(model, scorer_dir=scorer_dir, preprocessor=preprocessor)
-    # The first interval holds compilation; the rest give the step time.
-    steady = times[1:] or times
-    return {"rows": rows, "cpu_seconds_per_step": round(sorted(steady)[len(steady) // 2], 4),
-            "vocabulary_size": len(vocabulary)}
+        if os.path.lexists(scorer_dir):
+            shutil.rmtree(scorer_dir)
+        shutil.copytree(os.path.join(out, "electric_scorer"), scorer_dir)
+    with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    return {"rows": rows, "cpu_seconds_per_step": round(cpu, 4),
+            "seconds_per_step": round(summary["train_seconds"] / max(1, steps), 4),
+            "vocabulary_size": len(read_vocabulary(vocab_path))}
 
 
 def main(argv=None):

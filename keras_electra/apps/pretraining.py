@@ -35,7 +35,8 @@ from keras_electra.training.recipes import PRETRAINING_RECIPES
 
 # Settings that must not change when a run is resumed.
 _FIXED_ON_RESUME = ("data", "vocab", "model", "objective", "batch_size", "seq_len", "seed",
-                    "lowercase", "mixed_precision", "recipe", "corpus_max_files")
+                    "lowercase", "mixed_precision", "recipe", "recipe_overrides",
+                    "corpus_max_files")
 DEFAULT_MODEL = DEFAULT_PRETRAINING_RECIPE  # "demo": learns visibly on a CPU
 # A run's `model` may name any recipe (a size, or "demo").
 RECIPE_NAMES = tuple(PRETRAINING_RECIPES)
@@ -67,6 +68,8 @@ class PretrainingSettings:
             such a dict; the file or dict may add `generator_hidden_fraction`
             and `generator_layer_fraction`.
         recipe: str. Pretraining recipe name (default: `select_recipe`).
+        recipe_overrides: dict. Fields of that `PretrainingRecipe` to change
+            (e.g. `{"temperature": 1.0}`), for experiments; not `name` or `model`.
         objective: str. One of `OBJECTIVES` (`electra`).
         steps: int. Total training steps; 0 trains nothing and exports the
             initial weights (a baseline).
@@ -93,6 +96,7 @@ class PretrainingSettings:
     corpus_max_files: int | None = None
     model: str | dict | None = None
     recipe: str | None = None
+    recipe_overrides: dict | None = None
     objective: str | None = None
     steps: int | None = None
     batch_size: int | None = None
@@ -139,9 +143,16 @@ def _recipe(settings):
     from keras_electra.training.recipes import get_pretraining_recipe
 
     try:
-        return get_pretraining_recipe(settings.recipe or select_recipe(settings.model))
+        recipe = get_pretraining_recipe(settings.recipe or select_recipe(settings.model))
     except ValueError as e:  # an unknown recipe name is a bad input
         raise ElectraError(str(e)) from e
+    overrides = dict(settings.recipe_overrides or {})
+    fields = {f.name for f in dataclasses.fields(recipe)} - {"name", "model"}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ElectraError(f"recipe_overrides: unknown recipe fields {unknown}; expected some "
+                           f"of {sorted(fields)}.")
+    return dataclasses.replace(recipe, **overrides)
 
 
 def model_config(model):

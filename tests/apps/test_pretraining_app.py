@@ -91,3 +91,15 @@ def test_zero_steps_exports_the_initial_weights(tmp_path):
     backbone = ElectraBackbone.from_preset(str(out / "discriminator"))
     assert backbone.count_params() == summary["discriminator_parameters"]
     assert not (out / "log.csv").exists() and not (out / "generator").exists()
+
+
+def test_recipe_overrides_change_the_recipe_and_name_unknown_fields(tmp_path):
+    from keras_electra.apps.pretraining import _recipe
+
+    settings = PretrainingSettings(recipe="demo", recipe_overrides={"temperature": 1.0})
+    assert _recipe(settings).temperature == 1.0
+    assert _recipe(PretrainingSettings(recipe="demo")).temperature == 2.0
+    resolved = resolve_settings(settings, str(tmp_path))
+    assert resolved.recipe_overrides == {"temperature": 1.0}
+    with pytest.raises(ElectraError, match=r"recipe_overrides: unknown recipe fields \['temprature'\]"):
+        _recipe(PretrainingSettings(recipe="demo", recipe_overrides={"temprature": 1.0}))
