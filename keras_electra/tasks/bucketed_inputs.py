@@ -142,6 +142,7 @@ class BucketedInputs:
         features = self._pack_text(x)
         if features is None:
             return None
+        self.check_inputs(features)  # e.g. a tokenizer larger than the model
         return features, _host_arrays(y), _host_arrays(sample_weight)
 
     def _pack_text(self, x):
