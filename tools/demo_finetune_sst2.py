@@ -95,7 +95,7 @@ def build_parser():
     parser.add_argument("--out", required=True, help="folder for the runs and results.json")
     parser.add_argument("--shared-data", default=SHARED, help="the shared data folder")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--max-train-examples", type=int, default=None,
