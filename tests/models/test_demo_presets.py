@@ -83,6 +83,7 @@ def test_generator_fills_a_mask_with_a_word_of_the_vocabulary():
     assert all(token not in ("[PAD]", "[MASK]") for token, _ in candidates)
 
 
+@pytest.mark.slow
 def test_the_training_run_writes_presets_like_the_shipped_ones(tmp_path):
     """A small rebuild of the demo model: same recipe and export, a few steps."""
     from keras_electra.apps.pretraining import PretrainingSettings
