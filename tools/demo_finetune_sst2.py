@@ -59,7 +59,7 @@ def finetune(preset, shared, out, seed, epochs, batch_size, learning_rate, max_t
     keras.backend.clear_session()
     with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
-    return 100.0 * metrics["accuracy"] if metrics["accuracy"] <= 1 else metrics["accuracy"]
+    return metrics["accuracy"]  # `keras-electra finetune` reports percentages
 
 
 def run(args):
