@@ -12,7 +12,9 @@ def export_presets(pretrainer, discriminator_dir=None, generator_dir=None, score
     Args:
         pretrainer: a built `ElectraPretrainer`.
         discriminator_dir: where to save the discriminator backbone preset
-            (GDES embeddings materialised).
+            (GDES embeddings materialised), with its replaced token detection
+            head as `discriminator_head.safetensors` beside it when the
+            objective has one (`keras_electra.convert.load_discriminator_head`).
         generator_dir: where to save the generator as an `ElectraMaskedLM`
             task preset (`electra` objective only).
         scorer_dir: where to save an `ElectricScorer` task preset
@@ -39,6 +41,10 @@ def export_presets(pretrainer, discriminator_dir=None, generator_dir=None, score
         )
     if discriminator_dir:
         pretrainer.export_discriminator().save_to_preset(discriminator_dir)
+        if pretrainer.discriminator_head is not None:
+            from keras_electra.convert.pretraining import save_discriminator_head
+
+            save_discriminator_head(pretrainer.discriminator_head, discriminator_dir)
         if preprocessor is not None:
             preprocessor.save_to_preset(discriminator_dir)
         logger.info("Wrote the discriminator preset %s", discriminator_dir)

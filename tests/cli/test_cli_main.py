@@ -32,11 +32,12 @@ def test_no_command_prints_help(capsys):
 
 
 def test_quickstart_runs(tmp_path, capsys):
-    assert main(["quickstart", "--out", str(tmp_path / "tiny")]) == 0
+    assert main(["quickstart", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    # The size of the default pretraining recipe (`demo`: 64 wide).
-    assert "sequence_output: shape (2, 16, 64)" in out
-    assert (tmp_path / "tiny" / "config.json").exists()
+    assert "discriminator (witty -> tuesday)" in out and "generator: " in out
+    # --out gets a copy of the shipped presets.
+    assert (tmp_path / "demo" / "discriminator" / "config.json").exists()
+    assert (tmp_path / "demo" / "generator" / "task.json").exists()
 
 
 def test_console_entry_point_help():
