@@ -148,10 +148,10 @@ def run(args):
     # Every line of the train and eval files is parsed before the model is built.
     train = task.read(args.train, args, "train")
     if args.max_train_examples:
-        train = _head(train, args.max_train_examples)
+        train = train.select(range(min(len(train), args.max_train_examples)))
     evaluation = task.read(args.eval, args, "dev") if args.eval else None
     if evaluation is not None and args.max_eval_examples:
-        evaluation = _head(evaluation, args.max_eval_examples)
+        evaluation = evaluation.select(range(min(len(evaluation), args.max_eval_examples)))
     if evaluation is not None:
         task.check_evaluation(train, evaluation)  # e.g. tags the training data lacks
 
@@ -201,7 +201,7 @@ def run(args):
         steps = min(steps_per_epoch, remaining)
         print(f"epoch {epoch}/{math.ceil(total_steps / steps_per_epoch)}")
         order = rng.permutation(len(train))[: steps * args.batch_size]
-        task.fit(model, _take(train, order), info, args, epochs=1, verbose=1)
+        task.fit(model, train.select(order), info, args, epochs=1, verbose=1)
         remaining -= steps
     train_seconds = time.time() - start
     scope.close()
@@ -227,32 +227,3 @@ def run(args):
             json.dump(metrics, f, indent=2)
     print(f"wrote the task preset and metrics.json to {args.out}")
     return 0
-
-
-def _head(data, count):
-    import dataclasses
-
-    if hasattr(data, "texts"):
-        labels = None if data.labels is None else data.labels[:count]
-        return dataclasses.replace(data, texts=tuple(t[:count] for t in data.texts), labels=labels)
-    if hasattr(data, "words"):
-        lines = None if getattr(data, "lines", None) is None else data.lines[:count]
-        return dataclasses.replace(data, words=data.words[:count], tags=data.tags[:count],
-                                   lines=lines)
-    return data[:count]
-
-
-def _take(data, order):
-    """The examples of `data` at the indices `order`."""
-    import dataclasses
-
-    order = [int(i) for i in order]
-    if hasattr(data, "texts"):
-        labels = None if data.labels is None else [data.labels[i] for i in order]
-        texts = tuple([t[i] for i in order] for t in data.texts)
-        return dataclasses.replace(data, texts=texts, labels=labels)
-    if hasattr(data, "words"):
-        lines = None if getattr(data, "lines", None) is None else [data.lines[i] for i in order]
-        return dataclasses.replace(data, words=[data.words[i] for i in order],
-                                   tags=[data.tags[i] for i in order], lines=lines)
-    return [data[i] for i in order]

@@ -43,7 +43,11 @@ class FinetuneTask:
         )
 
     def read(self, path, args, split):
-        """Reads a data file; `split` is "train", "dev" or "test"."""
+        """Reads a data file; `split` is "train", "dev" or "test".
+
+        The shared flow needs the result to have `len()` and
+        `select(indices)` (a copy of the examples at `indices`), as
+        `GlueData` and `ConllData` do."""
         raise NotImplementedError
 
     def check_evaluation(self, train_data, eval_data):

@@ -26,6 +26,13 @@ class ConllData:
     def __len__(self):
         return len(self.words)
 
+    def select(self, indices):
+        """A `ConllData` of the sentences at `indices`, in that order."""
+        indices = [int(i) for i in indices]
+        lines = None if self.lines is None else [self.lines[i] for i in indices]
+        return dataclasses.replace(self, words=[self.words[i] for i in indices],
+                                   tags=[self.tags[i] for i in indices], lines=lines)
+
     def tag_vocabulary(self):
         """The sorted list of tags seen, for mapping tags to class ids."""
         return sorted({t for sentence in self.tags for t in sentence})

@@ -67,6 +67,13 @@ class GlueData:
     def __len__(self):
         return len(self.texts[0])
 
+    def select(self, indices):
+        """A `GlueData` of the examples at `indices`, in that order."""
+        indices = [int(i) for i in indices]
+        labels = None if self.labels is None else [self.labels[i] for i in indices]
+        texts = tuple([t[i] for i in indices] for t in self.texts)
+        return dataclasses.replace(self, texts=texts, labels=labels)
+
     @property
     def x(self):
         """Inputs for `ElectraTextClassifier`: a list, or a tuple of two lists."""

@@ -73,3 +73,13 @@ def test_bad_files(tmp_path):
     path.write_text("-DOCSTART- -X- O\n\n")
     with pytest.raises(InputFileError, match=r"no examples in .*empty\.txt"):
         read_conll(str(path))
+
+
+def test_select_keeps_words_tags_and_lines_aligned(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text(TEXT)
+    data = read_conll(str(path))
+    picked = data.select([1, 0])
+    assert picked.words == [data.words[1], data.words[0]]
+    assert picked.tags == [data.tags[1], data.tags[0]]
+    assert picked.lines == [data.lines[1], data.lines[0]] and picked.path == data.path

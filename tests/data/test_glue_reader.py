@@ -208,3 +208,13 @@ def test_a_missing_file_is_an_input_file_error(tmp_path):
         read_glue(str(tmp_path / "missing.tsv"), "sst2")
     with pytest.raises(InputFileError, match="is a directory"):
         read_glue(str(tmp_path), "sst2")
+
+
+def test_select_keeps_pairs_and_labels_aligned(tmp_path):
+    path = write(tmp_path, "mrpc.tsv", ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String",
+                                        "1\t1\t2\tA cat.\tThe cat.", "0\t3\t4\tRain.\tSun."])
+    data = read_glue(path, "mrpc", split="dev")
+    picked = data.select([1, 0, 1])
+    assert picked.x == (["Rain.", "A cat.", "Rain."], ["Sun.", "The cat.", "Sun."])
+    assert picked.y.tolist() == [0, 1, 0] and picked.label_names == data.label_names
+    assert len(data) == 2  # the original is untouched
