@@ -65,6 +65,12 @@ def keras_hub_get_file(preset, path):
     return get_file(preset, path)
 
 
+def flatten_layers(layer):
+    """`layer` and every layer inside it (`Layer._flatten_layers`, as keras-hub's
+    `Task.save_task_weights` uses to leave the backbone out)."""
+    return list(layer._flatten_layers())
+
+
 # Private modules and the names imported from them.
 MODULE_SYMBOLS = {
     "keras.src.backend": ("get_autocast_scope", "get_keras_mask", "is_float_dtype"),
@@ -97,6 +103,7 @@ FUNCTIONAL_ATTRIBUTES = (
 NODE_ARGUMENTS_ATTRIBUTES = ("_single_positional_tensor",)
 OPERATION_ATTRIBUTES = ("_call_has_training_arg",)
 DENSE_ATTRIBUTES = ("_kernel",)
+LAYER_ATTRIBUTES = ("_flatten_layers",)
 SEED_GENERATOR_ATTRIBUTES = ("_initial_seed",)
 VARIABLE_ATTRIBUTES = ("_value",)
 ADAM_ATTRIBUTES = ("_momentums", "_velocities", "_get_variable_index")
@@ -158,6 +165,7 @@ def missing():
     if keras.config.backend() == "torch":
         gone += _missing_attributes(model, MODEL_METHODS, "Model")
     gone += _missing_attributes(dense, DENSE_ATTRIBUTES, "Dense")
+    gone += _missing_attributes(dense, LAYER_ATTRIBUTES, "Layer")
     gone += _missing_attributes(dense, OPERATION_ATTRIBUTES, "Operation")
     node = model._nodes_by_depth[0][0] if hasattr(model, "_nodes_by_depth") else None
     if node is not None:

@@ -125,6 +125,32 @@ class ElectraTask(DirectFunctional, BucketedInputs, ArrayInputs, DenseSparseGrad
 
         return load_task(cls, preset, load_weights=load_weights, **kwargs)
 
+    def save_task_weights(self, filepath):
+        """Saves the head's weights (`*.weights.h5`), without the backbone.
+
+        Unlike keras-hub's `Task`, the optimizer's state is left out: a task
+        preset is a model, not a training checkpoint (resume training with
+        `keras_electra.training.checkpointing`), and Adam's two slots would
+        triple the file.
+        """
+        if not str(filepath).endswith(".weights.h5"):
+            raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+        keras.saving.save_weights(self, filepath, objects_to_skip=self._not_task_weights())
+
+    def load_task_weights(self, filepath):
+        """Loads the head's weights; the backbone and the optimizer are left as they are."""
+        if not str(filepath).endswith(".weights.h5"):
+            raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+        keras.saving.load_weights(self, filepath, objects_to_skip=self._not_task_weights())
+
+    def _not_task_weights(self):
+        from keras_electra.fast_paths.private_api import flatten_layers
+
+        skip = flatten_layers(self.backbone)
+        if getattr(self, "optimizer", None) is not None:
+            skip.append(self.optimizer)
+        return skip
+
     def _host_preprocess(self, x, y=None, sample_weight=None):
         """Runs on the host in `fit`/`evaluate`/`predict`; returns `(x, y, sample_weight)`."""
         self.check_labels(y, sample_weight)

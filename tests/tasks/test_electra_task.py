@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import warnings
 import sys
 from pathlib import Path
 
@@ -180,3 +181,23 @@ def test_a_subclass_gets_defaults_and_label_checks_in_fit_and_evaluate():
     weights[0, 1] = 0.0
     tagger.check_labels(bad, weights)
     assert tagger.predict(x, verbose=0).shape == (2, 8, 3)
+
+
+def test_task_preset_leaves_the_optimizer_state_out(tmp_path):
+    import h5py
+
+    model = ElectraTextClassifier(backbone(), num_classes=2, preprocessor=None)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    x = tiny_inputs(batch_size=4)
+    model.fit(x, np.array([0, 1, 0, 1]), epochs=1, verbose=0)
+    model.save_to_preset(str(tmp_path))
+    with h5py.File(tmp_path / "task.weights.h5") as f:
+        names = []
+        f.visit(names.append)
+    assert not [n for n in names if "optimizer" in n], names
+    assert [n for n in names if n.endswith("vars/0")]  # the head's kernel is there
+    loaded = ElectraTextClassifier.from_preset(str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Skipping variable loading for optimizer"
+        loaded.load_task_weights(str(tmp_path / "task.weights.h5"))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
