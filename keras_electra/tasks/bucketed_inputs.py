@@ -33,8 +33,11 @@ class BucketedInputs:
     Batches are cut in the training thread (a slice per batch); on
     TensorFlow they go through `tf.data` with the thread pool and read-ahead
     of `pipeline_settings`. Datasets (`tf.data`, grain, `PyDataset`),
-    generators, backend tensors, `validation_split` and `class_weight` go
-    the keras-hub way; `tf.data` datasets get the sized thread pool too.
+    generators and backend tensors go the keras-hub way; `tf.data` datasets
+    get the sized thread pool too. `validation_split` (the last examples,
+    before shuffling) and `class_weight` (one class id per example) stay on
+    this path, so the training data is still shuffled (keras-hub batches
+    host data for them in order).
     Tasks opt in with `supports_bucketing = True`.
 
     Example:
@@ -56,6 +59,14 @@ class BucketedInputs:
         if validation is not None and data is not None:
             vx, vy, vsw = keras.utils.unpack_x_y_sample_weight(tuple(validation))
             packed_validation = self._bucket_data(vx, vy, vsw)
+        # keras-hub batches host data for these without shuffling; keep them here.
+        if data is not None and kwargs.get("class_weight") is not None and not _one_class_each(data):
+            data = None
+        if data is not None and validation is None and kwargs.get("validation_split"):
+            data, packed_validation = _split_tail(data, kwargs.pop("validation_split"))
+            validation = packed_validation
+        if data is not None and kwargs.get("class_weight") is not None:
+            data = _fold_class_weight(data, kwargs.pop("class_weight"))
         if (
             data is None
             or (validation is not None and packed_validation is None)
@@ -158,6 +169,44 @@ class BucketedInputs:
                 return None
             parts.append({k: _as_numpy(v) for k, v in packed.items()})
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _one_class_each(data):
+    """Whether the labels are one class id per example."""
+    labels = None if data[1] is None else np.asarray(data[1])
+    return labels is not None and labels.ndim == 1 and labels.dtype.kind in "iu"
+
+
+def _fold_class_weight(data, class_weight):
+    """`class_weight` folded into the sample weights, as Keras does."""
+    x, y, sample_weight = data
+    labels = np.asarray(y)
+    missing = sorted(set(labels.tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(f"`class_weight` has no weight for the classes {missing}.")
+    weights = np.asarray([class_weight[int(label)] for label in labels], "float32")
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight, "float32")
+    return x, y, weights
+
+
+def _split_tail(data, fraction):
+    """Keras' `validation_split`: the last `fraction` of the examples, before shuffling."""
+    size = len(data[0]["padding_mask"])
+    cut = int(size * (1.0 - fraction))
+    if not 0 < cut < size:
+        raise ValueError(
+            f"`validation_split={fraction}` leaves no training or no validation "
+            f"examples out of {size}."
+        )
+
+    def part(selection):
+        return tuple(
+            None if value is None else keras.tree.map_structure(lambda v: v[selection], value)
+            for value in data
+        )
+
+    return part(slice(0, cut)), part(slice(cut, None))
 
 
 def _sequence_axis(tensor):

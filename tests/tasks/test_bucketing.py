@@ -328,3 +328,39 @@ def test_cli_switch_sets_the_default():
         assert default_bucketing().group_by_length and default_bucketing().lengths(40) == [16, 32, 40]
     finally:
         set_default_bucketing(True)
+
+
+def _classifier(seed=0):
+    keras.utils.set_random_seed(seed)
+    m = ElectraTextClassifier(
+        _backbone(), num_classes=3, dropout=0.0,
+        preprocessor=ElectraTextClassifierPreprocessor(ElectraTokenizer(vocabulary=VOCAB),
+                                                       sequence_length=32),
+    )
+    m.compile(optimizer=keras.optimizers.SGD(0.1))
+    return m
+
+
+def test_class_weight_and_validation_split_match_keras_and_shuffle():
+    texts, labels = _texts(24), np.arange(24) % 3
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    packed = _classifier().preprocessor(texts)
+    packed = {k: keras.ops.convert_to_numpy(v) for k, v in packed.items()}
+
+    ours, reference = _classifier(), _classifier()
+    ours_history = ours.fit(texts, labels, batch_size=6, epochs=2, shuffle=False, verbose=0,
+                            class_weight=class_weight, validation_split=0.25, bucketing=False)
+    reference_history = keras.Model.fit(reference, packed, labels, batch_size=6, epochs=2,
+                                        shuffle=False, verbose=0, class_weight=class_weight,
+                                        validation_split=0.25)
+    _assert_same_weights(ours, reference)
+    np.testing.assert_allclose(ours_history.history["val_loss"],
+                               reference_history.history["val_loss"], rtol=1e-5)
+
+    # keras-hub batches these in order; here `shuffle=True` (the default) shuffles.
+    shuffled = _classifier()
+    shuffled.fit(texts, labels, batch_size=6, epochs=2, verbose=0,
+                 class_weight=class_weight, validation_split=0.25, bucketing=False)
+    assert any(not np.allclose(a, b) for a, b in zip(_weights(shuffled), _weights(ours)))
+    with pytest.raises(ValueError, match="no weight for the classes"):
+        _classifier().fit(texts, labels, class_weight={0: 1.0}, verbose=0)
