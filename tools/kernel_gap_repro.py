@@ -108,8 +108,10 @@ def torch_kernels(a):
 
     def layer_fwd_bwd():
         x = t["x"].clone().requires_grad_()
+        for weight in w.values():
+            weight.grad = None
         encoder_layer(x).backward(t["dy"])
-        return x.grad
+        return (x.grad, *(w[n].grad for n in ("w_q", "w_k", "w_v", "w_o", "w_in", "w_out")))
 
     def gelu_fwd_bwd():
         x = t["x_ff"].clone().requires_grad_()
