@@ -74,7 +74,9 @@ def set_noise_routing(enabled):
     """Whether dropout masks and masking/sampling noise take the fast route.
 
     On (default), unseeded noise on torch comes from torch's global generator (no
-    device sync to read a seed back) and dropout masks are `uniform < keep`. Off, the
+    device sync to read a seed back), on a single-device jax CPU noise uses the serial
+    threefry layout (`random_noise.draws_serial_threefry`), and dropout masks are
+    `uniform < keep`. Off, the
     lean paths use Keras' own `Dropout.call` and `keras.random`, whose masks on torch
     match Keras' for the same seed. Only matters while the fast paths are on.
     """

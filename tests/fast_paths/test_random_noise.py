@@ -75,3 +75,41 @@ def test_unseeded_masking_repeats_under_torch_manual_seed():
         outputs.append(keras.ops.convert_to_numpy(masking(token_ids, padding_mask)["masked_lm_positions"]))
     np.testing.assert_array_equal(outputs[0], outputs[1])
     assert (outputs[0] > 0).any()
+
+
+JAX = keras.config.backend() == "jax"
+
+
+@pytest.mark.skipif(not JAX, reason="the serial threefry is a jax CPU route")
+def test_jax_cpu_draws_are_serial_threefry_of_the_keras_seed():
+    import jax
+    import jax.numpy as jnp
+
+    from keras_electra import config
+
+    seed = keras.random.SeedGenerator(5)
+    key = jnp.asarray(keras.ops.convert_to_numpy(seed.state), jnp.uint32)
+    assert random_noise.draws_serial_threefry()
+    drawn = np.asarray(jax.jit(lambda: random_noise.uniform((16, 33), seed))())
+    # Reference: jax's own threefry on the key Keras draws (the state before the draw),
+    # serial layout, no Keras in between.
+    with jax.threefry_partitionable(False):
+        expected = np.asarray(jax.random.uniform(key, (16, 33)))
+    np.testing.assert_array_equal(drawn, expected)
+    assert not np.array_equal(drawn, np.asarray(jax.random.uniform(key, (16, 33))))
+    with config.settings(noise_routing=False):
+        assert not random_noise.draws_serial_threefry()
+    with config.settings(fast_paths=False):
+        assert not random_noise.draws_serial_threefry()
+
+
+@pytest.mark.skipif(not JAX, reason="the serial threefry is a jax CPU route")
+def test_jax_distribution_keeps_the_partitionable_threefry():
+    import jax
+
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+    try:
+        assert not random_noise.draws_serial_threefry()
+    finally:
+        keras.distribution.set_distribution(None)
+    assert random_noise.draws_serial_threefry()
