@@ -70,7 +70,7 @@ def run(args):
         print(f"SST-2 not found under {args.shared_data}; nothing to do", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
-    presets = {"pretrained": demo_preset("discriminator")}
+    presets = {"pretrained": args.preset or demo_preset("discriminator")}
     results = {"settings": vars(args), "runs": []}
     for seed in args.seeds:
         presets["random"] = random_copy(presets["pretrained"],
@@ -94,6 +94,9 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="folder for the runs and results.json")
     parser.add_argument("--shared-data", default=SHARED, help="the shared data folder")
+    parser.add_argument("--preset", default=None,
+                        help="backbone preset to compare with its random copy "
+                             "(default: the shipped demo discriminator)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
