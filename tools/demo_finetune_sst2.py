@@ -7,6 +7,8 @@ Both start from the shipped preset's config and vocabulary
 full SST-2 dev split (`../shared/data`, see its README), with identical
 settings and seeds. Prints one line per run and the mean accuracies, and
 writes `<out>/results.json`. Exits with a message when the data is missing.
+`--preset` compares another backbone preset (e.g. one of
+`tools/demo_sst2_variants.py`) with its own random copy instead.
 
 Example:
 ```
