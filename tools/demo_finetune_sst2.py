@@ -7,6 +7,8 @@ Both start from the shipped preset's config and vocabulary
 full SST-2 dev split (`../shared/data`, see its README), with identical
 settings and seeds. Prints one line per run and the mean accuracies, and
 writes `<out>/results.json`. Exits with a message when the data is missing.
+`--preset` compares another backbone preset (e.g. one of
+`tools/demo_sst2_variants.py`) with its own random copy instead.
 
 Example:
 ```
@@ -70,7 +72,7 @@ def run(args):
         print(f"SST-2 not found under {args.shared_data}; nothing to do", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)
-    presets = {"pretrained": demo_preset("discriminator")}
+    presets = {"pretrained": args.preset or demo_preset("discriminator")}
     results = {"settings": vars(args), "runs": []}
     for seed in args.seeds:
         presets["random"] = random_copy(presets["pretrained"],
@@ -94,6 +96,9 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="folder for the runs and results.json")
     parser.add_argument("--shared-data", default=SHARED, help="the shared data folder")
+    parser.add_argument("--preset", default=None,
+                        help="backbone preset to compare with its random copy "
+                             "(default: the shipped demo discriminator)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -5,7 +5,8 @@ pretrained with the `demo` recipe on natural English (guides/pretraining.md,
 "The shipped demo model" gives the command and the data). They are tiny
 (64 wide, 2 layers) and trained for a few hundred steps: they show the main
 job, they are no substitute for a released checkpoint (fine-tuned on SST-2, the
-discriminator does worse than random weights; tools/demo_finetune_sst2.py).
+discriminator does worse than random weights, held back by its embedding tables;
+tools/demo_finetune_sst2.py and guides/pretraining.md).
 
 - `discriminator`: an `ElectraBackbone` preset with its tokenizer and
   `ElectraTextClassifierPreprocessor`, and its replaced token detection head

@@ -43,3 +43,24 @@ def test_tool_fine_tunes_both_variants(shared_data, tmp_path):
         results = json.load(f)
     assert [(r["variant"], r["seed"]) for r in results["runs"]] == [("pretrained", 0), ("random", 0)]
     assert all(0 <= r["accuracy"] <= 100 for r in results["runs"])
+
+
+def test_preset_option_compares_another_preset_with_its_own_random_copy(
+        shared_data, tmp_path, monkeypatch):
+    tool = _tool()
+    other = str(tmp_path / "other")
+    tool.random_copy(_shipped(), other, seed=5)  # any backbone preset with a preprocessor
+    calls = []
+    monkeypatch.setattr(tool, "finetune", lambda preset, *a: calls.append(preset) or 50.0)
+    out = str(tmp_path / "runs")
+    assert tool.main(["--out", out, "--shared-data", shared_data, "--seeds", "3",
+                      "--preset", other]) == 0
+    assert calls[0] == other and calls[1] == os.path.join(out, "random_init_3")
+    with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
+        assert json.load(f)["settings"]["preset"] == other
+
+
+def _shipped():
+    from keras_electra.models.demo_presets import demo_preset
+
+    return demo_preset("discriminator")
