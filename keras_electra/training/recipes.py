@@ -53,6 +53,8 @@ class PretrainingRecipe:
             positions.
         mask_token_rate: float. Chosen tokens replaced by [MASK] (0.85).
         random_token_rate: float. Chosen tokens replaced by a random token (0).
+        electric_energy_init: str. Where Electric's energies start: `"zeros"`
+            (the original) or `"uniform"` (`log V`; see `ElectraPretrainer`).
 
     Example:
     ```python
@@ -85,6 +87,7 @@ class PretrainingRecipe:
     position_sampling: str = "with_replacement"
     mask_token_rate: float = 0.85
     random_token_rate: float = 0.0
+    electric_energy_init: str = "zeros"
 
     @property
     def generator_model(self):
@@ -120,6 +123,7 @@ class PretrainingRecipe:
             position_sampling=self.position_sampling,
             mask_token_rate=self.mask_token_rate,
             random_token_rate=self.random_token_rate,
+            electric_energy_init=self.electric_energy_init,
         )
 
     def learning_rate_schedule(self):
