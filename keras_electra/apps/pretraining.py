@@ -65,8 +65,9 @@ class PretrainingSettings:
         lowercase: bool. Lowercase and strip accents (True).
         corpus_max_files: int. Standard library source files read for the
             default corpus (`None`: all).
-        model: str or dict. A recipe name (`demo`, `tiny`, `small`, `base`, `large`;
-            default `demo`, the tiny size with a recipe that learns visibly on a CPU), a JSON file of `ElectraBackbone` arguments, or
+        model: str or dict. A recipe name (`demo`, `electric_demo`, `tiny`, `small`, `base`, `large`;
+            default `demo`, the tiny size with a recipe that learns visibly on a CPU;
+            `electric_demo` for the `electric` objective), a JSON file of `ElectraBackbone` arguments, or
             such a dict; the file or dict may add `generator_hidden_fraction`
             and `generator_layer_fraction`.
         recipe: str. Pretraining recipe name (default: `select_recipe`).
