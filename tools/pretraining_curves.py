@@ -36,6 +36,7 @@ RECIPE_FIELDS = {
     "num_train_steps": int, "mask_probability": float, "generator_hidden_fraction": float,
     "generator_layer_fraction": float, "generator_weight": float,
     "discriminator_weight": float, "temperature": float, "weight_decay": float,
+    "electric_energy_init": str,
 }
 SIZE_FIELDS = {"hidden_dim": int, "embedding_dim": int, "num_layers": int, "num_heads": int,
                "intermediate_dim": int}

@@ -31,13 +31,15 @@ from keras_electra.errors import ElectraError
 from keras_electra.models.pretrainer import OBJECTIVES
 from keras_electra.models.sizes import model_size_name
 from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
+from keras_electra.training.recipes import default_pretraining_recipe
 from keras_electra.training.recipes import PRETRAINING_RECIPES
 
 # Settings that must not change when a run is resumed.
 _FIXED_ON_RESUME = ("data", "vocab", "model", "objective", "batch_size", "seq_len", "seed",
                     "lowercase", "mixed_precision", "recipe", "recipe_overrides",
                     "corpus_max_files")
-DEFAULT_MODEL = DEFAULT_PRETRAINING_RECIPE  # "demo": learns visibly on a CPU
+# Without --model: "demo" (learns visibly on a CPU); "electric_demo" for Electric.
+DEFAULT_MODEL = DEFAULT_PRETRAINING_RECIPE
 # A run's `model` may name any recipe (a size, or "demo").
 RECIPE_NAMES = tuple(PRETRAINING_RECIPES)
 DEFAULT_OBJECTIVE = "electra"
@@ -63,8 +65,9 @@ class PretrainingSettings:
         lowercase: bool. Lowercase and strip accents (True).
         corpus_max_files: int. Standard library source files read for the
             default corpus (`None`: all).
-        model: str or dict. A recipe name (`demo`, `tiny`, `small`, `base`, `large`;
-            default `demo`, the tiny size with a recipe that learns visibly on a CPU), a JSON file of `ElectraBackbone` arguments, or
+        model: str or dict. A recipe name (`demo`, `electric_demo`, `tiny`, `small`, `base`, `large`;
+            default `demo`, the tiny size with a recipe that learns visibly on a CPU;
+            `electric_demo` for the `electric` objective), a JSON file of `ElectraBackbone` arguments, or
             such a dict; the file or dict may add `generator_hidden_fraction`
             and `generator_layer_fraction`.
         recipe: str. Pretraining recipe name (default: `select_recipe`).
@@ -224,13 +227,13 @@ def resolve_settings(settings, out, resume=False):
         settings = dataclasses.replace(saved, **{
             f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
             if getattr(settings, f.name) is not None})
-    model = DEFAULT_MODEL if settings.model is None else settings.model
+    objective = settings.objective or DEFAULT_OBJECTIVE
+    model = default_pretraining_recipe(objective) if settings.model is None else settings.model
     if isinstance(model, str) and model not in RECIPE_NAMES and not os.path.isfile(model):
         raise ElectraError(f"--model must be one of {RECIPE_NAMES} or a JSON config file; "
                            f"file not found: {model}")
     settings = dataclasses.replace(settings, model=model)
     recipe = _recipe(settings)
-    objective = settings.objective or DEFAULT_OBJECTIVE
     if objective not in OBJECTIVES:
         raise ElectraError(f"Unknown objective {objective!r}; expected one of {OBJECTIVES}.")
     steps = recipe.num_train_steps if settings.steps is None else settings.steps

@@ -52,7 +52,8 @@ def add_parser(subparsers):
     parser.add_argument("--model", help=f"a recipe ({'|'.join(PRETRAINING_RECIPES)}) or a JSON file "
                                         "of ElectraBackbone arguments (default "
                                         f"{DEFAULT_PRETRAINING_RECIPE}: the tiny size with a "
-                                        "recipe that learns visibly on a CPU)")
+                                        "recipe that learns visibly on a CPU; electric_demo "
+                                        "with --objective electric)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
     parser.add_argument("--steps", type=int,

@@ -113,6 +113,8 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
         initializer_range: float. Stddev of the inner dense kernel initializer
             (truncated normal); the output kernel is glorot-uniform, as the
             original's.
+        bias_initializer: initializer of the output bias (zeros, as the
+            original's); Electric's pretrainer may start it at `log(V)`.
 
     Example:
     ```python
@@ -122,11 +124,13 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, hidden_dim, activation="gelu", initializer_range=0.02, **kwargs):
+    def __init__(self, hidden_dim, activation="gelu", initializer_range=0.02,
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.hidden_dim = hidden_dim
         self.activation = activation
         self.initializer_range = initializer_range
+        self.bias_initializer = keras.initializers.get(bias_initializer)
         self.dense = keras.layers.Dense(
             hidden_dim,
             activation=keras.activations.get(activation),
@@ -139,6 +143,7 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
         self.dense_prediction = keras.layers.Dense(
             1,
             kernel_initializer="glorot_uniform",
+            bias_initializer=self.bias_initializer,
             dtype=self.dtype_policy,
             name="dense_prediction",
         )
@@ -161,6 +166,7 @@ class ElectraDiscriminatorHead(keras.layers.Layer):
                 "hidden_dim": self.hidden_dim,
                 "activation": self.activation,
                 "initializer_range": self.initializer_range,
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             }
         )
         return config

@@ -1,5 +1,7 @@
 """ElectraPretrainer: replaced-token detection, Electric and MLM pretraining as one Keras model."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -23,6 +25,8 @@ from keras_electra.fast_paths.torch_parameters import UniqueTorchParameters
 EMBEDDING_SHARING = ("tied", "untied", "gdes", "shared_encoder")
 # How Electric's cloze towers are shifted by one position (see `cloze_logits`).
 ELECTRIC_SHIFTS = ("roll", "zeros")
+# Where Electric's energies start (see `electric_energy_init`).
+ELECTRIC_ENERGY_INITS = ("zeros", "uniform")
 # Ids of [CLS], [SEP] and [MASK] in the original uncased vocab.txt.
 ORIGINAL_SPECIAL_IDS = {"cls_token_id": 101, "sep_token_id": 102, "mask_token_id": 103}
 PREMASKED_KEYS = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
@@ -136,6 +140,14 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             position reads [CLS]'s right-to-left state, so `log q` there sees
             the whole row) or `"zeros"` (those two positions read zeros
             instead: no tower state leaks its own token). Only `electric`.
+        electric_energy_init: `"zeros"` (the original: the discriminator
+            head's output bias starts at 0, so every energy starts near 0) or
+            `"uniform"` (it starts at `log(vocabulary_size)`, the energy of
+            a uniform distribution, so the initial logit `s + log q + log(p /
+            (1 - p))` is near the prior under an untrained, near-uniform `q`).
+            With `"zeros"` a small model pays the missing offset of about
+            `log V` by collapsing its encoder to one constant output
+            (guides/pretraining.md, "Electric on real text"). Only `electric`.
         original_disc_auc: bool. Also report `original_disc_auc`, the
             original's `tf.metrics.auc(labels * input_mask, probs *
             input_mask)`: pads count as negatives scored 0, which raises the
@@ -184,6 +196,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         disallow_correct=False,
         position_sampling="with_replacement",
         electric_shift="roll",
+        electric_energy_init="zeros",
         original_disc_auc=False,
         seed=None,
         **kwargs,
@@ -198,6 +211,11 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             raise ElectraError(
                 f"Unknown `electric_shift` {electric_shift!r}; expected one of "
                 f"{ELECTRIC_SHIFTS}."
+            )
+        if electric_energy_init not in ELECTRIC_ENERGY_INITS:
+            raise ElectraError(
+                f"Unknown `electric_energy_init` {electric_energy_init!r}; expected one of "
+                f"{ELECTRIC_ENERGY_INITS}."
             )
         if not isinstance(discriminator, ElectraBackbone):
             raise ValueError(
@@ -255,9 +273,13 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 name="generator_predictions",
             )
         if strategy.has_discriminator:
+            bias = "zeros"
+            if objective == "electric" and electric_energy_init == "uniform":
+                bias = keras.initializers.Constant(math.log(discriminator.vocabulary_size))
             self.discriminator_head = ElectraDiscriminatorHead(
                 discriminator.hidden_dim,
                 initializer_range=discriminator.initializer_range,
+                bias_initializer=bias,
                 name="discriminator_predictions",
             )
 
@@ -296,6 +318,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         self.disallow_correct = disallow_correct
         self.position_sampling = position_sampling
         self.electric_shift = electric_shift
+        self.electric_energy_init = electric_energy_init
         self.original_disc_auc = original_disc_auc
         self.seed = seed
 
@@ -639,7 +662,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             "sep_token_id", "pad_token_id", "mask_probability", "max_predictions", "mask_token_rate",
             "random_token_rate", "generator_weight", "discriminator_weight",
             "temperature", "disallow_correct", "position_sampling", "electric_shift",
-            "original_disc_auc", "seed",
+            "electric_energy_init", "original_disc_auc", "seed",
         ):
             config[key] = getattr(self, key)
         return config

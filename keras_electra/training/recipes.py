@@ -6,7 +6,9 @@ are those of `configure_finetuning.py`. The `tiny` recipes are not from the
 paper: they are sized for CPU demos and tests. `demo` is the default of
 `keras-electra pretrain`: the `tiny` size with settings measured to make the
 discriminator visibly learn on natural text on a 2-core CPU (see
-guides/pretraining.md, "A recipe that learns on a CPU").
+guides/pretraining.md, "A recipe that learns on a CPU"); `electric_demo` is
+its Electric counterpart, the default of `--objective electric` ("Electric on
+real text").
 
 The recipes reproduce the original optimizer: Adam without bias correction
 (`adam_bias_correction=False`) and, for fine-tuning, the original's layer-wise
@@ -53,6 +55,8 @@ class PretrainingRecipe:
             positions.
         mask_token_rate: float. Chosen tokens replaced by [MASK] (0.85).
         random_token_rate: float. Chosen tokens replaced by a random token (0).
+        electric_energy_init: str. Where Electric's energies start: `"zeros"`
+            (the original) or `"uniform"` (`log V`; see `ElectraPretrainer`).
 
     Example:
     ```python
@@ -85,6 +89,7 @@ class PretrainingRecipe:
     position_sampling: str = "with_replacement"
     mask_token_rate: float = 0.85
     random_token_rate: float = 0.0
+    electric_energy_init: str = "zeros"
 
     @property
     def generator_model(self):
@@ -120,6 +125,7 @@ class PretrainingRecipe:
             position_sampling=self.position_sampling,
             mask_token_rate=self.mask_token_rate,
             random_token_rate=self.random_token_rate,
+            electric_energy_init=self.electric_energy_init,
         )
 
     def learning_rate_schedule(self):
@@ -167,6 +173,20 @@ PRETRAINING_RECIPES = {
         generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["tiny"],
         temperature=2.0,
     ),
+    # Electric on natural English (guides/pretraining.md, "Electric on real
+    # text"): energies started at log V, sampled at temperature 1.
+    "electric_demo": PretrainingRecipe(
+        name="electric_demo",
+        model=MODEL_SIZES["tiny"],
+        learning_rate=3e-3,
+        batch_size=16,
+        sequence_length=64,
+        warmup_steps=30,
+        num_train_steps=300,
+        mask_probability=0.15,
+        generator_hidden_fraction=GENERATOR_HIDDEN_FRACTIONS["tiny"],
+        electric_energy_init="uniform",
+    ),
     "tiny": PretrainingRecipe(
         name="tiny",
         model=MODEL_SIZES["tiny"],
@@ -213,8 +233,22 @@ PRETRAINING_RECIPES = {
     ),
 }
 
-# What `keras-electra pretrain` trains without --model.
+# What `keras-electra pretrain` trains without --model, and per objective
+# where that differs.
 DEFAULT_PRETRAINING_RECIPE = "demo"
+OBJECTIVE_DEFAULT_RECIPES = {"electric": "electric_demo"}
+
+
+def default_pretraining_recipe(objective=None):
+    """The recipe `keras-electra pretrain --objective OBJECTIVE` uses without --model.
+
+    Example:
+    ```python
+    default_pretraining_recipe("electric")  # "electric_demo"
+    default_pretraining_recipe("electra")  # "demo"
+    ```
+    """
+    return OBJECTIVE_DEFAULT_RECIPES.get(objective, DEFAULT_PRETRAINING_RECIPE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -372,7 +406,7 @@ def task_sequence_length(task):
 
 
 def get_pretraining_recipe(name):
-    """Returns the pretraining recipe `name` ("demo", "tiny", "small", "base", "large").
+    """Returns the pretraining recipe `name` (one of `PRETRAINING_RECIPES`).
 
     Args:
         name: str. Recipe name.

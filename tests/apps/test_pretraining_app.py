@@ -36,6 +36,11 @@ def test_defaults_come_from_the_selected_recipe(tmp_path):
     assert (resolved.seed, resolved.lowercase, resolved.vocab_size) == (0, True, 4000)
     assert resolved.checkpoint_every == demo.num_train_steps // 10  # ten points on the curve
     assert resolved.warmup_steps is None  # worked out from the steps when the optimizer is made
+    # Electric without --model: its own recipe (energies started at log V).
+    electric = resolve_settings(PretrainingSettings(objective="electric"), out)
+    assert (electric.model, electric.recipe) == ("electric_demo", "electric_demo")
+    assert get_pretraining_recipe("electric_demo").electric_energy_init == "uniform"
+    assert resolve_settings(PretrainingSettings(objective="electric", model="demo"), out).recipe == "demo"
     small = resolve_settings(PretrainingSettings(model="small", batch_size=4), out)
     assert (small.recipe, small.batch_size, small.seq_len) == ("small", 4, 128)
     # A config picks the recipe of the size nearest its width; a named recipe wins.

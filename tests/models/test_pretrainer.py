@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_electra.errors import ElectraError
 from keras_electra.layers.gdes_embedding import GradientDisentangledEmbedding
 from keras_electra.models import ElectraBackbone
 from keras_electra.models import ElectraPretrainer
@@ -257,3 +258,18 @@ def test_checkpoint_resume(tmp_path):
     model.fit(batch(), batch_size=4, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(numpy_weights(model), numpy_weights(other)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_electric_energy_init_starts_the_energies_at_log_vocabulary():
+    x = batch()
+    uniform = make(objective="electric", electric_energy_init="uniform")
+    out = uniform(x)
+    bias = keras.ops.convert_to_numpy(uniform.discriminator_head.dense_prediction.bias)
+    np.testing.assert_allclose(bias, [np.log(VOCAB_SIZE)], rtol=1e-6)
+    assert make(objective="electric").discriminator_head.get_config()["bias_initializer"][
+        "class_name"] == "Zeros"  # the original's
+    assert np.isfinite(keras.ops.convert_to_numpy(out["disc_logits"])).all()
+    restored = ElectraPretrainer.from_config(uniform.get_config())
+    assert restored.electric_energy_init == "uniform"
+    with pytest.raises(ElectraError, match="electric_energy_init"):
+        make(objective="electric", electric_energy_init="ones")
