@@ -102,14 +102,30 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     that number as the `original_disc_auc` metric). The losses and the
     other metrics weight pads out, as the original does.
 
+    Any keras-hub encoder: the discriminator and generator may also be other
+    keras-hub `Backbone`s (`BertBackbone`, `RobertaBackbone`,
+    `DebertaV3Backbone`, ...), both of one family or not, for `electra`,
+    `mlm` and `uniform` (Electric needs `ElectraBackbone`'s one-directional
+    towers). They need `token_ids` and `padding_mask` inputs (`segment_ids`
+    optional), a `sequence_output` (or a single output) and a
+    `ReversibleEmbedding` `token_embedding`; `EncoderAdapter` splits them at
+    that table. Only the token table is shared: `"tied"` makes the generator
+    read the discriminator's table, `"gdes"` makes the discriminator read
+    `stop_gradient(generator table) + delta` (`gdes_embedding`), both
+    needing tables of one shape. The backbone's own table then goes unused
+    (no gradient; Keras says so once, as for BERT's pooler): take the
+    trained backbones from `export_discriminator()` / `export_generator()`.
+
     Inputs are dicts of `token_ids`, `segment_ids`, `padding_mask` with a
-    static sequence length. Pre-masked batches (as Model Garden takes them)
+    static sequence length (`segment_ids` may be left out for encoders
+    without them). Pre-masked batches (as Model Garden takes them)
     also carry `masked_lm_positions`, `masked_lm_ids` and optionally
     `masked_lm_weights`; `token_ids` are then the masked ids.
 
     Args:
-        discriminator: `ElectraBackbone`.
-        generator: `ElectraBackbone` or None (needed for `electra` and
+        discriminator: `ElectraBackbone`, or another keras-hub `Backbone`.
+        generator: a backbone of the discriminator's kind (`ElectraBackbone`
+            or not), or None (needed for `electra` and
             `electric` unless you use `from_size`). Under `electric` it is
             the left-to-right tower (rebuilt with that direction if needed).
         reverse_generator: optional right-to-left tower for `electric`;
@@ -675,7 +691,11 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     # --- Standalone backbones ------------------------------------------------
 
     def export_discriminator(self):
-        """The discriminator as a standalone `ElectraBackbone` (GDES materialised).
+        """The discriminator as a standalone backbone of its class (GDES materialised).
+
+        An `ElectraBackbone`, or a fresh copy of a keras-hub discriminator
+        (e.g. `BertBackbone`) whose token table is the one it read here
+        (generator table + delta under GDES).
 
         `keras_electra.convert.pretrainer_export.export_presets` saves it
         (and the generator or Electric scorer) as presets.
@@ -700,7 +720,10 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         return plain
 
     def export_generator(self):
-        """The (bidirectional) generator as a standalone `ElectraBackbone` with its own embeddings."""
+        """The (bidirectional) generator as a standalone backbone with its own embeddings.
+
+        A keras-hub generator tied to the discriminator gets the shared table.
+        """
         if self._generator_encoder is not None:
             return self._export_adapted(self.generator)
         generator = _rebuild(self.generator, name="generator")
