@@ -77,11 +77,11 @@ def test_the_adapter_gives_the_backbone_output(kind):
     assert adapter.hidden_dim == WIDTH and adapter.vocabulary_size == VOCAB
 
 
-@pytest.mark.parametrize("kind", sorted(ENCODERS))
+# tied, untied and gdes fit in the sharing tests below.
 @pytest.mark.parametrize(
-    "sharing,objective",
-    [("tied", "electra"), ("untied", "electra"), ("gdes", "electra"),
-     ("shared_encoder", "electra"), ("tied", "mlm"), ("tied", "uniform")],
+    "kind,sharing,objective",
+    [("bert", "shared_encoder", "electra"), ("roberta", "tied", "mlm"),
+     ("deberta_v3", "tied", "uniform"), ("deberta_v3", "shared_encoder", "electra")],
 )
 def test_a_fit_step(kind, sharing, objective):
     model = pretrainer(kind, sharing, objective)
@@ -109,7 +109,7 @@ def test_tied_generator_reads_the_discriminator_table(kind):
         numpy(model.export_generator().token_embedding.embeddings), numpy(shared.embeddings))
 
 
-@pytest.mark.parametrize("kind", sorted(ENCODERS))
+@pytest.mark.parametrize("kind", ["bert", "roberta"])
 def test_untied_tables_are_separate(kind):
     model = pretrainer(kind, "untied", discriminator_weight=0.0)
     assert model.token_table(model.generator) is model.generator.token_embedding
@@ -158,7 +158,7 @@ def premasked(seed=0):
                 masked_lm_weights=np.ones_like(positions, "float32"))
 
 
-@pytest.mark.parametrize("kind", sorted(ENCODERS))
+@pytest.mark.parametrize("kind", ["roberta", "deberta_v3"])
 def test_config_and_keras_file_round_trip(kind, tmp_path):
     model = pretrainer(kind, "gdes")
     sgd_step(model)  # delta and the tables away from their initial values
@@ -182,8 +182,9 @@ def test_config_and_keras_file_round_trip(kind, tmp_path):
         numpy(model.encode(model.discriminator, tensors["token_ids"], tensors)), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", sorted(ENCODERS))
-@pytest.mark.parametrize("sharing", ["gdes", "tied"])
+@pytest.mark.parametrize(
+    "kind,sharing", [("bert", "tied"), ("roberta", "gdes"), ("deberta_v3", "gdes")]
+)
 def test_export_as_the_backbones_own_preset(kind, sharing, tmp_path):
     model = pretrainer(kind, sharing)
     sgd_step(model)
