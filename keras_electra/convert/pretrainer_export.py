@@ -2,6 +2,9 @@
 
 import logging
 
+from keras_electra.errors import ElectraError
+from keras_electra.models.backbone import ElectraBackbone
+
 logger = logging.getLogger("keras_electra.convert")
 
 
@@ -11,12 +14,14 @@ def export_presets(pretrainer, discriminator_dir=None, generator_dir=None, score
 
     Args:
         pretrainer: a built `ElectraPretrainer`.
-        discriminator_dir: where to save the discriminator backbone preset
-            (GDES embeddings materialised), with its replaced token detection
+        discriminator_dir: where to save the discriminator backbone preset,
+            of the discriminator's own class (an `ElectraBackbone`, or e.g. a
+            keras-hub `BertBackbone` that `BertBackbone.from_preset` loads),
+            GDES embeddings materialised, with its replaced token detection
             head as `discriminator_head.safetensors` beside it when the
             objective has one (`keras_electra.convert.load_discriminator_head`).
         generator_dir: where to save the generator as an `ElectraMaskedLM`
-            task preset (`electra` objective only).
+            task preset (`electra` objective, `ElectraBackbone` generator).
         scorer_dir: where to save an `ElectricScorer` task preset
             (`electric` objective only).
         preprocessor: optional preprocessor saved with each preset.
@@ -38,6 +43,12 @@ def export_presets(pretrainer, discriminator_dir=None, generator_dir=None, score
         raise ValueError(
             "`scorer_dir` needs the 'electric' objective; this pretrainer's "
             f"objective is {pretrainer.objective!r}."
+        )
+    if generator_dir and not isinstance(pretrainer.generator, ElectraBackbone):
+        raise ElectraError(
+            "`generator_dir` writes an `ElectraMaskedLM`, which needs an ElectraBackbone "
+            f"generator; this one is a {type(pretrainer.generator).__name__}. Save its "
+            "backbone with `pretrainer.export_generator().save_to_preset(dir)`."
         )
     if discriminator_dir:
         pretrainer.export_discriminator().save_to_preset(discriminator_dir)

@@ -89,7 +89,7 @@ class Objective:
 
     def lm_head_width(self, pretrainer):
         """The width of the masked-LM head's input."""
-        return self.lm_backbone(pretrainer).hidden_dim
+        return pretrainer.part(self.lm_backbone(pretrainer)).hidden_dim
 
     def generate(self, pretrainer, batch, training):
         """The `Generation` of this objective for `batch`.
@@ -97,9 +97,9 @@ class Objective:
         By default the masked-LM backbone reads the masked ids and the head
         scores the masked positions.
         """
-        hidden = self.lm_backbone(pretrainer)(
-            pretrainer.backbone_inputs(batch.masked_ids, batch.inputs), training=training
-        )["sequence_output"]
+        hidden = pretrainer.encode(
+            self.lm_backbone(pretrainer), batch.masked_ids, batch.inputs, training=training
+        )
         return Generation(pretrainer.generator_head(hidden, batch.positions))
 
     def disc_labels(self, written, fake_ids, original):
@@ -144,7 +144,7 @@ class UniformReplacement(Objective):
         return None
 
     def generate(self, pretrainer, batch, training):
-        vocabulary_size = pretrainer.discriminator.vocabulary_size
+        vocabulary_size = pretrainer.part(pretrainer.discriminator).vocabulary_size
         return Generation(ops.zeros(ops.shape(batch.targets) + (vocabulary_size,), "float32"))
 
 

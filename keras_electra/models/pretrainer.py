@@ -14,6 +14,7 @@ from keras_electra.layers.masking import DynamicMasking
 from keras_electra.layers.masking import sample_from_logits
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.models.encoder_adapter import EncoderAdapter
 from keras_electra.models.objectives import OBJECTIVES  # noqa: F401 (the table, re-exported)
 from keras_electra.models.objectives import MaskedBatch
 from keras_electra.models.objectives import electric_logits  # noqa: F401 (public)
@@ -105,14 +106,30 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     that number as the `original_disc_auc` metric). The losses and the
     other metrics weight pads out, as the original does.
 
+    Any keras-hub encoder: the discriminator and generator may also be other
+    keras-hub `Backbone`s (`BertBackbone`, `RobertaBackbone`,
+    `DebertaV3Backbone`, ...), both of one family or not, for `electra`,
+    `mlm` and `uniform` (Electric needs `ElectraBackbone`'s one-directional
+    towers). They need `token_ids` and `padding_mask` inputs (`segment_ids`
+    optional), a `sequence_output` (or a single output) and a
+    `ReversibleEmbedding` `token_embedding`; `EncoderAdapter` splits them at
+    that table. Only the token table is shared: `"tied"` makes the generator
+    read the discriminator's table, `"gdes"` makes the discriminator read
+    `stop_gradient(generator table) + delta` (`gdes_embedding`), both
+    needing tables of one shape. The backbone's own table then goes unused
+    (no gradient; Keras says so once, as for BERT's pooler): take the
+    trained backbones from `export_discriminator()` / `export_generator()`.
+
     Inputs are dicts of `token_ids`, `segment_ids`, `padding_mask` with a
-    static sequence length. Pre-masked batches (as Model Garden takes them)
+    static sequence length (`segment_ids` may be left out for encoders
+    without them). Pre-masked batches (as Model Garden takes them)
     also carry `masked_lm_positions`, `masked_lm_ids` and optionally
     `masked_lm_weights`; `token_ids` are then the masked ids.
 
     Args:
-        discriminator: `ElectraBackbone`.
-        generator: `ElectraBackbone` or None (needed for `electra` and
+        discriminator: `ElectraBackbone`, or another keras-hub `Backbone`.
+        generator: a backbone of the discriminator's kind (`ElectraBackbone`
+            or not), or None (needed for `electra` and
             `electric` unless you use `from_size`). Under `electric` it is
             the left-to-right tower (rebuilt with that direction if needed).
         reverse_generator: optional right-to-left tower for `electric`;
@@ -217,12 +234,14 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 f"Unknown `electric_energy_init` {electric_energy_init!r}; expected one of "
                 f"{ELECTRIC_ENERGY_INITS}."
             )
+        encoders = None
         if not isinstance(discriminator, ElectraBackbone):
-            raise ValueError(
-                "`discriminator` must be an `ElectraBackbone`. "
-                f"Received: {type(discriminator).__name__}."
+            # Any other keras-hub backbone, through `EncoderAdapter`s.
+            generator, encoders = self._adapt(
+                discriminator, generator, reverse_generator, strategy, embedding_sharing
             )
-        if strategy.tower_directions and embedding_sharing == "shared_encoder":
+            reverse_generator = None
+        elif strategy.tower_directions and embedding_sharing == "shared_encoder":
             generator, reverse_generator = self._shared_encoder(
                 discriminator, generator, reverse_generator, strategy
             )
@@ -245,8 +264,14 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         self.discriminator = discriminator
         self.generator = generator
         self.reverse_generator = reverse_generator
+        # Plain objects (not tracked): the backbones own the variables.
+        self._discriminator_encoder = self._generator_encoder = None
+        if encoders is not None:
+            self._discriminator_encoder, self._generator_encoder, gdes = encoders
+            if gdes is not None:
+                self.gdes_embedding = gdes
         self.masking = DynamicMasking(
-            vocabulary_size=discriminator.vocabulary_size,
+            vocabulary_size=self.part(discriminator).vocabulary_size,
             mask_token_id=mask_token_id,
             special_token_ids=[cls_token_id, sep_token_id, mask_token_id],
             pad_token_id=pad_token_id,
@@ -267,9 +292,9 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         lm_backbone = strategy.lm_backbone(self)
         if lm_backbone is not None:
             self.generator_head = ElectraMaskedLMHead(
-                lm_backbone.token_embedding,
-                layer_norm_epsilon=lm_backbone.layer_norm_epsilon,
-                initializer_range=lm_backbone.initializer_range,
+                self.token_table(lm_backbone),
+                layer_norm_epsilon=self.part(lm_backbone).layer_norm_epsilon,
+                initializer_range=self.part(lm_backbone).initializer_range,
                 name="generator_predictions",
             )
         if strategy.has_discriminator:
@@ -277,8 +302,8 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             if objective == "electric" and electric_energy_init == "uniform":
                 bias = keras.initializers.Constant(math.log(discriminator.vocabulary_size))
             self.discriminator_head = ElectraDiscriminatorHead(
-                discriminator.hidden_dim,
-                initializer_range=discriminator.initializer_range,
+                self.part(discriminator).hidden_dim,
+                initializer_range=self.part(discriminator).initializer_range,
                 bias_initializer=bias,
                 name="discriminator_predictions",
             )
@@ -342,6 +367,60 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         if reverse_generator is not None:
             raise ElectraError("`reverse_generator` is only for the 'electric' objective.")
         return discriminator, None
+
+    @classmethod
+    def _adapt(cls, discriminator, generator, reverse_generator, strategy, sharing):
+        """`(generator, (discriminator encoder, generator encoder, GDES layer))` for keras-hub backbones."""
+        kind = type(discriminator).__name__
+        if strategy.name == "electric":
+            raise ElectraError(
+                "The 'electric' objective rebuilds its generator as two one-directional "
+                "towers (`attention_direction`), which only `ElectraBackbone` has; "
+                f"the discriminator is a {kind}. Use 'electra', 'mlm' or 'uniform'."
+            )
+        if reverse_generator is not None:
+            raise ElectraError("`reverse_generator` is only for the 'electric' objective.")
+        discriminator_encoder = EncoderAdapter(discriminator)
+        if not strategy.tower_directions:
+            return None, (discriminator_encoder, None, None)
+        if sharing == "shared_encoder":
+            generator, _ = cls._shared_encoder(discriminator, generator, None, strategy)
+            return generator, (discriminator_encoder, discriminator_encoder, None)
+        if generator is None:
+            raise ElectraError(
+                f"The {strategy.name!r} objective needs a `generator` backbone."
+            )
+        if isinstance(generator, ElectraBackbone):
+            raise ElectraError(
+                f"The discriminator is a {kind} but the generator an ElectraBackbone; "
+                "pass two ElectraBackbones, or two other keras-hub backbones."
+            )
+        generator_encoder = EncoderAdapter(generator)
+        own = tuple(discriminator_encoder.token_embedding.embeddings.shape)
+        theirs = tuple(generator_encoder.token_embedding.embeddings.shape)
+        if own[0] != theirs[0]:
+            raise ElectraError(
+                f"Vocabulary mismatch: the generator has vocabulary_size={theirs[0]} "
+                f"but the discriminator has {own[0]}."
+            )
+        if sharing != "untied" and own != theirs:
+            raise ElectraError(
+                f"`embedding_sharing={sharing!r}` needs token tables of one shape, but "
+                f"the generator's token embedding is {theirs} (vocabulary x width) and "
+                f"the discriminator's {own}. {type(generator).__name__} and {kind} embed "
+                "tokens at their hidden width, so give both the same hidden_dim, or use "
+                "'untied'."
+            )
+        gdes = None
+        if sharing == "tied":
+            generator_encoder = EncoderAdapter(generator, discriminator_encoder.token_embedding)
+        elif sharing == "gdes":
+            gdes = GradientDisentangledEmbedding(
+                generator_encoder.token_embedding, name="gdes_embedding"
+            )
+            gdes.build()
+            discriminator_encoder = EncoderAdapter(discriminator, gdes)
+        return generator, (discriminator_encoder, generator_encoder, gdes)
 
     @staticmethod
     def _check_and_share(discriminator, generator, reverse_generator, strategy, sharing):
@@ -484,6 +563,30 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             masked["masked_lm_ids"], masked["masked_lm_weights"],
         )
 
+    def part(self, backbone):
+        """`backbone` itself (an `ElectraBackbone`) or its `EncoderAdapter`.
+
+        Either has `vocabulary_size`, `hidden_dim`, `layer_norm_epsilon` and
+        `initializer_range`.
+        """
+        if self._discriminator_encoder is None:
+            return backbone
+        if backbone is self.discriminator:
+            return self._discriminator_encoder
+        return self._generator_encoder
+
+    def token_table(self, backbone):
+        """The token-embedding layer `backbone` reads in this pretrainer (shared or GDES)."""
+        part = self.part(backbone)
+        return part.token_table if isinstance(part, EncoderAdapter) else part.token_embedding
+
+    def encode(self, backbone, token_ids, inputs, training=False):
+        """`[B, T, H]` sequence output of the discriminator or generator `backbone` on `token_ids`."""
+        part = self.part(backbone)
+        if isinstance(part, EncoderAdapter):
+            return part(token_ids, inputs, training=training)
+        return backbone(self.backbone_inputs(token_ids, inputs), training=training)["sequence_output"]
+
     def backbone_inputs(self, token_ids, inputs):
         """The backbone input dict for `token_ids` with `inputs`' segments and padding."""
         return {
@@ -516,7 +619,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             width = self.objective_strategy.lm_head_width(self)
             self.generator_head.build((None, None, width))
         if self.discriminator_head is not None and not self.discriminator_head.built:
-            self.discriminator_head.build((None, None, self.discriminator.hidden_dim))
+            self.discriminator_head.build((None, None, self.part(self.discriminator).hidden_dim))
         self.built = True
 
     def call(self, inputs, training=False):
@@ -537,14 +640,12 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
 
         disallow = None
         if self.disallow_correct:
-            disallow = ops.one_hot(batch.targets, self.discriminator.vocabulary_size)
+            disallow = ops.one_hot(batch.targets, self.part(self.discriminator).vocabulary_size)
         # The log-probabilities are the logits shifted per row: same samples' law.
         sampled = sample_from_logits(lm_log_probs, self.sampling_seed, self.temperature, disallow)
         fake_ids, written = scatter_positions(batch.original, batch.positions, sampled, batch.weights)
         labels = strategy.disc_labels(written, fake_ids, batch.original)
-        hidden = self.discriminator(
-            self.backbone_inputs(fake_ids, inputs), training=training
-        )["sequence_output"]
+        hidden = self.encode(self.discriminator, fake_ids, inputs, training=training)
         disc_logits = strategy.disc_logits(
             ops.cast(self.discriminator_head(hidden), "float32"), fake_ids, generation,
             self.mask_probability,
@@ -613,12 +714,18 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
     # --- Standalone backbones ------------------------------------------------
 
     def export_discriminator(self):
-        """The discriminator as a standalone `ElectraBackbone` (GDES materialised).
+        """The discriminator as a standalone backbone of its class (GDES materialised).
+
+        An `ElectraBackbone`, or a fresh copy of a keras-hub discriminator
+        (e.g. `BertBackbone`) whose token table is the one it read here
+        (generator table + delta under GDES).
 
         `keras_electra.convert.pretrainer_export.export_presets` saves it
         (and the generator or Electric scorer) as presets.
         """
         source = self.discriminator
+        if self._discriminator_encoder is not None:
+            return self._export_adapted(source)
         plain = _rebuild(source, name="discriminator")
         if isinstance(source.embeddings.token_embedding, GradientDisentangledEmbedding):
             table = ops.convert_to_numpy(source.embeddings.token_embedding.embeddings)
@@ -636,10 +743,24 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         return plain
 
     def export_generator(self):
-        """The (bidirectional) generator as a standalone `ElectraBackbone` with its own embeddings."""
+        """The (bidirectional) generator as a standalone backbone with its own embeddings.
+
+        A keras-hub generator tied to the discriminator gets the shared table.
+        """
+        if self._generator_encoder is not None:
+            return self._export_adapted(self.generator)
         generator = _rebuild(self.generator, name="generator")
         generator.set_weights(self.generator.get_weights())
         return generator
+
+    def _export_adapted(self, backbone):
+        """A fresh copy of a keras-hub `backbone` with the token table it reads here."""
+        plain = type(backbone).from_config(backbone.get_config())
+        plain.set_weights(backbone.get_weights())
+        table = self.token_table(backbone)
+        if table is not backbone.token_embedding:
+            plain.token_embedding.embeddings.assign(ops.convert_to_numpy(table.embeddings))
+        return plain
 
     # --- Serialization --------------------------------------------------------
 
