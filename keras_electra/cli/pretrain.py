@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from keras_electra.cli.common import add_subcommand
+from keras_electra.models.pretrainer import EMBEDDING_SHARING
 from keras_electra.models.pretrainer import OBJECTIVES
 from keras_electra.training.recipes import DEFAULT_PRETRAINING_RECIPE
 from keras_electra.training.recipes import PRETRAINING_RECIPES
@@ -56,6 +57,9 @@ def add_parser(subparsers):
                                         "with --objective electric)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
+    parser.add_argument("--embedding-sharing", choices=EMBEDDING_SHARING,
+                        help="how the generator shares the discriminator's embeddings "
+                             "(default: the recipe's, tied as in the original)")
     parser.add_argument("--steps", type=int,
                         help="total training steps (default: the recipe's; 0 exports the initial weights)")
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the recipe's)")
@@ -89,6 +93,8 @@ def run(args):
         model=args.model, objective=args.objective, steps=args.steps, batch_size=args.batch_size,
         seq_len=args.seq_len, learning_rate=args.learning_rate, seed=args.seed,
         checkpoint_every=args.checkpoint_every, mixed_precision=args.mixed_precision,
+        recipe_overrides=(None if args.embedding_sharing is None
+                          else {"embedding_sharing": args.embedding_sharing}),
     )
     try:
         run_pretraining(

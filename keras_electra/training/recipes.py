@@ -57,6 +57,8 @@ class PretrainingRecipe:
         random_token_rate: float. Chosen tokens replaced by a random token (0).
         electric_energy_init: str. Where Electric's energies start: `"zeros"`
             (the original) or `"uniform"` (`log V`; see `ElectraPretrainer`).
+        embedding_sharing: str. `"tied"` (the original's), `"untied"`,
+            `"gdes"` or `"shared_encoder"` (see `ElectraPretrainer`).
 
     Example:
     ```python
@@ -90,6 +92,7 @@ class PretrainingRecipe:
     mask_token_rate: float = 0.85
     random_token_rate: float = 0.0
     electric_energy_init: str = "zeros"
+    embedding_sharing: str = "tied"
 
     @property
     def generator_model(self):
@@ -126,6 +129,7 @@ class PretrainingRecipe:
             mask_token_rate=self.mask_token_rate,
             random_token_rate=self.random_token_rate,
             electric_energy_init=self.electric_energy_init,
+            embedding_sharing=self.embedding_sharing,
         )
 
     def learning_rate_schedule(self):

@@ -70,6 +70,26 @@ def test_pretrain_writes_all_outputs_and_presets_reload(tmp_path):
     logits = keras.ops.convert_to_numpy(generator(x))
     assert logits.shape[-1] == disc.vocabulary_size and np.isfinite(logits).all()
     assert disc.vocabulary_size == len((out / "vocab.txt").read_text().split())
+    # Tied (the default): the generator reads the discriminator's token table.
+    np.testing.assert_array_equal(_token_table(disc), _token_table(generator.backbone))
+
+
+def _token_table(backbone):
+    return keras.ops.convert_to_numpy(backbone.token_embedding.embeddings)
+
+
+def test_embedding_sharing_flag_reaches_the_pretrainer(tmp_path):
+    from keras_electra.models import ElectraBackbone
+    from keras_electra.tasks import ElectraMaskedLM
+
+    out = tmp_path / "run"
+    assert main(common_args(tmp_path, out, steps=2) + ["--embedding-sharing", "untied"]) == 0
+    config = json.loads((out / "run_config.json").read_text())
+    assert config["recipe_overrides"] == {"embedding_sharing": "untied"}
+    disc = ElectraBackbone.from_preset(str(out / "discriminator"))
+    generator = ElectraMaskedLM.from_preset(str(out / "generator"))
+    assert disc.token_embedding.embeddings.shape == generator.backbone.token_embedding.embeddings.shape
+    assert not np.allclose(_token_table(disc), _token_table(generator.backbone))
 
 
 @pytest.mark.slow
