@@ -1,6 +1,11 @@
 """Small builders shared by the tests."""
 
+import importlib.util
+import os
+
 import numpy as np
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [
     "the", "quick", "brown", "fox", "jumped", "over", "lazy", "dog", ".",
@@ -48,3 +53,11 @@ def use_keras_dropout():
     from keras_electra import config
 
     return config.settings(noise_routing=False)
+
+
+def load_tool(name):
+    """A fresh module of `tools/<name>.py` (the scripts are run as files, not imported)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(TOOLS, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -10,28 +10,18 @@ Measured numbers are in guides/pretraining.md ("Pretraining any keras-hub
 encoder").
 """
 
-import importlib.util
-import os
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import load_tool
+
 STEPS, LAST = 100, 20
 MARGIN = 0.05
 ABOVE_CHANCE = 0.55
 
 
-def _tool():
-    path = os.path.join(ROOT, "tools", "any_encoder_learning.py")
-    spec = importlib.util.spec_from_file_location("any_encoder_learning", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_bert_and_deberta_v3_learn_rtd_as_fast_as_electra(shared_data, tmp_path):
-    results = _tool().run(shared_data, str(tmp_path), ("electra", "bert", "deberta_v3"),
+    results = load_tool("any_encoder_learning").run(shared_data, str(tmp_path), ("electra", "bert", "deberta_v3"),
                           steps=STEPS, last=LAST)
     for name, metrics in results.items():
         print(f"{name}: disc_auc over the last {LAST} of {STEPS} steps "

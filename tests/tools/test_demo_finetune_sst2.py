@@ -1,6 +1,5 @@
 """tools/demo_finetune_sst2.py: the shipped demo preset vs the same model from random weights."""
 
-import importlib.util
 import json
 import os
 
@@ -8,15 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _tool():
-    path = os.path.join(ROOT, "tools", "demo_finetune_sst2.py")
-    spec = importlib.util.spec_from_file_location("demo_finetune_sst2", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_tool
 
 
 def test_random_copy_keeps_config_and_vocabulary_but_not_weights(tmp_path):
@@ -24,7 +15,7 @@ def test_random_copy_keeps_config_and_vocabulary_but_not_weights(tmp_path):
     from keras_electra.models.demo_presets import demo_preset
 
     preset = demo_preset("discriminator")
-    copy = _tool().random_copy(preset, str(tmp_path / "random"), seed=0)
+    copy = load_tool("demo_finetune_sst2").random_copy(preset, str(tmp_path / "random"), seed=0)
     trained, fresh = ElectraBackbone.from_preset(preset), ElectraBackbone.from_preset(copy)
     assert fresh.get_config() == trained.get_config()
     for name in ("assets/tokenizer/vocabulary.txt", "preprocessor.json", "tokenizer.json"):
@@ -37,7 +28,7 @@ def test_random_copy_keeps_config_and_vocabulary_but_not_weights(tmp_path):
 @pytest.mark.slow
 def test_tool_fine_tunes_both_variants(shared_data, tmp_path):
     out = str(tmp_path / "runs")
-    assert _tool().main(["--out", out, "--shared-data", shared_data, "--seeds", "0",
+    assert load_tool("demo_finetune_sst2").main(["--out", out, "--shared-data", shared_data, "--seeds", "0",
                          "--max-train-examples", "64", "--batch-size", "16"]) == 0
     with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
         results = json.load(f)
@@ -47,7 +38,7 @@ def test_tool_fine_tunes_both_variants(shared_data, tmp_path):
 
 def test_preset_option_compares_another_preset_with_its_own_random_copy(
         shared_data, tmp_path, monkeypatch):
-    tool = _tool()
+    tool = load_tool("demo_finetune_sst2")
     other = str(tmp_path / "other")
     tool.random_copy(_shipped(), other, seed=5)  # any backbone preset with a preprocessor
     calls = []

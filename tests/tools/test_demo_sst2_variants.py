@@ -1,6 +1,5 @@
 """tools/demo_sst2_variants.py: the demo discriminator with fresh or rescaled embeddings."""
 
-import importlib.util
 import os
 
 import keras
@@ -10,17 +9,9 @@ import pytest
 from keras_electra.errors import ElectraError
 from keras_electra.models import ElectraBackbone
 from keras_electra.models.demo_presets import demo_preset
+from tests.helpers import load_tool
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SENTENCE = "a gorgeous , witty and seductive movie ."
-
-
-def _tool():
-    path = os.path.join(ROOT, "tools", "demo_sst2_variants.py")
-    spec = importlib.util.spec_from_file_location("demo_sst2_variants", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _weights(backbone):
@@ -38,7 +29,7 @@ def _sequence_output(backbone):
 
 def test_rescaled_embeddings_compute_the_same_function_with_smaller_tables():
     shipped = ElectraBackbone.from_preset(demo_preset())
-    rescaled, factor = _tool().rescaled_embeddings(demo_preset(), target_rms=0.02)
+    rescaled, factor = load_tool("demo_sst2_variants").rescaled_embeddings(demo_preset(), target_rms=0.02)
     before, after = _weights(shipped), _weights(rescaled)
     token = "embeddings/token_embedding/embeddings"
     np.testing.assert_allclose(np.sqrt((after[token] ** 2).mean()), 0.02, rtol=1e-4)
@@ -52,7 +43,7 @@ def test_rescaled_embeddings_compute_the_same_function_with_smaller_tables():
 
 
 def test_fresh_embeddings_keep_the_transformer_layers_only():
-    tool = _tool()
+    tool = load_tool("demo_sst2_variants")
     shipped = _weights(ElectraBackbone.from_preset(demo_preset()))
     keras.utils.set_random_seed(2)
     random = _weights(ElectraBackbone.from_preset(demo_preset(), load_weights=False))
@@ -68,7 +59,7 @@ def test_fresh_embeddings_keep_the_transformer_layers_only():
 
 
 def test_main_writes_both_presets_and_refuses_a_full_folder(tmp_path):
-    tool = _tool()
+    tool = load_tool("demo_sst2_variants")
     out = str(tmp_path / "variants")
     assert tool.main(["--out", out]) == 0
     for name in ("fresh_embeddings", "rescaled_embeddings"):

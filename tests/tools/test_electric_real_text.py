@@ -11,23 +11,13 @@ still at chance, so the test is an expected failure (strict: it fails once
 Electric clears the threshold, and the marker must go).
 """
 
-import importlib.util
-import os
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import load_tool
+
 # Measured rates are in guides/pretraining.md; chance is 50%.
 MIN_RANKING_RATE = 0.6
 PAIRS = 300
-
-
-def _tool(name):
-    path = os.path.join(ROOT, "tools", name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -37,9 +27,9 @@ def _tool(name):
            "ties): its energies fit word frequency, not yet context; see guides/pretraining.md",
 )
 def test_electric_ranks_real_heldout_sentences_above_word_swaps(shared_data, tmp_path):
-    corpus = _tool("natural_text_corpus")
-    curves = _tool("pretraining_curves")
-    ranking = _tool("electric_swap_ranking")
+    corpus = load_tool("natural_text_corpus")
+    curves = load_tool("pretraining_curves")
+    ranking = load_tool("electric_swap_ranking")
     pretrain, heldout = corpus.write_corpus(str(tmp_path / "corpus"), shared_data)
     with open(pretrain, encoding="utf-8") as f:
         seen = {line.strip() for line in f}

@@ -1,22 +1,12 @@
 """tools/kernel_gap_repro.py compares like with like: each jax kernel equals its torch twin."""
 
-import importlib.util
-import os
-
 import jax
 import numpy as np
 import pytest
 
+from tests.helpers import load_tool
+
 torch = pytest.importorskip("torch")
-
-PATH = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "kernel_gap_repro.py")
-
-
-def load():
-    spec = importlib.util.spec_from_file_location("kernel_gap_repro", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def leaves(value):
@@ -26,7 +16,7 @@ def leaves(value):
 
 
 def test_jax_and_torch_kernels_compute_the_same_values():
-    repro = load()
+    repro = load_tool("kernel_gap_repro")
     inputs = repro._inputs()
     jax_kernels, torch_kernels = repro.jax_kernels(inputs), repro.torch_kernels(inputs)
     assert list(jax_kernels) == list(torch_kernels) == repro.KERNELS
@@ -46,7 +36,7 @@ def test_jax_and_torch_kernels_compute_the_same_values():
 
 
 def test_interleaved_workers_report_every_kernel(capsys):
-    repro = load()
+    repro = load_tool("kernel_gap_repro")
     result, versions = repro.measure(["dense_256", "gelu"], rounds=1, calls=1, threads=1)
     assert versions[0].startswith("jax") and versions[1].startswith("torch")
     for framework in ("jax", "torch"):

@@ -1,20 +1,15 @@
 """tools/profile_jax_step.py: the jax step's ops are traced and grouped."""
 
-import importlib.util
-import os
-
 import keras
 import pytest
 
-PATH = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "profile_jax_step.py")
+from tests.helpers import load_tool
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(keras.config.backend() != "jax", reason="profiles the jax train step")
 def test_profile_groups_the_tiny_step(capsys):
-    spec = importlib.util.spec_from_file_location("profile_jax_step", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool("profile_jax_step")
     assert module.main(["--size", "tiny", "--batch-size", "4", "--seq-len", "16", "--steps", "1"]) == 0
     table = capsys.readouterr().out
     shares = {line.split("|")[1].strip(): float(line.split("|")[2].strip(" %"))

@@ -1,7 +1,6 @@
 """Smoke test of tools/reproduce_small_scale.py at minimal size (jax only, run once)."""
 
 import dataclasses
-import importlib.util
 import json
 import os
 
@@ -9,19 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import load_tool
+
 
 pytestmark = pytest.mark.skipif(
     keras.config.backend() != "jax", reason="backend-independent tool; run once, on jax"
 )
-
-
-def _tool():
-    path = os.path.join(ROOT, "tools", "reproduce_small_scale.py")
-    spec = importlib.util.spec_from_file_location("reproduce_small_scale", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 SMALL = ["--max-corpus-files", "3", "--vocabulary-size", "300", "--hidden-dim", "16",
@@ -33,7 +25,7 @@ def test_variants_share_initial_weights(tmp_path):
     from keras_electra.apps.pretraining import run_pretraining
     from keras_electra.models import ElectraBackbone
 
-    tool = _tool()
+    tool = load_tool("reproduce_small_scale")
     settings = tool.pretraining_settings(tool.build_parser().parse_args(SMALL + ["--out", str(tmp_path)]))
     files = tool._prepare_corpus(settings, str(tmp_path))
     assert files == [str(tmp_path / "corpus" / "stdlib_docstrings.txt")]
@@ -52,7 +44,7 @@ def test_variants_share_initial_weights(tmp_path):
 
 
 def test_finetune_one_task(shared_data, tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool("reproduce_small_scale")
     out = tmp_path / "run"
     assert tool.main(SMALL + ["--out", str(out), "--shared-data", shared_data,
                               "--variants", "none", "--tasks", "cola",
@@ -71,7 +63,7 @@ def test_finetune_one_task(shared_data, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_pretrain_and_finetune_one_task(shared_data, tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool("reproduce_small_scale")
     out = tmp_path / "run"
     assert tool.main(SMALL + ["--out", str(out), "--shared-data", shared_data,
                               "--variants", "electra", "--tasks", "sst2", "--pretrain-steps", "2",
@@ -92,7 +84,7 @@ def test_pretrain_and_finetune_one_task(shared_data, tmp_path, capsys):
 
 
 def test_missing_shared_data_skips_finetuning(tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool("reproduce_small_scale")
     out = tmp_path / "run"
     results = tool.run(tool.build_parser().parse_args(
         SMALL + ["--out", str(out), "--shared-data", str(tmp_path / "absent"), "--variants", "none"]
@@ -117,7 +109,7 @@ def test_missing_shared_data_skips_finetuning(tmp_path, capsys):
 
 
 def test_table_with_several_seeds():
-    tool = _tool()
+    tool = load_tool("reproduce_small_scale")
     results = {
         "config": {"seeds": [0, 1]},
         "pretraining": [{"variant": v, "steps": s, "pretrain_seconds": t}
