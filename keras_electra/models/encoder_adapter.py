@@ -132,11 +132,6 @@ class EncoderAdapter:
         return int(self.token_embedding.input_dim)
 
     @property
-    def embedding_dim(self):
-        """Width of the token table."""
-        return int(self.token_embedding.output_dim)
-
-    @property
     def layer_norm_epsilon(self):
         """The backbone's `layer_norm_epsilon` if it has one, else BERT's 1e-12."""
         return getattr(self.backbone, "layer_norm_epsilon", 1e-12)
