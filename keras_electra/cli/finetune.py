@@ -99,7 +99,9 @@ def add_parser(subparsers):
     parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
     parser.add_argument("--layerwise-decay", type=float, help="layer-wise LR decay (default: the recipe's)")
     parser.add_argument("--sequence-length", type=int, help="tokens per example (default: the recipe's)")
-    parser.add_argument("--head", choices=("original", "hf"), default="original", help="classifier head")
+    parser.add_argument("--head", choices=("original", "hf", "pooler"),
+                        help="task head (default: 'pooler' on a preset that keeps BERT's pooler, "
+                             "else 'original'; SQuAD takes 'original' or 'hf')")
     parser.add_argument("--double-unordered", action=argparse.BooleanOptionalAction,
                         help="also train on swapped pairs (default: on for MRPC and STS-B, "
                              "as the original)")

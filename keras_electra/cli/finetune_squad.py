@@ -42,9 +42,11 @@ class SquadTask(FinetuneTask):
 
         if args.max_steps:
             raise SystemExit("--max-steps is not supported for SQuAD; use --max-train-examples.")
+        if args.head == "pooler":
+            raise SystemExit("--head pooler is for classification; SQuAD takes 'original' or 'hf'.")
         settings = SquadSettings(
             preset=args.preset, train_file=args.train, out=args.out, eval_file=args.eval,
-            version=self.version, head=args.head,
+            version=self.version, head=args.head or "original",
             sequence_length=args.sequence_length,  # None: the recipe's 512
             max_query_length=args.max_query_length, doc_stride=args.doc_stride,
             epochs=args.epochs, batch_size=args.batch_size,

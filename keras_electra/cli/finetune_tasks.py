@@ -44,9 +44,9 @@ class GlueTask(FinetuneTask):
         preprocessor = ElectraTextClassifierPreprocessor.from_preset(
             args.preset, sequence_length=args.sequence_length
         )
+        head = {} if args.head is None else {"head": args.head}
         model = ElectraTextClassifier.from_preset(
-            args.preset, num_classes=train_data.num_classes,
-            preprocessor=preprocessor, head=args.head,
+            args.preset, num_classes=train_data.num_classes, preprocessor=preprocessor, **head
         )
         # Regression trains on the original's targets (STS-B: score / 5).
         info = {"task": self.name, "label_names": train_data.label_names,

@@ -7,7 +7,7 @@ Importing it registers the transformers and keras-hub formats with the preset lo
 from keras_electra.convert import preset_formats  # noqa: F401  (registers the formats)
 
 from keras_electra.convert.export import export_to_transformers
-from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import CheckpointFileError
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import get_backbone_weights
 from keras_electra.convert.weights import set_backbone_weights
@@ -23,8 +23,8 @@ from keras_electra.convert.pretraining import save_discriminator_head
 from keras_electra.convert.pretrainer_export import export_presets as export_pretrainer_presets
 from keras_electra.convert.transformers_io import read_config as read_transformers_config
 from keras_electra.convert.transformers_io import read_weights as read_transformers_weights
-from keras_electra.convert.safetensors_io import read_safetensors
-from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.utils.safetensors_io import read_safetensors
+from keras_electra.utils.safetensors_io import write_safetensors
 from keras_electra.convert.tf1 import convert_checkpoint as convert_tf1
 from keras_electra.convert.tf1 import extract_head_weights as extract_tf1_head_weights
 from keras_electra.convert.tf1 import load_backbones as load_tf1_backbones

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.utils.safetensors_io import write_safetensors
 from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
 from keras_electra.convert.transformers_config import HIDDEN_ACT
 from keras_electra.convert.transformers_config import to_transformers_config

@@ -2,7 +2,7 @@
 
 import json
 
-from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import CheckpointFileError
 from keras_electra.convert.weights import ConversionError
 
 

@@ -22,8 +22,8 @@ import os
 
 import numpy as np
 
-from keras_electra.convert.safetensors_io import read_safetensors
-from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.utils.safetensors_io import read_safetensors
+from keras_electra.utils.safetensors_io import write_safetensors
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import check_finite
 from keras_electra.convert.weights import check_names

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import CheckpointFileError
 from keras_electra.convert.weights import ConversionError
 from keras_electra.convert.weights import check_vocabulary_size
 from keras_electra.convert.weights import EMBEDDING_NAMES

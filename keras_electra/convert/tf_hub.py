@@ -38,7 +38,6 @@ from keras_electra.errors import ElectraError
 
 logger = logging.getLogger("keras_electra.convert")
 
-POOLER_HEAD_FILE = "pooler_head.safetensors"
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 VERIFY_TOLERANCE = 1e-4
 
@@ -206,7 +205,7 @@ def convert_saved_model(path, out, num_heads=None, keep_pooler=False):
     keras_electra.convert.convert_tf_hub("./electra_small_hub", "./electra_small_keras")
     ```
     """
-    from keras_electra.convert.safetensors_io import write_safetensors
+    from keras_electra.models.preset_loading import write_pooler_head
     from keras_electra.utils.output_files import atomic_directory
 
     result = load_backbone(path, num_heads=num_heads, keep_pooler=keep_pooler)
@@ -230,9 +229,8 @@ def convert_saved_model(path, out, num_heads=None, keep_pooler=False):
         if tokenizer is not None:
             tokenizer.save_to_preset(tmp)
         if result["pooler"] is not None:
-            write_safetensors(os.path.join(tmp, POOLER_HEAD_FILE),
-                              {"pooler/" + n.split("/")[-1]: v for n, v in result["pooler"].items()},
-                              metadata={"format": "keras_electra", "activation": "tanh"})
+            pooler = {n.split("/")[-1]: v for n, v in result["pooler"].items()}
+            write_pooler_head(tmp, pooler["kernel"], pooler["bias"])
     return backbone
 
 

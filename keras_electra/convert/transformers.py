@@ -36,7 +36,7 @@ def load_backbone(preset, load_weights=True, role=None, **kwargs):
     Loading is strict: a missing, unexpected or misshapen weight raises a
     `ConversionError` naming it. Recognised head weights (e.g. the RTD head
     of `ElectraForPreTraining`, BERT's pooler) are not part of the backbone
-    and are listed in the log.
+    and are listed in the log (`convert_checkpoint` keeps BERT's pooler).
 
     Args:
         preset: a local directory with `config.json` and weights, or an
@@ -50,15 +50,19 @@ def load_backbone(preset, load_weights=True, role=None, **kwargs):
     backbone = load_backbone("./electra-small-discriminator")
     ```
     """
+    return _load_backbone(resolve_directory(preset), load_weights, role, **kwargs)[0]
+
+
+def _load_backbone(directory, load_weights=True, role=None, **kwargs):
+    """`(backbone, head tensors)`: `load_backbone` plus what it leaves out."""
     from keras_electra.models.backbone import ElectraBackbone
 
-    directory = resolve_directory(preset)
     config = read_config(directory)
     backbone_kwargs = config_to_backbone_kwargs(config)
     backbone_kwargs.update(kwargs)
     backbone = ElectraBackbone(**backbone_kwargs)
     if not load_weights:
-        return backbone
+        return backbone, {}
     tensors = read_weights(directory)
     source = f"The checkpoint in {directory}"
     weights, heads, ignored = split_weights(config, tensors, role=role, source=source)
@@ -70,7 +74,7 @@ def load_backbone(preset, load_weights=True, role=None, **kwargs):
         )
     if ignored:
         logger.info("Ignored (buffers or another model): %s", ", ".join(sorted(ignored)))
-    return backbone
+    return backbone, heads
 
 
 def _load_with_head(directory, architecture):
@@ -211,7 +215,10 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     `...ForTokenClassification`, `...ForMultipleChoice`, `...ForQuestionAnswering`) gives a task preset
     (`task.json`) that the matching task's `from_preset` loads whole. When
     `vocab.txt` is present the tokenizer (and a task's preprocessor) is
-    written too. The preset is written to a temporary sibling folder that
+    written too. BERT's trained pooler is kept beside a backbone preset as
+    `pooler_head.safetensors`, which `ElectraTextClassifier.from_preset`
+    fine-tunes through (`head="pooler"`), as `BertForSequenceClassification`
+    does. The preset is written to a temporary sibling folder that
     replaces `out` (and anything in it) only when complete; a failed
     conversion leaves `out` as it was.
 
@@ -226,6 +233,7 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     """
     from keras_electra.convert.pretraining import save_discriminator_head
     from keras_electra.convert.task_heads import task_architecture
+    from keras_electra.models.preset_loading import write_pooler_head
     from keras_electra.utils.output_files import atomic_directory
 
     directory = resolve_directory(preset)
@@ -234,7 +242,7 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     # Everything is loaded and checked (vocab.txt included) before anything is
     # written; the preset goes to a sibling folder that replaces `out` at the end.
     tokenizer = load_tokenizer(directory)
-    head = None
+    head = pooler = None
     if pretraining == "ElectraForMaskedLM":
         model = load_masked_lm(directory, sequence_length=sequence_length)
         logger.info("Writing ElectraMaskedLM task preset %s", out)
@@ -245,12 +253,15 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
         model = load_task(directory, num_choices=num_choices, sequence_length=sequence_length)
         logger.info("Writing task preset %s", out)
     else:
-        model = load_backbone(directory, role=role)
-        logger.info("Writing preset %s", out)
+        model, heads = _load_backbone(directory, role=role)
+        pooler = _bert_pooler(heads)
+        logger.info("Writing preset %s%s", out, " (with BERT's pooler)" if pooler else "")
     with atomic_directory(out) as tmp:
         model.save_to_preset(tmp)
         if head is not None:
             save_discriminator_head(head, tmp)
+        if pooler is not None:
+            write_pooler_head(tmp, *pooler)
         if getattr(model, "preprocessor", None) is not None:
             logger.info("Wrote the %s and its tokenizer", type(model.preprocessor).__name__)
         elif tokenizer is not None:
@@ -260,3 +271,13 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
             logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
     return model
 
+
+
+def _bert_pooler(heads):
+    """BERT's pooler as `(kernel, bias)` in Keras layout, or None."""
+    import numpy as np
+
+    weight, bias = heads.get("pooler.dense.weight"), heads.get("pooler.dense.bias")
+    if weight is None or bias is None:
+        return None
+    return np.ascontiguousarray(np.asarray(weight, "float32").T), np.asarray(bias, "float32")

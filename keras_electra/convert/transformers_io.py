@@ -11,8 +11,8 @@ import logging
 import os
 
 from keras_electra.convert.json_files import read_json_object
-from keras_electra.convert.safetensors_io import CheckpointFileError
-from keras_electra.convert.safetensors_io import read_safetensors
+from keras_electra.utils.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import read_safetensors
 from keras_electra.convert.transformers_config import BACKBONE_TO_TRANSFORMERS
 from keras_electra.convert.transformers_config import HIDDEN_ACT
 from keras_electra.convert.transformers_config import TRANSFORMERS_DEFAULTS

@@ -25,6 +25,8 @@ TOKENIZER_CONFIG_FILE = "tokenizer.json"
 VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.txt")
 TASK_CONFIG_FILE = "task.json"
 TASK_WEIGHTS_FILE = "task.weights.h5"
+# BERT's trained tanh pooler, kept beside a converted backbone (ELECTRA has none).
+POOLER_HEAD_FILE = "pooler_head.safetensors"
 # The keys of a serialized Keras object in `config.json` / `task.json`.
 SERIALIZED_KEYS = (
     "module", "class_name", "config", "registered_name", "build_config",
@@ -451,3 +453,49 @@ def check_vocabulary_size(directory, vocabulary_size):
             f"embedding table has vocabulary_size={vocabulary_size}. The "
             "tokenizer and the model do not belong together."
         )
+
+
+def write_pooler_head(directory, kernel, bias):
+    """Writes a BERT-style pooler (`tanh(cls @ kernel + bias)`) beside a backbone preset."""
+    from keras_electra.utils.safetensors_io import write_safetensors
+
+    write_safetensors(
+        os.path.join(directory, POOLER_HEAD_FILE),
+        {"pooler/kernel": kernel, "pooler/bias": bias},
+        metadata={"format": "keras_electra", "activation": "tanh"},
+    )
+
+
+def read_pooler_head(directory, hidden_dim):
+    """The `(kernel, bias)` of a preset's pooler head, or None when it has none.
+
+    Raises:
+        PresetError: when the file is unreadable, lacks `pooler/kernel` or
+            `pooler/bias`, does not fit `hidden_dim`, or is not finite.
+    """
+    import numpy as np
+
+    from keras_electra.errors import ElectraError
+    from keras_electra.utils.safetensors_io import read_safetensors
+
+    path = os.path.join(directory, POOLER_HEAD_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        tensors = read_safetensors(path)
+    except ElectraError as e:
+        raise PresetError(f"is not a readable safetensors file: {e}", path=path) from e
+    expected = {"pooler/kernel": (hidden_dim, hidden_dim), "pooler/bias": (hidden_dim,)}
+    for name, shape in expected.items():
+        value = tensors.get(name)
+        if value is None:
+            raise PresetError(f"has no {name!r} (found {sorted(tensors)})", path=path)
+        if tuple(value.shape) != shape:
+            raise PresetError(
+                f"{name!r} has shape {tuple(value.shape)}, expected {shape} for a "
+                f"backbone with hidden_dim={hidden_dim}",
+                path=path,
+            )
+        if not np.isfinite(value).all():
+            raise PresetError(f"{name!r} holds non-finite values", path=path)
+    return tensors["pooler/kernel"], tensors["pooler/bias"]

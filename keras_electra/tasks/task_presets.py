@@ -53,6 +53,24 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     return task
 
 
+def pooler_head(cls, preset, kwargs):
+    """The trained pooler `(kernel, bias)` a new head on `preset` should start from, or None.
+
+    Only a backbone preset (or a task preset whose head is being replaced,
+    `num_classes` passed) gives one, when it holds `pooler_head.safetensors`
+    and no `backbone` argument replaces its backbone.
+    """
+    if "backbone" in kwargs:
+        return None
+    directory, _ = preset_loading.preset_directory(preset)
+    config = preset_loading.load_preset_config(directory, backbone_cls=cls.backbone_cls)
+    if preset_loading.find_preset_format(config) is not None:
+        return None
+    if read_task_config(cls, directory) is not None and "num_classes" not in kwargs:
+        return None
+    return preset_loading.read_pooler_head(directory, config["config"]["hidden_dim"])
+
+
 def read_task_config(cls, directory):
     """The validated `task.json` of `directory` when it holds a `cls`, else None.
 

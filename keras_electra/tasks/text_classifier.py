@@ -10,7 +10,7 @@ from keras_electra.tasks.text_classifier_preprocessor import (
 )
 from keras_electra.tasks.task import ElectraTask
 
-HEAD_TYPES = ("original", "hf")
+HEAD_TYPES = ("original", "hf", "pooler")
 
 
 @keras.saving.register_keras_serializable(package="keras_electra")
@@ -28,6 +28,13 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
       (`classifier_out_proj`), so `classifier.dense` / `classifier.out_proj`
       of `ElectraForSequenceClassification` map one to one; initialized as
       transformers (truncated normal, `initializer_range`).
+    - `"pooler"`, as BERT's `BertForSequenceClassification`: a tanh dense
+      (`pooler_dense`, hidden to hidden) on [CLS], dropout, then the output
+      dense; initialized as transformers. `from_preset` picks it, and loads
+      the trained pooler, when the preset holds one
+      (`pooler_head.safetensors`, kept by `convert_checkpoint` from BERT
+      checkpoints and by `convert_tf_hub(keep_pooler=True)`); fine-tuning a
+      BERT checkpoint through its pooler is what transformers does.
 
     With `num_classes=1` the model is a regressor (STS-B): one output and
     mean squared error by default. Otherwise labels are class ids in
@@ -38,7 +45,7 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
         num_classes: int. Number of classes; 1 for regression.
         preprocessor: an `ElectraTextClassifierPreprocessor` or None (then the
             model takes `token_ids`, `segment_ids`, `padding_mask`).
-        head: `"original"` or `"hf"`.
+        head: `"original"`, `"hf"` or `"pooler"`.
         activation: optional activation on the outputs (None gives logits).
         dropout: float. Head dropout (0.1 in the original).
 
@@ -101,6 +108,15 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
         )
         self.classifier_dense = None
         self.classifier_dropout = None
+        self.pooler_dense = None
+        if head == "pooler":
+            self.pooler_dense = keras.layers.Dense(
+                backbone.hidden_dim,
+                activation="tanh",
+                kernel_initializer=initializer,
+                dtype=policy,
+                name="pooler_dense",
+            )
         if head == "hf":
             self.classifier_dense = keras.layers.Dense(
                 backbone.hidden_dim,
@@ -123,6 +139,8 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
         # === Functional Model ===
         inputs = backbone.input
         x = backbone(inputs)["pooled_output"]
+        if head == "pooler":
+            x = self.pooler_dense(x)
         x = self.classifier_input_dropout(x)
         if head == "hf":
             x = self.classifier_dense(x)
@@ -145,8 +163,15 @@ class ElectraTextClassifier(ElectraTask, TextClassifier):
         ```
         """
         from keras_electra.tasks.task_presets import load_task
+        from keras_electra.tasks.task_presets import pooler_head
 
-        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+        pooler = pooler_head(cls, preset, kwargs)
+        if pooler is not None and "head" not in kwargs:
+            kwargs["head"] = "pooler"
+        model = load_task(cls, preset, load_weights=load_weights, **kwargs)
+        if pooler is not None and load_weights and model.head == "pooler":
+            model.pooler_dense.set_weights(list(pooler))
+        return model
 
     def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
         """Compiles with the original fine-tuning recipe (see `ElectraTask.compile`).

@@ -17,8 +17,8 @@ from keras_electra.convert import load_discriminator_head  # noqa: E402
 from keras_electra.convert import load_pretrainer  # noqa: E402
 from keras_electra.convert import tf1  # noqa: E402
 from keras_electra.convert import transformers as hf  # noqa: E402
-from keras_electra.convert.safetensors_io import read_safetensors  # noqa: E402
-from keras_electra.convert.safetensors_io import write_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import read_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import write_safetensors  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
 from keras_electra.tasks import ElectraMaskedLM  # noqa: E402
 from tests.conftest import requires_tf  # noqa: E402

@@ -14,8 +14,8 @@ from keras_electra.cli.main import main  # noqa: E402
 from keras_electra.convert import ConversionError  # noqa: E402
 from keras_electra.convert import export_to_transformers  # noqa: E402
 from keras_electra.convert import transformers as hf  # noqa: E402
-from keras_electra.convert.safetensors_io import read_safetensors  # noqa: E402
-from keras_electra.convert.safetensors_io import write_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import read_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import write_safetensors  # noqa: E402
 from keras_electra.tasks import ElectraMultipleChoice  # noqa: E402
 from keras_electra.tasks import ElectraQuestionAnswerer  # noqa: E402
 from keras_electra.tasks import ElectraTextClassifier  # noqa: E402

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_electra.convert import tf1
-from keras_electra.convert.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import CheckpointFileError
 from keras_electra.convert.transformers_names import HEAD_TABLES
 from keras_electra.convert.weights import ConversionError
 from tests.conftest import requires_tf

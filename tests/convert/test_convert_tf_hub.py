@@ -8,6 +8,7 @@ import pytest
 
 from keras_electra.cli.main import main
 from keras_electra.convert.weights import ConversionError
+from keras_electra.models.preset_loading import POOLER_HEAD_FILE
 from tests.convert import tf2_helpers as h
 
 pytestmark = h.one_pass
@@ -144,7 +145,7 @@ def test_model_garden_tanh_gelu_is_recognised(tmp_path, caplog):
 
 def test_non_identity_pooler_is_refused_unless_kept(tmp_path, capsys):
     from keras_electra.convert import tf_hub
-    from keras_electra.convert.safetensors_io import read_safetensors
+    from keras_electra.utils.safetensors_io import read_safetensors
 
     source = str(tmp_path / "hub")
     core = hub_saved_model(source, tmp_path, lowercase=True, identity=False)
@@ -153,7 +154,7 @@ def test_non_identity_pooler_is_refused_unless_kept(tmp_path, capsys):
     assert not os.path.exists(tmp_path / "refused")
     out = str(tmp_path / "kept")
     assert main(["convert", "--from", "tf-hub", source, "--out", out, "--keep-pooler"]) == 0
-    pooler = read_safetensors(os.path.join(out, tf_hub.POOLER_HEAD_FILE))
+    pooler = read_safetensors(os.path.join(out, POOLER_HEAD_FILE))
     kernel, bias = _pooler(core)
     np.testing.assert_array_equal(pooler["pooler/kernel"], kernel)
     np.testing.assert_array_equal(pooler["pooler/bias"], bias)

@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from keras_electra.convert import transformers as hf  # noqa: E402
-from keras_electra.convert.safetensors_io import CheckpointFileError  # noqa: E402
-from keras_electra.convert.safetensors_io import read_safetensors  # noqa: E402
-from keras_electra.convert.safetensors_io import write_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import CheckpointFileError  # noqa: E402
+from keras_electra.utils.safetensors_io import read_safetensors  # noqa: E402
+from keras_electra.utils.safetensors_io import write_safetensors  # noqa: E402
 from keras_electra.convert.weights import ConversionError  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402

@@ -10,8 +10,8 @@ from keras_electra.cli.main import main
 from keras_electra.convert import keras_hub as kh
 from keras_electra.convert import transformers as hf
 from keras_electra.convert.export import export_to_transformers
-from keras_electra.convert.safetensors_io import read_safetensors
-from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.utils.safetensors_io import read_safetensors
+from keras_electra.utils.safetensors_io import write_safetensors
 from keras_electra.convert.weights import ConversionError
 from keras_electra.errors import ElectraError
 from keras_electra.models import ElectraBackbone

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from keras_electra.convert import weights as w
-from keras_electra.convert.safetensors_io import CheckpointFileError
-from keras_electra.convert.safetensors_io import read_safetensors
-from keras_electra.convert.safetensors_io import write_safetensors
+from keras_electra.utils.safetensors_io import CheckpointFileError
+from keras_electra.utils.safetensors_io import read_safetensors
+from keras_electra.utils.safetensors_io import write_safetensors
 from keras_electra.models import ElectraBackbone
 from tests.helpers import tiny_backbone_kwargs
 from tests.helpers import tiny_inputs
