@@ -46,6 +46,8 @@ def add_arguments(parser):
     group.add_argument("--max-eval-examples", type=int, help="score the first N dev examples")
     group.add_argument("--no-bucketing", dest="bucketing", action="store_false",
                        help="keras-electra pads every batch to --real-seq-len")
+    group.add_argument("--bucket-multiple", type=int,
+                       help="keras-electra's bucket step (default: the library's, 8 at length 128)")
 
 
 def default_checkpoint():
@@ -91,6 +93,7 @@ def run(args, log=print):
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "max_train_examples": args.max_train_examples,
         "max_eval_examples": args.max_eval_examples, "bucketing": args.bucketing,
+        "bucket_multiple": args.bucket_multiple,
         "seed": 0,
     }
     rows = []
@@ -169,7 +172,8 @@ def markdown(report):
                   f"examples, batch {first['batch_size']}, sequence length "
                   f"{first['sequence_length']}, {first['epochs']} epoch(s), AdamW "
                   f"{first['learning_rate']}; keras-electra bucketing "
-                  f"{'on' if first['bucketing'] else 'off'}."]
+                  f"{'on' if first['bucketing'] else 'off'}"
+                  f"{' (step ' + str(first['bucket_multiple']) + ')' if first.get('bucket_multiple') else ''}."]
     return "\n".join(lines) + "\n"
 
 
@@ -198,7 +202,7 @@ def measure_keras(spec):
         spec["preset"], sequence_length=spec["sequence_length"])
     model = ElectraTextClassifier.from_preset(spec["preset"], num_classes=2,
                                               preprocessor=preprocessor)
-    model.bucketing = Bucketing(enabled=spec["bucketing"])
+    model.bucketing = Bucketing(enabled=spec["bucketing"], multiple=spec.get("bucket_multiple"))
     model.compile(optimizer=keras.optimizers.AdamW(spec["learning_rate"], weight_decay=0.01))
     epoch_seconds = []
     labels = np.asarray(train_labels, "int32")

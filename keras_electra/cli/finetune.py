@@ -47,8 +47,9 @@ def add_data_arguments(parser):
     parser.add_argument("--no-bucketing", dest="bucketing", action="store_false",
                         help="pad every batch to --sequence-length (default: to the smallest "
                              "multiple of --bucket-multiple that fits its longest example)")
-    parser.add_argument("--bucket-multiple", type=int, default=32,
-                        help="bucket lengths are multiples of this (default 32)")
+    parser.add_argument("--bucket-multiple", type=int,
+                        help="bucket lengths are multiples of this (default: a multiple of 8 "
+                             "giving at most 16 buckets, 8 at length 128)")
     parser.add_argument("--group-by-length", action="store_true",
                         help="training: batch examples of similar length (sorted within "
                              "windows of 50 batches, then the batches shuffled)")
@@ -61,7 +62,7 @@ def apply_bucketing(args):
 
     set_default_bucketing(Bucketing(
         enabled=getattr(args, "bucketing", True),
-        multiple=getattr(args, "bucket_multiple", 32),
+        multiple=getattr(args, "bucket_multiple", None),
         group_by_length=getattr(args, "group_by_length", False),
     ))
 

@@ -28,8 +28,10 @@ class Bucketing:
     Args:
         enabled: bool. False pads every batch to the full `sequence_length`
             (one bucket).
-        multiple: int. Bucket lengths are the multiples of it up to the
-            sequence length (which is always a bucket). Default 32.
+        multiple: int or None. Bucket lengths are the multiples of it up to
+            the sequence length (which is always a bucket). None (default):
+            `auto_multiple(sequence_length)`, a multiple of 8 that gives at
+            most 16 buckets (8 at length 128, 32 at 512).
         boundaries: optional explicit bucket lengths (sorted; the sequence
             length is added). Overrides `multiple`.
         group_by_length: bool. In `fit`, sort examples by length within
@@ -42,16 +44,19 @@ class Bucketing:
 
     Example:
     ```python
+    Bucketing().lengths(64)  # [8, 16, 24, 32, 40, 48, 56, 64]
     Bucketing(multiple=32).lengths(128)  # [32, 64, 96, 128]
     Bucketing(boundaries=[16, 64]).lengths(128)  # [16, 64, 128]
     Bucketing(enabled=False).lengths(128)  # [128]
     ```
     """
 
-    def __init__(self, enabled=True, multiple=32, boundaries=None,
+    def __init__(self, enabled=True, multiple=None, boundaries=None,
                  group_by_length=False, window=50):
-        if not isinstance(multiple, int) or multiple < 1:
-            raise ElectraError(f"`multiple` must be an int >= 1. Received: {multiple!r}.")
+        if multiple is not None and (not isinstance(multiple, int) or multiple < 1):
+            raise ElectraError(
+                f"`multiple` must be None or an int >= 1. Received: {multiple!r}."
+            )
         if not isinstance(window, int) or window < 1:
             raise ElectraError(f"`window` must be an int >= 1. Received: {window!r}.")
         if boundaries is not None:
@@ -86,13 +91,28 @@ class Bucketing:
         if self.boundaries is not None:
             found = [b for b in self.boundaries if b < sequence_length]
         else:
-            found = list(range(self.multiple, sequence_length, self.multiple))
+            multiple = self.multiple or auto_multiple(sequence_length)
+            found = list(range(multiple, sequence_length, multiple))
         return found + [sequence_length]
 
     def __repr__(self):
         return (f"Bucketing(enabled={self.enabled}, multiple={self.multiple}, "
                 f"boundaries={self.boundaries}, group_by_length={self.group_by_length}, "
                 f"window={self.window})")
+
+
+# At most this many bucket lengths (so compiled programs) under `multiple=None`.
+MAX_AUTO_BUCKETS = 16
+
+
+def auto_multiple(sequence_length):
+    """The default bucket step: a multiple of 8 giving at most `MAX_AUTO_BUCKETS` buckets.
+
+    Finer buckets pad less (SST-2 at length 128, batch 16: 49 tokens per
+    batch on average with steps of 8, 64 with steps of 32, 45 padding to the
+    longest example); each bucket costs one compiled program under XLA.
+    """
+    return 8 * max(1, math.ceil(sequence_length / (8 * MAX_AUTO_BUCKETS)))
 
 
 _default = [Bucketing()]

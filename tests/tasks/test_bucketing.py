@@ -6,6 +6,8 @@ import pytest
 
 from keras_electra.data.bucketing import BucketedBatches
 from keras_electra.data.bucketing import Bucketing
+from keras_electra.data.bucketing import MAX_AUTO_BUCKETS
+from keras_electra.data.bucketing import auto_multiple
 from keras_electra.data.bucketing import divides_by_length
 from keras_electra.data.bucketing import example_lengths
 from keras_electra.data.bucketing import plan_batches
@@ -46,6 +48,11 @@ def _assert_same_weights(a, b):
 
 def test_bucket_lengths_and_plans():
     assert Bucketing(multiple=32).lengths(128) == [32, 64, 96, 128]
+    # The default step: a multiple of 8, at most 16 buckets.
+    for length, step in [(32, 8), (128, 8), (129, 16), (384, 24), (512, 32)]:
+        assert auto_multiple(length) == step
+        assert Bucketing().lengths(length) == list(range(step, length, step)) + [length]
+        assert len(Bucketing().lengths(length)) <= MAX_AUTO_BUCKETS
     assert Bucketing(boundaries=[16, 64, 200]).lengths(128) == [16, 64, 128]
     assert Bucketing(enabled=False).lengths(128) == [128]
     mask = np.zeros((5, 2, 10), "int32")
@@ -151,7 +158,11 @@ def test_text_classifier_buckets_by_default_with_a_switch():
     keras.Model.predict = spy
     try:
         model.predict(["the cat", "the dog sat"], verbose=0)
-        assert seen == [32]  # the default multiple, 32, is the whole length here
+        assert seen == [8]  # the default step at length 32 is 8
+        seen.clear()
+        model.bucketing = Bucketing(multiple=32)  # one bucket: the whole length
+        model.predict(["the cat", "the dog sat"], verbose=0)
+        assert seen == [32]
         seen.clear()
         model.bucketing = SMALL
         model.predict(["the cat", "the dog sat"], verbose=0)
@@ -317,7 +328,8 @@ def test_cli_switch_sets_the_default():
     try:
         args = parser.parse_args(["predict", "--model", "m", "--input", "i"])
         apply_bucketing(args)
-        assert default_bucketing().enabled and default_bucketing().multiple == 32
+        assert default_bucketing().enabled and default_bucketing().multiple is None
+        assert default_bucketing().lengths(128) == list(range(8, 129, 8))
         args = parser.parse_args(["evaluate", "--model", "m", "--data", "d", "--no-bucketing"])
         apply_bucketing(args)
         assert not default_bucketing().enabled
