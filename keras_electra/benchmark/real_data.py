@@ -7,7 +7,8 @@ own process, keras-electra fine-tunes a text classifier on every backend
 (length-bucketed batches unless `--no-bucketing`), and transformers
 fine-tunes the same checkpoint with dynamic padding
 (`DataCollatorWithPadding`), with the same examples, order, batch size,
-sequence length, optimizer and epochs. Reported per run: wall time per
+sequence length, optimizer arithmetic (AdamW: ours is `ElectraAdamWeightDecay` with
+torch's settings), loss (batch mean) and epochs. Reported per run: wall time per
 epoch, training and prediction examples/s, and the dev metric reached.
 
 `python -m keras_electra.benchmark.real_data '<json spec>'` runs one
@@ -192,6 +193,7 @@ def measure_keras(spec):
     import numpy as np
 
     from keras_electra.data.bucketing import Bucketing
+    from keras_electra.optimizers import ElectraAdamWeightDecay
     from keras_electra.tasks import ElectraTextClassifierPreprocessor
     from keras_electra.tasks import ElectraTextClassifier
 
@@ -203,7 +205,11 @@ def measure_keras(spec):
     model = ElectraTextClassifier.from_preset(spec["preset"], num_classes=2,
                                               preprocessor=preprocessor)
     model.bucketing = Bucketing(enabled=spec["bucketing"], multiple=spec.get("bucket_multiple"))
-    model.compile(optimizer=keras.optimizers.AdamW(spec["learning_rate"], weight_decay=0.01))
+    # torch.optim.AdamW's arithmetic (decay on every weight, bias-corrected, eps
+    # 1e-7), in the library's optimizer: its multi-tensor update on torch.
+    optimizer = ElectraAdamWeightDecay(spec["learning_rate"], weight_decay=0.01, epsilon=1e-7,
+                                       bias_correction=True, weight_decay_exclusions=())
+    model.compile(optimizer=optimizer, loss_reduction="mean")  # as transformers: batch mean
     epoch_seconds = []
     labels = np.asarray(train_labels, "int32")
     for order in _order(spec, len(labels)):

@@ -30,8 +30,9 @@ class Bucketing:
             (one bucket).
         multiple: int or None. Bucket lengths are the multiples of it up to
             the sequence length (which is always a bucket). None (default):
-            `auto_multiple(sequence_length)`, a multiple of 8 that gives at
-            most 16 buckets (8 at length 128, 32 at 512).
+            `auto_multiple(sequence_length)`: on jax and TensorFlow a
+            multiple of 8 that gives at most 16 buckets (8 at length 128, 32
+            at 512); on torch 1 (each batch padded to its longest example).
         boundaries: optional explicit bucket lengths (sorted; the sequence
             length is added). Overrides `multiple`.
         group_by_length: bool. In `fit`, sort examples by length within
@@ -44,7 +45,7 @@ class Bucketing:
 
     Example:
     ```python
-    Bucketing().lengths(64)  # [8, 16, 24, 32, 40, 48, 56, 64]
+    Bucketing().lengths(64)  # jax, TensorFlow: [8, 16, 24, 32, 40, 48, 56, 64]
     Bucketing(multiple=32).lengths(128)  # [32, 64, 96, 128]
     Bucketing(boundaries=[16, 64]).lengths(128)  # [16, 64, 128]
     Bucketing(enabled=False).lengths(128)  # [128]
@@ -106,12 +107,17 @@ MAX_AUTO_BUCKETS = 16
 
 
 def auto_multiple(sequence_length):
-    """The default bucket step: a multiple of 8 giving at most `MAX_AUTO_BUCKETS` buckets.
+    """The default bucket step for the current backend.
 
-    Finer buckets pad less (SST-2 at length 128, batch 16: 49 tokens per
-    batch on average with steps of 8, 64 with steps of 32, 45 padding to the
-    longest example); each bucket costs one compiled program under XLA.
+    On jax and TensorFlow, where each bucket length is one compiled program,
+    a multiple of 8 giving at most `MAX_AUTO_BUCKETS` buckets. On torch,
+    which runs eagerly, 1: each batch is padded to its longest example, as
+    transformers' dynamic padding. Finer buckets pad less (SST-2 at length
+    128, batch 16: 45 tokens per batch on average with steps of 1, 49 with
+    8, 64 with 32).
     """
+    if keras.config.backend() == "torch":
+        return 1
     return 8 * max(1, math.ceil(sequence_length / (8 * MAX_AUTO_BUCKETS)))
 
 
