@@ -398,11 +398,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         generator_encoder = EncoderAdapter(generator)
         own = tuple(discriminator_encoder.token_embedding.embeddings.shape)
         theirs = tuple(generator_encoder.token_embedding.embeddings.shape)
-        if own[0] != theirs[0]:
-            raise ElectraError(
-                f"Vocabulary mismatch: the generator has vocabulary_size={theirs[0]} "
-                f"but the discriminator has {own[0]}."
-            )
+        _check_vocabulary("generator", theirs[0], own[0])
         if sharing != "untied" and own != theirs:
             raise ElectraError(
                 f"`embedding_sharing={sharing!r}` needs token tables of one shape, but "
@@ -436,12 +432,7 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 raise ValueError(
                     f"`{name}` must be an `ElectraBackbone`. Received: {type(tower).__name__}."
                 )
-            if tower.vocabulary_size != discriminator.vocabulary_size:
-                raise ValueError(
-                    f"Vocabulary mismatch: the {name} has vocabulary_size="
-                    f"{tower.vocabulary_size} but the discriminator has "
-                    f"{discriminator.vocabulary_size}."
-                )
+            _check_vocabulary(name, tower.vocabulary_size, discriminator.vocabulary_size)
             if sharing != "untied" and tower.embedding_dim != discriminator.embedding_dim:
                 raise ValueError(
                     f"`embedding_sharing={sharing!r}` needs equal embedding_dim, but "
@@ -796,3 +787,12 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
+
+
+def _check_vocabulary(name, theirs, own):
+    """An `ElectraError` (a `ValueError`) when a tower's vocabulary is not the discriminator's."""
+    if theirs != own:
+        raise ElectraError(
+            f"Vocabulary mismatch: the {name} has vocabulary_size={theirs} but the "
+            f"discriminator has {own}."
+        )

@@ -109,6 +109,17 @@ class ElectraPacker(MultiSegmentPacker):
         )
         self.truncate = truncate
 
+    @classmethod
+    def for_tokenizer(cls, tokenizer, sequence_length, truncate="longest_first"):
+        """A packer with `tokenizer`'s [CLS], [SEP] and [PAD] ids."""
+        return cls(
+            sequence_length=sequence_length,
+            start_value=tokenizer.cls_token_id,
+            end_value=tokenizer.sep_token_id,
+            pad_value=tokenizer.pad_token_id,
+            truncate=truncate,
+        )
+
     def _budget(self, num_segments, sequence_length):
         sequence_length = sequence_length or self.sequence_length
         special = len(self.start_value) + len(self.end_value)

@@ -38,7 +38,9 @@ class BucketedInputs:
     before shuffling) and `class_weight` (one class id per example) stay on
     this path, so the training data is still shuffled (keras-hub batches
     host data for them in order).
-    Tasks opt in with `supports_bucketing = True`.
+    Tasks opt in with `supports_bucketing = True`; those whose outputs depend
+    on the padded length (`trims_padding = False`) take the same path with
+    one full-length bucket, so their host data is shuffled too.
 
     Example:
     ```python
@@ -49,10 +51,15 @@ class BucketedInputs:
     """
 
     bucketing = None  # None: on, with the default `Bucketing()`
-    supports_bucketing = False  # task models whose outputs allow it set True
+    supports_bucketing = False  # task models that take host data this way set True
+    trims_padding = True  # False: outputs change with the padded length; one bucket
+
+    def _bucketing(self, value):
+        """The `Bucketing` of a call; one full-length bucket when padding can't be trimmed."""
+        return Bucketing.get(value) if self.trims_padding else Bucketing(enabled=False)
 
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
-        bucketing = Bucketing.get(kwargs.pop("bucketing", self.bucketing))
+        bucketing = self._bucketing(kwargs.pop("bucketing", self.bucketing))
         data = self._bucket_data(x, y, kwargs.get("sample_weight"))
         validation = kwargs.get("validation_data")
         packed_validation = None
@@ -89,7 +96,7 @@ class BucketedInputs:
         return keras.Model.fit(self, self._feed(batches, settings), **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
-        bucketing = Bucketing.get(kwargs.pop("bucketing", self.bucketing))
+        bucketing = self._bucketing(kwargs.pop("bucketing", self.bucketing))
         data = None
         if not kwargs.get("_use_cached_eval_dataset"):
             data = self._bucket_data(x, y, kwargs.get("sample_weight"))
@@ -101,7 +108,7 @@ class BucketedInputs:
         return keras.Model.evaluate(self, self._feed(batches, settings), **kwargs)
 
     def predict(self, x=None, batch_size=None, **kwargs):
-        bucketing = Bucketing.get(kwargs.pop("bucketing", self.bucketing))
+        bucketing = self._bucketing(kwargs.pop("bucketing", self.bucketing))
         data = self._bucket_data(x, None, None)
         if data is None:
             return super().predict(self._sized(x), batch_size=batch_size, **kwargs)

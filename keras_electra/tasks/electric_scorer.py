@@ -4,7 +4,6 @@ import warnings
 
 import keras
 import numpy as np
-from keras import ops
 from keras_hub.models import Task
 
 from keras_electra.errors import ElectraError

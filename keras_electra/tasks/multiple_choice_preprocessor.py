@@ -51,12 +51,7 @@ class ElectraMultipleChoicePreprocessor(Preprocessor):
         self.packer = None
 
     def build(self, input_shape):
-        self.packer = ElectraPacker(
-            sequence_length=self.sequence_length,
-            start_value=self.tokenizer.cls_token_id,
-            end_value=self.tokenizer.sep_token_id,
-            pad_value=self.tokenizer.pad_token_id,
-        )
+        self.packer = ElectraPacker.for_tokenizer(self.tokenizer, self.sequence_length)
         self.built = True
 
     def call(self, x, y=None, sample_weight=None):

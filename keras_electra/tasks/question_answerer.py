@@ -127,9 +127,11 @@ class ElectraQuestionAnswerer(ElectraTask, Task):
             outputs = {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
+    supports_bucketing = True  # `BucketedInputs`
+
     @property
-    def supports_bucketing(self):
-        """`BucketedInputs`: the original head masks padding; the hf head's softmax spans it."""
+    def trims_padding(self):
+        """The original head masks padding; the hf head's softmax spans it (one bucket)."""
         return self.head == "original"
 
     def __call__(self, inputs, *args, **kwargs):

@@ -52,12 +52,8 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
 
     def build(self, input_shape):
         # Skip the keras-hub base build, which makes a packer without "longest_first".
-        self.packer = ElectraPacker(
-            sequence_length=self.sequence_length,
-            start_value=self.tokenizer.cls_token_id,
-            end_value=self.tokenizer.sep_token_id,
-            pad_value=self.tokenizer.pad_token_id,
-            truncate=self.truncate,
+        self.packer = ElectraPacker.for_tokenizer(
+            self.tokenizer, self.sequence_length, truncate=self.truncate
         )
         self.built = True
 

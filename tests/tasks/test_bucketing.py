@@ -311,15 +311,20 @@ def test_question_answerer_squad_windows_unchanged(tmp_path, head="original"):
 
 def test_question_answerer_hf_head_is_not_bucketed():
     # transformers' head takes its softmax over padding too: its loss depends
-    # on the padded length, so it always runs at full length.
+    # on the padded length, so it runs at full length, on the same host-data
+    # path (so `fit` shuffles host data).
     backbone = ElectraBackbone(**tiny_backbone_kwargs(dropout=0.0))
-    assert ElectraQuestionAnswerer(backbone, head="original").supports_bucketing
+    assert ElectraQuestionAnswerer(backbone, head="original").trims_padding
     hf = ElectraQuestionAnswerer(backbone, head="hf")
-    assert not hf.supports_bucketing
-    x = {"token_ids": np.full((2, 32), 5, "int32"), "segment_ids": np.zeros((2, 32), "int32"),
-         "padding_mask": np.zeros((2, 32), "int32")}
+    assert hf.supports_bucketing and not hf.trims_padding
+    assert hf._bucketing(SMALL).lengths(32) == [32]
+    x = {"token_ids": np.full((8, 32), 5, "int32"), "segment_ids": np.zeros((8, 32), "int32"),
+         "padding_mask": np.zeros((8, 32), "int32")}
     x["padding_mask"][:, :4] = 1
-    assert hf._bucket_data(x, None, None) is None
+    assert hf._bucket_data(x, None, None) is not None
+    batches = hf._batches(hf._bucket_data(x, None, None), 2, hf._bucketing(True),
+                          {"prefetch": 1}, shuffle=True)
+    assert {bucket for _, bucket in batches.plan} == {32}
 
 
 def test_cli_switch_sets_the_default():
