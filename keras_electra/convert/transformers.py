@@ -272,7 +272,6 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
     return model
 
 
-
 def _bert_pooler(heads):
     """BERT's pooler as `(kernel, bias)` in Keras layout, or None."""
     import numpy as np

@@ -788,7 +788,6 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
         return cls(**config)
 
 
-
 def _check_vocabulary(name, theirs, own):
     """An `ElectraError` (a `ValueError`) when a tower's vocabulary is not the discriminator's."""
     if theirs != own:
