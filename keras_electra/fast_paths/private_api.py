@@ -65,6 +65,14 @@ def keras_hub_get_file(preset, path):
     return get_file(preset, path)
 
 
+def convert_preprocessing_outputs(outputs):
+    """keras-hub's conversion of a preprocessing layer's host outputs to backend
+    tensors (numpy inside a Grain pipeline), as its own Python paths return them."""
+    from keras_hub.src.utils.tensor_utils import convert_preprocessing_outputs_python
+
+    return convert_preprocessing_outputs_python(outputs)
+
+
 def flatten_layers(layer):
     """`layer` and every layer inside it (`Layer._flatten_layers`, as keras-hub's
     `Task.save_task_weights` uses to leave the backbone out)."""
@@ -80,6 +88,7 @@ MODULE_SYMBOLS = {
         "merge_padding_and_attention_mask",
     ),
     "keras_hub.src.utils.preset_utils": ("get_file", "check_config_class", "load_json"),
+    "keras_hub.src.utils.tensor_utils": ("convert_preprocessing_outputs_python",),
 }
 TORCH_MODULE_SYMBOLS = {
     "keras.src.backend.torch.core": ("get_device", "to_torch_dtype"),
@@ -111,6 +120,8 @@ AMSGRAD_ATTRIBUTES = ("_velocity_hats",)
 OPTIMIZER_ATTRIBUTES = (
     "_variables", "_trainable_variables", "_backend_update_step", "_clip_gradients",
 )
+# keras-hub `MultiSegmentPacker` hooks `ElectraPacker` overrides for "longest_first".
+PACKER_METHODS = ("_trim_inputs_tf", "_trim_inputs_python")
 # torch backend only:
 MODEL_METHODS = ("_track_variables", "_post_track_variable", "_post_untrack_variable")
 
@@ -171,6 +182,8 @@ def missing():
     if node is not None:
         gone += _missing_attributes(node.arguments, NODE_ARGUMENTS_ATTRIBUTES, "Node.arguments")
 
+    packer = keras_hub.layers.MultiSegmentPacker(sequence_length=4, start_value=1, end_value=2)
+    gone += _missing_attributes(packer, PACKER_METHODS, "MultiSegmentPacker")
     gone += _missing_attributes(keras.random.SeedGenerator(), SEED_GENERATOR_ATTRIBUTES, "SeedGenerator")
     gone += _missing_attributes(dense.kernel, VARIABLE_ATTRIBUTES, "Variable")
     adam = keras.optimizers.AdamW(amsgrad=True)

@@ -42,18 +42,21 @@ def adam_update(optimizer, grads, variables, learning_rate):
             beta_1_power = torch.pow(beta_1, step)
             beta_2_power = torch.pow(beta_2, step)
             alpha = alpha * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        # m += (g - m) * (1 - beta_1); v += (g^2 - v) * (1 - beta_2), as Keras.
+        # m += (g - m) * (1 - beta_1); v = beta_2 v + (1 - beta_2) g^2, in place
+        # as torch.optim.AdamW: no temporary the size of the model.
         torch._foreach_lerp_(momentums, grads, 1 - beta_1)
-        torch._foreach_lerp_(velocities, torch._foreach_mul(grads, grads), 1 - beta_2)
+        torch._foreach_mul_(velocities, beta_2)
+        torch._foreach_addcmul_(velocities, grads, grads, 1 - beta_2)
         if optimizer.amsgrad:
             hats = [optimizer._velocity_hats[index(v)].value for v in variables]
             torch._foreach_maximum_(hats, velocities)
             velocities = hats
+        # w -= alpha m / (sqrt(v) + eps), with alpha folded into the denominator
+        # (a tensor, so no host sync on an accelerator).
         denominators = torch._foreach_sqrt(velocities)
         torch._foreach_add_(denominators, optimizer.epsilon)
-        updates = torch._foreach_mul(momentums, alpha)
-        torch._foreach_div_(updates, denominators)
-        torch._foreach_sub_(values, updates)
+        torch._foreach_div_(denominators, alpha)
+        torch._foreach_addcdiv_(values, momentums, denominators, value=-1.0)
 
 
 def clip_by_global_norm(grads, clip_norm):

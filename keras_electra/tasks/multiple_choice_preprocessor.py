@@ -80,7 +80,7 @@ class ElectraMultipleChoicePreprocessor(Preprocessor):
                 )
         first = [c for c in contexts for _ in range(self.num_choices)]
         second = [str(o) for options in choices for o in options]
-        token_ids, segment_ids = self.packer(
+        token_ids, segment_ids = self.packer.pack_host(
             (self.tokenizer(first), self.tokenizer(second))
         )
         shape = (len(contexts), self.num_choices, self.sequence_length)

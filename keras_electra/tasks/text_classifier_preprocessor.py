@@ -10,6 +10,13 @@ from keras_electra.preprocessing.packer import check_sequence_length
 from keras_electra.models.tokenizer import ElectraTokenizer
 
 
+def _host_strings(segment):
+    """Whether `segment` is a Python string or a list of them."""
+    if isinstance(segment, str):
+        return True
+    return isinstance(segment, list) and all(isinstance(text, str) for text in segment)
+
+
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
     """Tokenizes and packs one or two segments as `[CLS] a [SEP] b [SEP]`.
@@ -63,7 +70,18 @@ class ElectraTextClassifierPreprocessor(TextClassifierPreprocessor):
         if isinstance(x, dict) and "token_ids" in x:
             return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
         check_sequence_length(self.sequence_length, 2)
-        return super().call(x, y, sample_weight)
+        segments = x if isinstance(x, tuple) else (x,)
+        if not all(_host_strings(segment) for segment in segments):
+            return super().call(x, y, sample_weight)  # tensors, `tf.data`
+        # keras-hub's Python path, with the packer's host fast path.
+        token_ids, segment_ids = self.packer.pack_host(
+            tuple(self.tokenizer(segment) for segment in segments))
+        x = {
+            "token_ids": token_ids,
+            "padding_mask": token_ids != self.tokenizer.pad_token_id,
+            "segment_ids": segment_ids,
+        }
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def __call__(self, *args, **kwargs):
         # Here, not in `call`, so that Keras does not wrap the error's message.

@@ -140,3 +140,15 @@ def test_layerwise_decay_rescales_with_foreach(monkeypatch):
         np.testing.assert_allclose(
             to_numpy(variable), start - multiplier * 0.1 * grad, rtol=1e-5, atol=1e-6
         )
+
+
+def test_zero_learning_rate_leaves_weights_unchanged():
+    # The step size is folded into the denominator: a zero rate (warmup's first
+    # step) divides by zero there and must still give a zero, finite update.
+    initial, grads = variables_and_grads(1, num_steps=2)
+    variables = [keras.Variable(v, name=n) for n, v in initial.items()]
+    optimizer = ElectraAdamWeightDecay(learning_rate=0.0, weight_decay=0.1)
+    for step in grads:
+        optimizer.apply([keras.ops.convert_to_tensor(g) for g in step], variables)
+    for variable, start in zip(variables, initial.values()):
+        np.testing.assert_array_equal(to_numpy(variable), start)

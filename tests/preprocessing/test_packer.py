@@ -90,3 +90,63 @@ def test_tf_data_matches_python():
     ds = tf.data.Dataset.from_tensors(ragged).map(lambda a, b: p((a, b)))
     (token_ids, _), = list(ds.as_numpy_iterator())
     assert token_ids.tolist() == expected
+
+
+def reference_pack(a, b, length, start=True, end=True):
+    """The original's `_truncate_seq_pair` and `[CLS] a [SEP] b [SEP]` layout, padded with 0."""
+    a, b = list(a), None if b is None else list(b)
+    special = int(start) + int(end) + (0 if b is None else 1)
+    if b is None:
+        a = a[:length - special]
+    else:
+        truncate_seq_pair(a, b, length - special)
+    tokens = ([2] if start else []) + a
+    segments = [0] * len(tokens)
+    if b is not None:
+        tokens += [3] + b
+        segments += [0] + [1] * len(b)
+    if end:
+        tokens += [3]
+        segments += [0 if b is None else 1]  # [SEP] closing the last segment
+    pad = length - len(tokens)
+    return tokens + [0] * pad, segments + [0] * pad
+
+
+@pytest.mark.parametrize("pair", [False, True])
+@pytest.mark.parametrize("as_numpy", [False, True])
+def test_host_ids_match_the_original_layout(pair, as_numpy):
+    rng = np.random.default_rng(int(pair) * 2 + int(as_numpy))
+    length = 12
+    for flags in [(True, True), (True, False), (False, True)]:
+        rows_a = [list(rng.integers(5, 50, rng.integers(0, 15))) for _ in range(30)]
+        rows_b = [list(rng.integers(5, 50, rng.integers(0, 15))) for _ in range(30)]
+        expected = [reference_pack(a, b if pair else None, length, *flags)
+                    for a, b in zip(rows_a, rows_b)]
+        if as_numpy:  # a list of 1-D arrays, as `np.split` gives
+            rows_a = [np.asarray(r, "int64") for r in rows_a]
+            rows_b = [np.asarray(r, "int64") for r in rows_b]
+        inputs = (rows_a, rows_b) if pair else rows_a
+        token_ids, segment_ids = packer(length=length)(
+            inputs, add_start_value=flags[0], add_end_value=flags[1])
+        assert np.asarray(token_ids).tolist() == [e[0] for e in expected]
+        assert np.asarray(segment_ids).tolist() == [e[1] for e in expected]
+
+
+def test_host_ids_come_back_as_keras_hub_returns_them():
+    # Where nothing is truncated, round robin and longest-first agree, so
+    # keras-hub's own packer is the reference for values, dtype and tensor type.
+    import keras_hub
+
+    reference = keras_hub.layers.MultiSegmentPacker(
+        sequence_length=10, start_value=2, end_value=3, pad_value=0)
+    for inputs in (([[5, 6], [7]], [[8], [9, 10, 11]]), [5, 6, 7], np.array([[5, 6], [7, 8]])):
+        ours, theirs = packer(length=10)(inputs), reference(inputs)
+        for mine, other in zip(ours, theirs):
+            assert type(mine) is type(other)
+            assert np.asarray(mine).tolist() == np.asarray(other).tolist()
+            assert str(np.asarray(mine).dtype) == str(np.asarray(other).dtype)
+
+
+def test_host_ids_too_short_a_length_is_named():
+    with pytest.raises(ValueError, match="sequence_length=2"):
+        packer(length=2)(([[5]], [[6]]))
