@@ -127,6 +127,12 @@ class MultipleChoice(TaskHead):
                    dropout=float(config.get("summary_last_dropout", 0.1)))
 
     def layers(self, task):
+        if task.head != "summary":
+            raise ConversionError(
+                "Only ElectraMultipleChoice(head='summary') has the layout of "
+                "ElectraForMultipleChoice (sequence_summary, classifier); this model has "
+                f"head={task.head!r} (BERT's pooler, BertForMultipleChoice)."
+            )
         return {"sequence_summary.summary": task.sequence_summary, "classifier": task.classifier}
 
     def config_fields(self, task):

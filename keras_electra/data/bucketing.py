@@ -85,14 +85,18 @@ class Bucketing:
             f"`bucketing` must be True, False or a `Bucketing`. Received: {value!r}."
         )
 
-    def lengths(self, sequence_length):
-        """The bucket lengths for packed features of `sequence_length`."""
+    def lengths(self, sequence_length, compiled=None):
+        """The bucket lengths for packed features of `sequence_length`.
+
+        `compiled`: whether each length is a compiled program (see
+        `auto_multiple`); only matters under `multiple=None`.
+        """
         if not self.enabled:
             return [sequence_length]
         if self.boundaries is not None:
             found = [b for b in self.boundaries if b < sequence_length]
         else:
-            multiple = self.multiple or auto_multiple(sequence_length)
+            multiple = self.multiple or auto_multiple(sequence_length, compiled)
             found = list(range(multiple, sequence_length, multiple))
         return found + [sequence_length]
 
@@ -106,17 +110,23 @@ class Bucketing:
 MAX_AUTO_BUCKETS = 16
 
 
-def auto_multiple(sequence_length):
+def auto_multiple(sequence_length, compiled=None):
     """The default bucket step for the current backend.
 
-    On jax and TensorFlow, where each bucket length is one compiled program,
-    a multiple of 8 giving at most `MAX_AUTO_BUCKETS` buckets. On torch,
-    which runs eagerly, 1: each batch is padded to its longest example, as
-    transformers' dynamic padding. Finer buckets pad less (SST-2 at length
-    128, batch 16: 45 tokens per batch on average with steps of 1, 49 with
-    8, 64 with 32).
+    Where each bucket length is one compiled program (jax, TensorFlow, and
+    torch under `jit_compile=True`), a multiple of 8 giving at most
+    `MAX_AUTO_BUCKETS` buckets. On eager torch, 1: each batch is padded to
+    its longest example, as transformers' dynamic padding. Finer buckets pad
+    less (SST-2 at length 128, batch 16: 45 tokens per batch on average with
+    steps of 1, 49 with 8, 64 with 32).
+
+    Args:
+        sequence_length: int. The full packed length.
+        compiled: bool or None. None: True except on torch.
     """
-    if keras.config.backend() == "torch":
+    if compiled is None:
+        compiled = keras.config.backend() != "torch"
+    if not compiled:
         return 1
     return 8 * max(1, math.ceil(sequence_length / (8 * MAX_AUTO_BUCKETS)))
 
@@ -220,6 +230,8 @@ class BucketedBatches(keras.utils.PyDataset):
         scale_position_weights: bool. Scale per-position sample weights by
             `bucket / sequence_length` (for losses and metrics that divide
             by the padded length; see `divides_by_length`).
+        compiled: bool or None. Whether each bucket length is a compiled
+            program (`auto_multiple`); None: True except on torch.
         workers, max_queue_size: Keras `PyDataset` read-ahead
             (`keras_electra.data.input_pipeline.pipeline_settings`).
 
@@ -233,7 +245,7 @@ class BucketedBatches(keras.utils.PyDataset):
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, bucketing=None,
                  shuffle=False, sort=False, plan=None, workers=1, max_queue_size=10,
-                 scale_position_weights=True):
+                 scale_position_weights=True, compiled=None):
         super().__init__(workers=workers, use_multiprocessing=False,
                          max_queue_size=max_queue_size)
         if not isinstance(x, dict) or "padding_mask" not in x:
@@ -247,7 +259,7 @@ class BucketedBatches(keras.utils.PyDataset):
         self.scale_position_weights = bool(scale_position_weights)
         self.token_shape = tuple(np.shape(x["token_ids"]))
         self.sequence_length = self.token_shape[-1]
-        self.buckets = self.bucketing.lengths(self.sequence_length)
+        self.buckets = self.bucketing.lengths(self.sequence_length, compiled)
         self.lengths = example_lengths(x["padding_mask"])
         self.plan = plan if plan is not None else self._new_plan()
 

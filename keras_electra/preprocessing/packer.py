@@ -111,6 +111,10 @@ class ElectraPacker(MultiSegmentPacker):
             **kwargs,
         )
         self.truncate = truncate
+        # No weights. Built here, since `pack_host` skips `__call__` (which
+        # builds): Keras' trainers run a model with an unbuilt layer eagerly
+        # on a first batch before every `predict` call.
+        self.built = True
 
     @classmethod
     def for_tokenizer(cls, tokenizer, sequence_length, truncate="longest_first"):

@@ -130,6 +130,8 @@ class BucketedInputs:
             workers=1, max_queue_size=settings["prefetch"],
             # Exact for the compiled loss: scaled only where it divides by the length.
             scale_position_weights=divides_by_length(getattr(self, "loss", None)),
+            # torch compiles only under `jit_compile=True`: then few lengths, as jax.
+            compiled=keras.config.backend() != "torch" or bool(getattr(self, "jit_compile", False)),
         )
 
     def _feed(self, batches, settings):

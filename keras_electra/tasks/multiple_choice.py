@@ -41,6 +41,9 @@ class ChoiceUnflatten(keras.layers.Layer):
         return {**super().get_config(), "num_choices": self.num_choices}
 
 
+HEAD_TYPES = ("summary", "pooler")
+
+
 @keras.saving.register_keras_serializable(package="keras_electra")
 class ElectraMultipleChoice(ElectraTask, Task):
     """Multiple choice with transformers' `ElectraForMultipleChoice` head.
@@ -52,6 +55,11 @@ class ElectraMultipleChoice(ElectraTask, Task):
     a softmax. Layer names follow transformers: `sequence_summary` (the
     projection) and `classifier`.
 
+    With `head="pooler"` the projection is BERT's pooler instead, as
+    `BertForMultipleChoice`: a tanh dense named `pooler_dense`. `from_preset`
+    picks it, with its trained weights, when the preset holds a BERT pooler
+    (`pooler_head.safetensors`, kept by `convert_checkpoint`).
+
     Inputs have shape `(batch, num_choices, sequence_length)`; outputs are
     `(batch, num_choices)` logits; labels are the index of the right choice.
 
@@ -60,6 +68,7 @@ class ElectraMultipleChoice(ElectraTask, Task):
         num_choices: int. Choices per example.
         preprocessor: an `ElectraMultipleChoicePreprocessor` or None.
         dropout: float. Summary dropout (`summary_last_dropout`).
+        head: `"summary"` (default, ELECTRA's) or `"pooler"` (BERT's).
 
     Example:
     ```python
@@ -81,7 +90,10 @@ class ElectraMultipleChoice(ElectraTask, Task):
 
     label_name = "choice labels"
 
-    def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1, **kwargs):
+    def __init__(self, backbone, num_choices=2, preprocessor=None, dropout=0.1,
+                 head="summary", **kwargs):
+        if head not in HEAD_TYPES:
+            raise ValueError(f"`head` must be one of {HEAD_TYPES}. Received: head={head!r}.")
         if not isinstance(num_choices, int) or num_choices < 2:
             raise ValueError(f"`num_choices` must be an int >= 2. Received: {num_choices!r}.")
         if preprocessor is not None and preprocessor.num_choices != num_choices:
@@ -95,15 +107,23 @@ class ElectraMultipleChoice(ElectraTask, Task):
         # === Config === (before `super().__init__`, which compiles)
         self.num_choices = num_choices
         self.dropout = dropout
+        self.head = head
 
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.choice_flatten = ChoiceFlatten(dtype=policy, name="choice_flatten")
-        self.sequence_summary = keras.layers.Dense(
-            backbone.hidden_dim, activation="gelu",
-            kernel_initializer=initializer, dtype=policy, name="sequence_summary",
-        )
+        self.sequence_summary = self.pooler_dense = None
+        if head == "pooler":
+            self.pooler_dense = keras.layers.Dense(
+                backbone.hidden_dim, activation="tanh",
+                kernel_initializer=initializer, dtype=policy, name="pooler_dense",
+            )
+        else:
+            self.sequence_summary = keras.layers.Dense(
+                backbone.hidden_dim, activation="gelu",
+                kernel_initializer=initializer, dtype=policy, name="sequence_summary",
+            )
         self.summary_dropout = keras.layers.Dropout(
             dropout, dtype=policy, name="summary_dropout"
         )
@@ -121,7 +141,7 @@ class ElectraMultipleChoice(ElectraTask, Task):
         }
         flat = {name: self.choice_flatten(value) for name, value in inputs.items()}
         x = backbone(flat)["pooled_output"]
-        x = self.sequence_summary(x)
+        x = (self.pooler_dense if head == "pooler" else self.sequence_summary)(x)
         x = self.summary_dropout(x)
         outputs = self.choice_unflatten(self.classifier(x))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -134,7 +154,11 @@ class ElectraMultipleChoice(ElectraTask, Task):
         no `preprocessor` is passed.
         """
         from keras_electra.tasks.task_presets import load_task
+        from keras_electra.tasks.task_presets import pooler_head
 
+        pooler = pooler_head(cls, preset, kwargs, new_head_argument="num_choices")
+        if pooler is not None and "head" not in kwargs:
+            kwargs["head"] = "pooler"
         sequence_length = kwargs.pop("sequence_length", None)
         if "preprocessor" not in kwargs and ("num_choices" in kwargs or sequence_length):
             preprocessor = cls.preprocessor_cls.from_preset(preset)
@@ -147,7 +171,10 @@ class ElectraMultipleChoice(ElectraTask, Task):
                     sequence_length=sequence_length,
                 )
             kwargs["preprocessor"] = preprocessor
-        return load_task(cls, preset, load_weights=load_weights, **kwargs)
+        model = load_task(cls, preset, load_weights=load_weights, **kwargs)
+        if pooler is not None and load_weights and model.head == "pooler":
+            model.pooler_dense.set_weights(list(pooler))
+        return model
 
     @property
     def label_classes(self):
@@ -163,5 +190,6 @@ class ElectraMultipleChoice(ElectraTask, Task):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_choices": self.num_choices, "dropout": self.dropout})
+        config.update({"num_choices": self.num_choices, "dropout": self.dropout,
+                       "head": self.head})
         return config

@@ -53,12 +53,12 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     return task
 
 
-def pooler_head(cls, preset, kwargs):
+def pooler_head(cls, preset, kwargs, new_head_argument="num_classes"):
     """The trained pooler `(kernel, bias)` a new head on `preset` should start from, or None.
 
     Only a backbone preset (or a task preset whose head is being replaced,
-    `num_classes` passed) gives one, when it holds `pooler_head.safetensors`
-    and no `backbone` argument replaces its backbone.
+    `new_head_argument` passed) gives one, when it holds
+    `pooler_head.safetensors` and no `backbone` argument replaces its backbone.
     """
     if "backbone" in kwargs:
         return None
@@ -66,7 +66,7 @@ def pooler_head(cls, preset, kwargs):
     config = preset_loading.load_preset_config(directory, backbone_cls=cls.backbone_cls)
     if preset_loading.find_preset_format(config) is not None:
         return None
-    if read_task_config(cls, directory) is not None and "num_classes" not in kwargs:
+    if read_task_config(cls, directory) is not None and new_head_argument not in kwargs:
         return None
     return preset_loading.read_pooler_head(directory, config["config"]["hidden_dim"])
 

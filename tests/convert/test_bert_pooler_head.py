@@ -90,3 +90,30 @@ def test_bad_pooler_file_is_named(tmp_path, kernel_shape, match):
     with pytest.raises(PresetError, match=match) as error:
         ElectraTextClassifier.from_preset(preset, num_classes=2, preprocessor=None)
     assert POOLER_HEAD_FILE in str(error.value)
+
+
+
+def test_multiple_choice_pooler_head_matches_bert_for_multiple_choice(tmp_path):
+    from keras_electra.convert.export import export_to_transformers
+    from keras_electra.convert.weights import ConversionError
+    from keras_electra.tasks import ElectraMultipleChoice
+
+    model = bert_classifier()
+    preset = converted(tmp_path, model)
+    reference = transformers.BertForMultipleChoice(model.config).eval()
+    reference.bert.load_state_dict(model.bert.state_dict())
+    task = ElectraMultipleChoice.from_preset(preset, num_choices=3, preprocessor=None)
+    assert task.head == "pooler" and task.sequence_summary is None
+    task.classifier.set_weights([reference.classifier.weight.detach().numpy().T,
+                                 reference.classifier.bias.detach().numpy()])
+    # 2 questions x 3 choices, from the helper's two packed rows.
+    x = {k: np.stack([v, v[::-1], v], axis=1) for k, v in h.inputs().items()}
+    with torch.no_grad():
+        expected = reference(**{k: t.reshape(2, 3, -1) for k, t in h.torch_inputs(
+            {k: v.reshape(6, -1) for k, v in x.items()}).items()}).logits.numpy()
+    np.testing.assert_allclose(np.asarray(task.predict(x, verbose=0)), expected, atol=1e-4)
+    summary = ElectraMultipleChoice.from_preset(preset, num_choices=3, head="summary",
+                                                preprocessor=None)
+    assert summary.pooler_dense is None
+    with pytest.raises(ConversionError, match="head='summary'"):
+        export_to_transformers(task, str(tmp_path / "export"))

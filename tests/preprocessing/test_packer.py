@@ -150,3 +150,12 @@ def test_host_ids_come_back_as_keras_hub_returns_them():
 def test_host_ids_too_short_a_length_is_named():
     with pytest.raises(ValueError, match="sequence_length=2"):
         packer(length=2)(([[5]], [[6]]))
+
+
+def test_packer_is_built_without_being_called():
+    # `pack_host` skips `__call__`; an unbuilt layer inside a task made Keras run
+    # the whole model eagerly before each `predict` call (jax: one compile per op).
+    p = packer()
+    assert p.built
+    p.pack_host(([[5, 6]], [[7]]))
+    assert p.built

@@ -8,6 +8,8 @@ from keras_electra.data.bucketing import BucketedBatches
 from keras_electra.data.bucketing import Bucketing
 from keras_electra.data.bucketing import MAX_AUTO_BUCKETS
 from keras_electra.data.bucketing import auto_multiple
+from keras_electra.data.input_pipeline import pipeline_settings
+from keras_electra.fast_paths.private_api import flatten_layers
 from keras_electra.data.bucketing import divides_by_length
 from keras_electra.data.bucketing import example_lengths
 from keras_electra.data.bucketing import plan_batches
@@ -56,6 +58,9 @@ def test_bucket_lengths_and_plans():
         assert auto_multiple(length) == step
         assert Bucketing().lengths(length) == list(range(step, length, step)) + [length]
         assert torch or len(Bucketing().lengths(length)) <= MAX_AUTO_BUCKETS
+    # Explicitly compiled (torch under `jit_compile=True`) or eager, on any backend.
+    assert auto_multiple(128, compiled=True) == 8 and auto_multiple(128, compiled=False) == 1
+    assert Bucketing().lengths(64, compiled=False) == list(range(1, 65))
     assert Bucketing(boundaries=[16, 64, 200]).lengths(128) == [16, 64, 128]
     assert Bucketing(enabled=False).lengths(128) == [128]
     mask = np.zeros((5, 2, 10), "int32")
@@ -134,6 +139,9 @@ def test_text_classifier_predict_evaluate_fit_unchanged():
         single = bucketed.predict([x[3]] if x is texts else ([x[0][3]], [x[1][3]]),
                                   verbose=0, bucketing=False)
         np.testing.assert_allclose(on[3:4], single, atol=1e-5)
+    # Every layer built after packing texts: Keras runs a model with an unbuilt
+    # layer eagerly on a first batch before each (per-bucket) `predict` call.
+    assert [layer.name for layer in flatten_layers(bucketed) if not layer.built] == []
     on = bucketed.evaluate(pairs, labels, batch_size=5, verbose=0, return_dict=True, bucketing=SMALL)
     off = bucketed.evaluate(pairs, labels, batch_size=5, verbose=0, return_dict=True, bucketing=False)
     np.testing.assert_allclose(on["loss"], off["loss"], atol=1e-5)
@@ -164,6 +172,11 @@ def test_text_classifier_buckets_by_default_with_a_switch():
         # The default step: 8 on jax and TensorFlow, 1 on torch (the longest example, 5).
         assert seen == [5 if keras.config.backend() == "torch" else 8]
         seen.clear()
+        model.jit_compile = True  # a compiled torch step: steps of 8 there too
+        data = model._bucket_data(["the cat", "the dog sat"], None, None)
+        batches = model._batches(data, 2, model._bucketing(None), pipeline_settings())
+        assert batches.buckets == [8, 16, 24, 32]
+        model.jit_compile = False
         model.bucketing = Bucketing(multiple=32)  # one bucket: the whole length
         model.predict(["the cat", "the dog sat"], verbose=0)
         assert seen == [32]
