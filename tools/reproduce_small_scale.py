@@ -1,13 +1,17 @@
-"""Checks ELECTRA's central claim at small scale: RTD beats MLM at equal steps.
+"""Checks ELECTRA's central claim at small scale: RTD beats MLM at equal compute.
 
-Pretrains the same tiny model for the same number of steps on the same corpus
-with the `electra` objective (replaced-token detection) and with `mlm` (the
-BERT baseline), keeps a third copy at its random initialization (`none`), then
-fine-tunes each of the three discriminators with identical settings and seeds
-on the shared evaluation tasks (SST-2 accuracy, CoLA MCC, CoNLL-2000 chunk F1)
-and prints a markdown table. All three variants start from the same initial
-discriminator weights (same seed, built first). Results go to
-`<out>/results.json`.
+Pretrains the same small model on the same corpus with the `electra` objective
+(replaced-token detection), with `mlm` (the BERT baseline, the original's
+85% [MASK] / 15% kept masking) for the same number of steps, and with `mlm`
+for the same training time (`mlm_time`: ELECTRA's steps times the measured
+MLM/ELECTRA speed ratio), keeps a copy at its random initialization (`none`),
+then fine-tunes each discriminator with identical settings and seeds on the
+shared evaluation tasks (SST-2 accuracy, CoLA MCC, CoNLL-2000 chunk F1) and
+prints a markdown table. All variants start from the same initial
+discriminator weights (same seed, built first), use the same pretraining
+recipe (`--recipe`, default `demo`), and are pretrained one after the other
+before any fine-tuning, so their speeds are measured under the same load.
+Results go to `<out>/results.json`.
 
 Each variant is one run of the pretraining application
 (`keras_electra.apps.pretraining`, what `keras-electra pretrain` runs) in
@@ -21,9 +25,9 @@ missing under --shared-data are skipped with a message.
 
 Example:
 ```
-PYTHONPATH=. KERAS_BACKEND=jax python3 tools/reproduce_small_scale.py \\
-    --pretrain-steps 300 --max-train-examples 2000 --max-eval-examples 500 \\
-    --seeds 0 --out /tmp/repro
+PYTHONPATH=. KERAS_BACKEND=torch python3 tools/reproduce_small_scale.py \\
+    --text-files /tmp/natural/pretrain.txt --pretrain-steps 1000 \\
+    --seeds 0,1,2 --out /tmp/repro
 ```
 """
 
@@ -36,7 +40,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
-VARIANTS = ("electra", "mlm", "none")
+VARIANTS = ("electra", "mlm", "mlm_time", "none")
 TASK_METRICS = {"sst2": "accuracy", "cola": "mcc", "chunk": "f1"}
 # How each metric is reported (chunk F1 follows conlleval, in percent).
 METRIC_LABELS = {"sst2": "accuracy, %", "cola": "MCC, %", "chunk": "chunk F1, %"}
@@ -48,44 +52,70 @@ TASK_FILES = {
 }
 
 
-def model_config(hidden_dim=64, num_layers=2, num_heads=2, embedding_dim=None,
-                 sequence_length=64, generator_hidden_fraction=0.25):
-    """The discriminator's `ElectraBackbone` arguments and generator width (the `tiny` shape).
+def model_config(recipe="demo", hidden_dim=None, num_layers=None, num_heads=None,
+                 embedding_dim=None, sequence_length=None, generator_hidden_fraction=None):
+    """The discriminator's `ElectraBackbone` arguments and generator width.
 
-    The vocabulary size comes from the trained vocabulary.
+    The recipe's model size, with the given fields changed (a width change
+    also sets the feed-forward width to 4x). The vocabulary size comes from
+    the trained vocabulary.
     """
-    return dict(
-        hidden_dim=hidden_dim, num_layers=num_layers, num_heads=num_heads,
-        intermediate_dim=4 * hidden_dim, embedding_dim=embedding_dim or hidden_dim,
-        max_sequence_length=sequence_length, generator_hidden_fraction=generator_hidden_fraction,
-    )
+    from keras_electra.training import get_pretraining_recipe
+
+    recipe = get_pretraining_recipe(recipe)
+    config = recipe.model.backbone_kwargs()
+    config.pop("vocabulary_size")
+    config["generator_hidden_fraction"] = recipe.generator_hidden_fraction
+    if hidden_dim is not None:
+        config.update(hidden_dim=hidden_dim, intermediate_dim=4 * hidden_dim)
+    for key, value in (("num_layers", num_layers), ("num_heads", num_heads),
+                       ("embedding_dim", embedding_dim), ("max_sequence_length", sequence_length),
+                       ("generator_hidden_fraction", generator_hidden_fraction)):
+        if value is not None:
+            config[key] = value
+    return config
 
 
 def pretraining_settings(args):
-    """The `PretrainingSettings` shared by every variant (corpus, model, optimization)."""
+    """The `PretrainingSettings` shared by every variant (corpus, model, optimization).
+
+    Unset batch size, learning rate and sequence length are the recipe's.
+    """
     from keras_electra.apps.pretraining import PretrainingSettings
 
     steps = args.pretrain_steps
     return PretrainingSettings(
         data=tuple(args.text_files) if args.text_files else None,
         vocab_size=args.vocabulary_size, corpus_max_files=args.max_corpus_files,
-        model=model_config(args.hidden_dim, args.num_layers, args.num_heads, args.embedding_dim,
-                           args.sequence_length, args.generator_fraction),
-        steps=steps, batch_size=args.pretrain_batch_size, seq_len=args.sequence_length,
-        learning_rate=args.pretrain_learning_rate, warmup_steps=max(1, steps // 10),
-        seed=args.pretrain_seed, checkpoint_every=max(1, steps),
+        model=model_config(args.recipe, args.hidden_dim, args.num_layers, args.num_heads,
+                           args.embedding_dim, args.sequence_length, args.generator_fraction),
+        recipe=args.recipe, steps=steps, batch_size=args.pretrain_batch_size,
+        seq_len=args.sequence_length, learning_rate=args.pretrain_learning_rate,
+        warmup_steps=max(1, steps // 10), seed=args.pretrain_seed, checkpoint_every=max(1, steps),
     )
 
 
-def variant_settings(settings, variant):
-    """The settings of one variant: `electra` (RTD), `mlm`, or `none` (no training:
-    the initial weights, which are the same for every variant given the seed)."""
-    import dataclasses
+def equal_time_steps(steps, electra_steps_per_second, mlm_steps_per_second):
+    """MLM steps that take as long as `steps` ELECTRA steps at the measured speeds."""
+    if electra_steps_per_second <= 0 or mlm_steps_per_second <= 0:
+        raise ValueError("equal_time_steps needs both measured speeds (steps/s > 0).")
+    return max(1, round(steps * mlm_steps_per_second / electra_steps_per_second))
 
+
+def variant_settings(settings, variant, steps=None):
+    """The settings of one variant: `electra` (RTD), `mlm`, `mlm_time` (MLM for
+    `steps` steps, those of equal time), or `none` (no training: the initial
+    weights, which are the same for every variant given the seed)."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown variant {variant!r}; expected one of {VARIANTS}.")
     if variant == "none":
         return dataclasses.replace(settings, objective="mlm", steps=0)
+    if variant == "mlm_time":
+        if steps is None:
+            raise ValueError("variant 'mlm_time' needs its steps (equal_time_steps).")
+        # Same warmup share and one checkpoint at the end, as the other variants.
+        return dataclasses.replace(settings, objective="mlm", steps=steps,
+                                   warmup_steps=max(1, steps // 10), checkpoint_every=steps)
     return dataclasses.replace(settings, objective=variant)
 
 
@@ -157,6 +187,9 @@ def markdown_table(results):
     lines.append("| pretraining steps | " + " | ".join(str(p["steps"]) for p in results["pretraining"]) + " |")
     lines.append("| pretraining seconds | "
                  + " | ".join(str(p["pretrain_seconds"]) for p in results["pretraining"]) + " |")
+    if any("steps_per_second" in p for p in results["pretraining"]):
+        lines.append("| pretraining steps/s | "
+                     + " | ".join(str(p.get("steps_per_second") or "-") for p in results["pretraining"]) + " |")
     lines.append(f"\n(fine-tuning seeds: {', '.join(map(str, seeds))}; "
                  "several seeds show the mean then each score)")
     return "\n".join(lines)
@@ -186,15 +219,18 @@ def build_parser():
     parser.add_argument("--text-files", nargs="+", help="pretraining text files (default: stdlib docstrings)")
     parser.add_argument("--max-corpus-files", type=int, help="stdlib source files read for the corpus")
     parser.add_argument("--vocabulary-size", type=int, default=4000)
-    parser.add_argument("--hidden-dim", type=int, default=64)
-    parser.add_argument("--num-layers", type=int, default=2)
-    parser.add_argument("--num-heads", type=int, default=2)
-    parser.add_argument("--embedding-dim", type=int, help="default: hidden dim")
+    parser.add_argument("--recipe", default="demo",
+                        help="pretraining recipe of every variant (keras_electra.training.PRETRAINING_RECIPES); "
+                             "its model size unless the flags below change it")
+    parser.add_argument("--hidden-dim", type=int, help="default: the recipe's")
+    parser.add_argument("--num-layers", type=int, help="default: the recipe's")
+    parser.add_argument("--num-heads", type=int, help="default: the recipe's")
+    parser.add_argument("--embedding-dim", type=int, help="default: the recipe's")
     parser.add_argument("--sequence-length", type=int, default=64, help="pretraining and fine-tuning length")
-    parser.add_argument("--generator-fraction", type=float, default=0.25, help="generator width / discriminator")
-    parser.add_argument("--pretrain-steps", type=int, default=300)
-    parser.add_argument("--pretrain-batch-size", type=int, default=16)
-    parser.add_argument("--pretrain-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--generator-fraction", type=float, help="generator width / discriminator (the recipe's)")
+    parser.add_argument("--pretrain-steps", type=int, default=300, help="ELECTRA's and MLM's (equal steps)")
+    parser.add_argument("--pretrain-batch-size", type=int, help="default: the recipe's")
+    parser.add_argument("--pretrain-learning-rate", type=float, help="default: the recipe's")
     parser.add_argument("--pretrain-seed", type=int, default=0)
     parser.add_argument("--seeds", default="0", help="comma-separated fine-tuning seeds")
     parser.add_argument("--epochs", type=float, default=3.0, help="fine-tuning epochs")
@@ -222,7 +258,7 @@ def _previous_results(args):
 
 
 # Settings that must match for --resume to reuse earlier presets and runs.
-_RESUME_KEYS = ("pretrain_steps", "pretrain_batch_size", "pretrain_learning_rate", "generator_fraction",
+_RESUME_KEYS = ("recipe", "pretrain_steps", "pretrain_batch_size", "pretrain_learning_rate", "generator_fraction",
                 "pretrain_seed", "epochs", "batch_size", "learning_rate", "max_train_examples",
                 "max_eval_examples")
 
@@ -266,6 +302,8 @@ def run(args):
     for variant in variants:
         if variant not in VARIANTS:
             raise ValueError(f"Unknown variant {variant!r}; expected some of {VARIANTS}.")
+    if "mlm_time" in variants and not {"electra", "mlm"} <= set(variants):
+        raise ValueError("variant 'mlm_time' needs 'electra' and 'mlm' (their measured speeds).")
     seeds = [int(s) for s in args.seeds.split(",") if s != ""]
     shared = os.path.abspath(args.shared_data)
     if not os.path.isdir(shared):
@@ -281,7 +319,8 @@ def run(args):
         files = _prepare_corpus(settings, args.out)
     settings = dataclasses.replace(settings, data=tuple(files), vocab=vocab_path)
     results = {
-        "config": {"model": settings.model, "corpus": files, "pretrain_steps": args.pretrain_steps,
+        "config": {"model": settings.model, "corpus": files, "recipe": args.recipe,
+                   "pretrain_steps": args.pretrain_steps,
                    "pretrain_batch_size": args.pretrain_batch_size,
                    "pretrain_learning_rate": args.pretrain_learning_rate,
                    "generator_fraction": args.generator_fraction, "pretrain_seed": args.pretrain_seed,
@@ -301,25 +340,34 @@ def run(args):
         done_pretraining, done_finetuning = {}, {}
     total = len(variants) * (1 + len(tasks) * len(seeds))
     done = 0
-    for variant in variants:
+    presets = {}
+    # All pretraining first, back to back, so the speeds compare under one load.
+    for variant in sorted(variants, key=VARIANTS.index):
         run_dir = os.path.join(args.out, "runs", variant)
-        preset = os.path.join(run_dir, "discriminator")
+        presets[variant] = preset = os.path.join(run_dir, "discriminator")
         if variant in done_pretraining and os.path.isfile(os.path.join(preset, "config.json")):
             results["pretraining"].append(done_pretraining[variant])
             done += 1
             print(f"[{done}/{total}] reusing the '{variant}' preset of the earlier run", flush=True)
-        else:
-            summary = run_pretraining(variant_settings(settings, variant), run_dir, overwrite=True,
-                                      verbose=args.verbose)
-            keras.backend.clear_session()
-            results["pretraining"].append({
-                "variant": variant, "preset": preset, "steps": summary["steps"],
-                "pretrain_seconds": round(summary["train_seconds"], 1),
-                "parameters": summary["discriminator_parameters"],
-                "final_metrics": {k: round(v, 4) for k, v in summary["final_metrics"].items()},
-            })
-            done += 1
-            print(f"[{done}/{total}] pretrained '{variant}' ({time.time() - start:.0f} s so far)", flush=True)
+            continue
+        steps = None
+        if variant == "mlm_time":
+            speed = {p["variant"]: p["steps_per_second"] for p in results["pretraining"]}
+            steps = equal_time_steps(args.pretrain_steps, speed["electra"], speed["mlm"])
+        summary = run_pretraining(variant_settings(settings, variant, steps), run_dir, overwrite=True,
+                                  verbose=args.verbose)
+        keras.backend.clear_session()
+        results["pretraining"].append({
+            "variant": variant, "preset": preset, "steps": summary["steps"],
+            "pretrain_seconds": round(summary["train_seconds"], 1),
+            "steps_per_second": summary["steps_per_second"],
+            "parameters": summary["discriminator_parameters"],
+            "final_metrics": {k: round(v, 4) for k, v in summary["final_metrics"].items()},
+        })
+        done += 1
+        print(f"[{done}/{total}] pretrained '{variant}' ({summary['steps']} steps, "
+              f"{time.time() - start:.0f} s so far)", flush=True)
+    for variant in sorted(variants, key=VARIANTS.index):
         for task in results["config"]["tasks"]:
             for seed in results["config"]["seeds"]:
                 if (variant, task, seed) in done_finetuning:
@@ -329,7 +377,8 @@ def run(args):
                 if task not in tasks or seed not in seeds:
                     continue
                 metrics = finetune(
-                    preset, task, shared, os.path.join(args.out, "finetuned", variant, f"{task}_{seed}"),
+                    presets[variant], task, shared,
+                    os.path.join(args.out, "finetuned", variant, f"{task}_{seed}"),
                     seed=seed, epochs=args.epochs, batch_size=args.batch_size,
                     sequence_length=args.sequence_length, max_train_examples=args.max_train_examples,
                     max_eval_examples=args.max_eval_examples, learning_rate=args.learning_rate,
@@ -341,13 +390,22 @@ def run(args):
                 results["finetuning"].append(metrics)
                 print(f"[{done}/{total}] {variant} {task} seed {seed}: {TASK_METRICS[task]} "
                       f"{metrics['score']:.4f} ({time.time() - start:.0f} s so far)", flush=True)
+                # Written after each run: a long comparison can be resumed.
+                _write_results(args.out, results)
     results["summary"] = summarize(results)
     # Wall time of all invocations (earlier ones too, with --resume).
     results["total_seconds"] = round(time.time() - start + (previous or {}).get("total_seconds", 0), 1)
     results["table"] = markdown_table(results)
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
+    _write_results(args.out, results)
     return results
+
+
+def _write_results(out, results):
+    """Writes `out/results.json` atomically."""
+    path = os.path.join(out, "results.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + ".tmp", path)
 
 
 def main(argv=None):

@@ -112,8 +112,8 @@ def test_table_with_several_seeds():
     tool = load_tool("reproduce_small_scale")
     results = {
         "config": {"seeds": [0, 1]},
-        "pretraining": [{"variant": v, "steps": s, "pretrain_seconds": t}
-                        for v, s, t in (("electra", 5, 1.0), ("none", 0, 0.0))],
+        "pretraining": [{"variant": v, "steps": s, "pretrain_seconds": t, "steps_per_second": r}
+                        for v, s, t, r in (("electra", 5, 1.0, 4.5), ("none", 0, 0.0, 0.0))],
         "finetuning": [
             {"task": "cola", "variant": "electra", "score": 0.2},
             {"task": "cola", "variant": "electra", "score": 0.4},
@@ -124,5 +124,37 @@ def test_table_with_several_seeds():
     lines = tool.markdown_table(results).splitlines()
     assert lines[2] == "| cola (MCC, %) | 0.3000 (0.200, 0.400) | 0.0500 (0.100, 0.000) |"
     assert lines[3] == "| pretraining steps | 5 | 0 |"
+    assert lines[5] == "| pretraining steps/s | 4.5 | - |"
     with pytest.raises(ValueError, match="task"):
         tool.run(tool.build_parser().parse_args(["--tasks", "squad"]))
+
+
+def test_recipe_model_and_equal_time_variant():
+    from keras_electra.training import get_pretraining_recipe
+
+    tool = load_tool("reproduce_small_scale")
+    demo = get_pretraining_recipe("demo")
+    args = tool.build_parser().parse_args([])
+    settings = tool.pretraining_settings(args)
+    # The recipe's own size and optimization unless a flag changes them.
+    assert settings.recipe == "demo"
+    assert settings.model["hidden_dim"] == demo.model.hidden_dim
+    assert settings.model["embedding_dim"] == demo.model.embedding_dim
+    assert settings.model["generator_hidden_fraction"] == demo.generator_hidden_fraction
+    assert settings.batch_size is None and settings.learning_rate is None
+    wider = tool.pretraining_settings(tool.build_parser().parse_args(["--hidden-dim", "128"]))
+    assert (wider.model["hidden_dim"], wider.model["intermediate_dim"]) == (128, 512)
+    assert wider.model["num_layers"] == demo.model.num_layers
+
+    # MLM at ELECTRA's wall time: steps scale with the measured speed ratio.
+    assert tool.equal_time_steps(300, electra_steps_per_second=5.0, mlm_steps_per_second=8.5) == 510
+    assert tool.equal_time_steps(300, 5.0, 5.0) == 300
+    with pytest.raises(ValueError, match="speeds"):
+        tool.equal_time_steps(300, 0.0, 8.5)
+    timed = tool.variant_settings(settings, "mlm_time", steps=510)
+    assert (timed.objective, timed.steps, timed.warmup_steps, timed.checkpoint_every) == ("mlm", 510, 51, 510)
+    assert tool.variant_settings(settings, "mlm").steps == settings.steps
+    with pytest.raises(ValueError, match="steps"):
+        tool.variant_settings(settings, "mlm_time")
+    with pytest.raises(ValueError, match="measured speeds"):
+        tool.run(tool.build_parser().parse_args(["--variants", "mlm_time,none"]))
