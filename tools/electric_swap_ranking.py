@@ -6,15 +6,24 @@ swapped; the pair is written as one n-best record and scored by the
 `keras-electra score` command with an Electric scorer preset. The result is
 the share of pairs whose original sentence scores strictly higher.
 
+Two references put that rate in context: `--bigram-corpus` ranks the same
+pairs with a bigram model counted on the pretraining text (what local word
+order alone gives), and `--discriminator` with an ELECTRA discriminator
+preset and its replaced token detection head (the sentence score is
+`sum log(1 - p_replaced)` over its wordpieces, [CLS] and [SEP] left out).
+
 Example:
 ```
 PYTHONPATH=. python tools/electric_swap_ranking.py --preset run/electric_scorer \\
-    --sentences /tmp/natural/heldout.txt --pairs 500
+    --sentences /tmp/natural/heldout.txt --pairs 500 \\
+    --bigram-corpus /tmp/natural/pretrain.txt --discriminator run/discriminator
 ```
 """
 
 import argparse
+import collections
 import json
+import math
 import os
 import random
 import subprocess
@@ -65,18 +74,89 @@ def ranking_rate(preset, pairs, batch_size=64, env=None):
     return wins / len(records)
 
 
+def bigram_ranking_rate(corpus_path, pairs, smoothing=0.1):
+    """Share of pairs a bigram model of `corpus_path` ranks original first (ties lose).
+
+    Lower-cased whitespace words, sentence start and end markers, add-`smoothing`
+    estimates `(c(a, b) + k) / (c(a) + k V)`.
+    """
+    unigrams, bigrams = collections.Counter(), collections.Counter()
+    with open(corpus_path, encoding="utf-8") as f:
+        for line in f:
+            words = line.lower().split()
+            if words:
+                words = ["<s>"] + words + ["</s>"]
+                unigrams.update(words)
+                bigrams.update(zip(words, words[1:]))
+    denominator = smoothing * len(unigrams)
+
+    def log_probability(sentence):
+        words = ["<s>"] + sentence.lower().split() + ["</s>"]
+        return sum(math.log((bigrams[(a, b)] + smoothing) / (unigrams[a] + denominator))
+                   for a, b in zip(words, words[1:]))
+
+    wins = sum(log_probability(original) > log_probability(swapped) for original, swapped in pairs)
+    return wins / len(pairs)
+
+
+def discriminator_scores(preset, sentences, batch_size=64):
+    """`sum log(1 - p_replaced)` of each sentence under an ELECTRA discriminator preset."""
+    import keras
+    import numpy as np
+
+    from keras_electra.convert import load_discriminator_head
+    from keras_electra.models import ElectraBackbone
+    from keras_electra.tasks import ElectraTextClassifierPreprocessor
+
+    backbone = ElectraBackbone.from_preset(preset)
+    head = load_discriminator_head(preset, backbone)
+    preprocessor = ElectraTextClassifierPreprocessor.from_preset(preset)
+    scores = []
+    for start in range(0, len(sentences), batch_size):
+        inputs = {k: np.asarray(v).astype("int32")
+                  for k, v in preprocessor(sentences[start:start + batch_size]).items()}
+        logits = keras.ops.convert_to_numpy(
+            keras.ops.cast(head(backbone(inputs)["sequence_output"]), "float32"))
+        logits = logits.reshape(logits.shape[0], -1)
+        ids = inputs["token_ids"]
+        tokenizer = preprocessor.tokenizer
+        words = (inputs["padding_mask"] > 0) & (ids != tokenizer.cls_token_id) & (ids != tokenizer.sep_token_id)
+        # log(1 - sigmoid(z)) = -softplus(z), over the wordpieces (not [CLS], [SEP], pads).
+        scores.extend((-np.logaddexp(0.0, logits) * words).sum(axis=1).tolist())
+    return scores
+
+
+def discriminator_ranking_rate(preset, pairs):
+    """Share of pairs whose original the discriminator finds less replaced (ties lose)."""
+    originals = discriminator_scores(preset, [a for a, _ in pairs])
+    swapped = discriminator_scores(preset, [b for _, b in pairs])
+    return sum(a > b for a, b in zip(originals, swapped)) / len(pairs)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", required=True, help="ElectricScorer preset directory")
+    parser.add_argument("--preset", help="ElectricScorer preset directory")
     parser.add_argument("--sentences", required=True, help="held-out sentences, one a line")
     parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bigram-corpus", help="also rank with a bigram model of this text file")
+    parser.add_argument("--discriminator", help="also rank with this ELECTRA discriminator preset")
     args = parser.parse_args(argv)
+    if not (args.preset or args.bigram_corpus or args.discriminator):
+        parser.error("give --preset, --bigram-corpus or --discriminator")
     with open(args.sentences, encoding="utf-8") as f:
         sentences = [line.strip() for line in f if line.strip()]
     pairs = swap_pairs(sentences, args.pairs, args.seed)
-    rate = ranking_rate(args.preset, pairs)
-    print(f"originals above their two-word swaps: {rate:.1%} of {len(pairs)} pairs")
+    rates = {}
+    if args.preset:
+        rates["Electric"] = ranking_rate(args.preset, pairs)
+    if args.bigram_corpus:
+        rates["bigram counts"] = bigram_ranking_rate(args.bigram_corpus, pairs)
+    if args.discriminator:
+        rates["ELECTRA discriminator"] = discriminator_ranking_rate(args.discriminator, pairs)
+    for name, rate in rates.items():
+        print(f"{name}: originals above their two-word swaps in {rate:.1%} of {len(pairs)} pairs")
+    return rates
 
 
 if __name__ == "__main__":
