@@ -68,4 +68,8 @@ def test_fill_mask_on_strings_with_a_preprocessor():
     assert all(len(slot) == 2 and isinstance(slot[0][0], str) for row in filled for slot in row)
     # The same ids given directly give the same candidates.
     encoded = masked_lm._encode(["the quick [MASK] fox ."], preprocessor.tokenizer)
-    assert masked_lm.fill_mask(encoded, top_k=2)[0] == filled[0]
+    direct = masked_lm.fill_mask(encoded, top_k=2)[0]
+    # Batch 1 and batch 2 may take different kernels: scores agree to float noise.
+    assert [[tok for tok, _ in slot] for slot in direct] == [[tok for tok, _ in slot] for slot in filled[0]]
+    np.testing.assert_allclose([[p for _, p in slot] for slot in direct],
+                               [[p for _, p in slot] for slot in filled[0]], rtol=1e-5, atol=1e-6)
