@@ -1,13 +1,17 @@
 """The keras-electra side of the benchmark, on the backend of this process.
 
 Training steps run through `model.fit` and inference through `model.predict`,
-as users run them. One untimed call compiles and warms up. Each timed call
-runs `warmup_steps + steps` batches; a callback notes when the first timed
-batch begins, and the step time is the rest of the call divided by `steps`
-(the median over `repeats` calls). So the steady-state step includes Keras'
-per-step loop work, while the fixed cost of starting a `fit`/`predict` call
-(data adapter, callbacks; 30-60 ms on TensorFlow) is reported apart as
-`call_overhead_s`: transformers' bare loop has no such cost.
+as users run them. One untimed call compiles and warms up. Then each repeat
+times two calls, one of `warmup_steps` batches and one of
+`warmup_steps + steps`; both end synchronized with the device (their last
+logs or outputs are read), so the difference divided by `steps` is the
+steady-state step, Keras' per-step loop work included, and the median over
+`repeats` is reported (`time_steps`). The rest of the short call is the fixed
+cost of starting a `fit`/`predict` call (data adapter, callbacks; 30-60 ms on
+TensorFlow), reported apart as `call_overhead_s`: transformers' bare loop has
+no such cost. Timing inside a call (from a batch-begin hook) would not do:
+jax dispatches steps asynchronously, so a hook at batch `warmup_steps` fires
+while the warm-up batches still run on the device.
 """
 
 import os
@@ -87,27 +91,26 @@ def run(spec, discriminator, generator, mask_probability):
         )
         target = labels
 
-    def call(num_steps, callbacks=()):
-        x = _tiled(batch, num_steps)
+    inputs = {}
+
+    def call(num_steps):
+        if num_steps not in inputs:
+            y = None if target is None else np.concatenate([target] * num_steps)
+            inputs[num_steps] = (_tiled(batch, num_steps), y)
+        x, y = inputs[num_steps]
+        # Reading the outputs or the last loss waits for the device.
         if workload == "inference":
-            model.predict(x, batch_size=batch_size, verbose=0, callbacks=list(callbacks))
+            keras.tree.map_structure(keras.ops.convert_to_numpy,
+                                     model.predict(x, batch_size=batch_size, verbose=0))
             return
-        y = None if target is None else np.concatenate([target] * num_steps)
-        model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
-                  callbacks=list(callbacks))
+        history = model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        float(history.history["loss"][-1])
 
     # Whole executions: with steps_per_execution N, batches begin every N steps.
     warmup = _round_up(max(1, spec["warmup_steps"]), steps_per_execution)
     steps = _round_up(steps, steps_per_execution)
     call(warmup)
-    step_times, overheads = [], []
-    for _ in range(spec.get("repeats", 1)):
-        timer = warmup_timer(keras, warmup)
-        start = time.perf_counter()
-        call(warmup + steps, [timer])
-        end = time.perf_counter()
-        step_times.append((end - timer.warm) / steps)
-        overheads.append(max(0.0, (end - start) - (warmup + steps) * step_times[-1]))
+    step_times, overheads = time_steps(call, warmup, steps, spec.get("repeats", 1))
     return {
         "step_time_s": statistics.median(step_times),
         "step_times_s": step_times,
@@ -121,29 +124,31 @@ def _round_up(value, multiple):
     return -(-value // multiple) * multiple
 
 
-def warmup_timer(keras, warmup):
-    """A callback noting when the first timed batch (index `warmup`) begins.
+def time_steps(call, warmup, steps, repeats, clock=time.perf_counter):
+    """Per-repeat step times and call overheads (seconds) of `call(num_steps)`.
 
-    Batch-begin hooks take no logs, so they do not make Keras wait for the
-    device each step as a batch-end hook would.
+    Each repeat times `call(warmup)` and `call(warmup + steps)`: the
+    difference over `steps` is one step; the short call minus `warmup` steps
+    is the fixed cost of a call (at least 0). Exact whatever the backend's
+    dispatch does inside a call, as long as each call returns synchronized.
+
+    Example:
+    ```python
+    steps, overheads = time_steps(lambda n: time.sleep(0.01 + 0.002 * n), 2, 8, 3)
+    ```
     """
-
-    class _WarmupTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.warm = None
-
-        def _batch_begin(self, batch):
-            if self.warm is None and batch >= warmup:
-                self.warm = time.perf_counter()
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self._batch_begin(batch)
-
-        def on_predict_batch_begin(self, batch, logs=None):
-            self._batch_begin(batch)
-
-    return _WarmupTimer()
+    step_times, overheads = [], []
+    for _ in range(repeats):
+        start = clock()
+        call(warmup)
+        short = clock() - start
+        start = clock()
+        call(warmup + steps)
+        long = clock() - start
+        step = max(0.0, long - short) / steps
+        step_times.append(step)
+        overheads.append(max(0.0, short - warmup * step))
+    return step_times, overheads
 
 
 def _device_name(backend):

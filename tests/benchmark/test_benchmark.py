@@ -69,3 +69,19 @@ def test_benchmark_runs_tiny_on_cpu(tmp_path):
     runner.write(report, str(tmp_path))
     table = (tmp_path / "results.md").read_text()
     assert "| finetune | keras-electra jax |" in table
+
+
+def test_step_time_counts_work_finished_at_the_end_of_a_call():
+    """A call that dispatches every step at once and waits at its end (jax's
+    asynchronous dispatch) still yields its true per-step time and overhead."""
+    from keras_electra.benchmark.keras_worker import time_steps
+
+    clock = {"now": 0.0}
+    per_step, fixed = 0.5, 0.2
+
+    def call(num_steps):  # all of the call's time is spent when it waits at its end
+        clock["now"] += fixed + per_step * num_steps
+
+    steps, overheads = time_steps(call, warmup=2, steps=8, repeats=3, clock=lambda: clock["now"])
+    np.testing.assert_allclose(steps, [per_step] * 3)
+    np.testing.assert_allclose(overheads, [fixed] * 3)
