@@ -1,17 +1,21 @@
-"""Plain jax (XLA CPU) against plain torch at the ELECTRA-Small fine-tuning step's shapes.
+"""Plain jax (XLA CPU) and plain TensorFlow against plain torch at the ELECTRA-Small
+fine-tuning step's shapes.
 
-No keras-electra and no Keras: each kernel is written once in jax (jitted) and once in
-torch (eager, as transformers runs), with the same shapes and float32 inputs. Each
-framework runs in its own worker process (in one process, XLA's idle worker threads
-spin and slow torch down), and the two are timed interleaved: the parent asks the jax
-worker for one timing of a kernel, then the torch worker, and so on. The report gives, per kernel,
-the median wall and CPU time per call and the jax/torch ratio (above 1: jax is slower).
+No keras-electra and no Keras: each kernel is written once in jax (jitted), once in
+TensorFlow (a `tf.function` graph without XLA, as Keras runs TensorFlow on a CPU) and
+once in torch (eager, as transformers runs), with the same shapes and float32 inputs.
+Each framework runs in its own worker process (in one process, XLA's idle worker
+threads spin and slow torch down), and they are timed interleaved: the parent asks the
+jax worker for one timing of a kernel, then the TensorFlow worker, then torch, and so
+on. The report gives, per kernel, the median wall and CPU time per call and each
+framework's wall time over torch's (above 1: slower than torch).
 The shapes are those of one ELECTRA-Small encoder layer at batch 32, sequence 64:
 hidden 256, 4 heads of 64, feed-forward 1024 (12 such layers make the step).
 
     python tools/kernel_gap_repro.py                 # every kernel, 7 rounds
     python tools/kernel_gap_repro.py --rounds 3 --only dense_1024 gelu
-    python tools/kernel_gap_repro.py --threads 1   # kernel efficiency, robust to load
+    python tools/kernel_gap_repro.py --threads 1   # each worker pinned to one core
+    python tools/kernel_gap_repro.py --frameworks jax torch
 
 Run it on a quiet machine for absolute numbers; on a shared one the CPU-time column and
 the ratios are the ones to read.
@@ -28,6 +32,7 @@ import numpy as np
 
 B, T, H, HEADS, FF = 32, 64, 256, 4, 1024
 N = B * T
+FRAMEWORKS = ("jax", "tensorflow", "torch")
 KERNELS = ["dense_256", "dense_1024", "dense_1024_back", "dense_grads", "attention_scores",
            "masked_softmax", "gelu", "layer_norm", "dropout_mask", "encoder_layer_fwd_bwd"]
 
@@ -90,6 +95,59 @@ def jax_kernels(a):
     return {k: (lambda f=f, args=args: jax.block_until_ready(f(*args))) for k, (f, args) in kernels.items()}
 
 
+def tensorflow_kernels(a):
+    import tensorflow as tf
+
+    t = {k: tf.constant(v) for k, v in a.items()}
+    w = [tf.Variable(t[n]) for n in ("w_q", "w_k", "w_v", "w_o", "w_in", "w_out")]
+
+    def layer_norm(x):
+        mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(var + 1e-12) * t["gamma"] + t["beta"]
+
+    def encoder_layer(x, w_q, w_k, w_v, w_o, w_in, w_out):
+        split = lambda u: tf.transpose(tf.reshape(u, (B, T, HEADS, 64)), (0, 2, 1, 3))  # noqa: E731
+        q, k, v = split(x @ w_q), split(x @ w_k), split(x @ w_v)
+        s = tf.matmul(q, k, transpose_b=True) / 8.0 + (1.0 - t["mask"]) * -1e9
+        p = tf.nn.softmax(s, axis=-1)
+        o = tf.reshape(tf.transpose(p @ v, (0, 2, 1, 3)), (N, H))
+        x = layer_norm(x + o @ w_o)
+        return layer_norm(x + tf.nn.gelu(x @ w_in, approximate=False) @ w_out)
+
+    @tf.function(jit_compile=False)
+    def layer_fwd_bwd(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = encoder_layer(x, *w)
+        return tape.gradient(out, [x, *w], output_gradients=t["dy"])
+
+    @tf.function(jit_compile=False)
+    def gelu_fwd_bwd(x, g):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = tf.nn.gelu(x, approximate=False)
+        return out, tape.gradient(out, x, output_gradients=g)
+
+    graph = lambda f: tf.function(f, jit_compile=False)  # noqa: E731
+    seed = tf.constant([0, 1], tf.int32)
+    kernels = {
+        "dense_256": (graph(lambda x, w: x @ w), (t["x"], t["w_qkv"])),
+        "dense_1024": (graph(lambda x, w: x @ w), (t["x"], t["w_in"])),
+        "dense_1024_back": (graph(lambda x, w: x @ w), (t["x_ff"], t["w_out"])),
+        "dense_grads": (graph(lambda x, w, dy: (tf.matmul(dy, w, transpose_b=True),
+                                                tf.matmul(x, dy, transpose_a=True))),
+                        (t["x_ff"], t["w_out"], t["dy"])),
+        "attention_scores": (graph(lambda q, k: tf.matmul(q, k, transpose_b=True)), (t["q"], t["k"])),
+        "masked_softmax": (graph(lambda s, m: tf.nn.softmax(s + (1.0 - m) * -1e9, axis=-1)),
+                           (t["scores"], t["mask"])),
+        "gelu": (gelu_fwd_bwd, (t["x_ff"], t["dy_ff"])),
+        "layer_norm": (graph(layer_norm), (t["x"],)),
+        "dropout_mask": (graph(lambda s: tf.random.stateless_uniform((B, HEADS, T, T), s) < 0.9), (seed,)),
+        "encoder_layer_fwd_bwd": (layer_fwd_bwd, (t["x"],)),
+    }
+    return {k: (lambda f=f, args=args: f(*args)) for k, (f, args) in kernels.items()}
+
+
 def torch_kernels(a):
     import torch
     import torch.nn.functional as F
@@ -140,15 +198,31 @@ def torch_kernels(a):
     }
 
 
+def _pin_to_one_core():
+    """Runs this process, all its threads included, on one core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 def worker(framework, threads):
     """Reads `kernel calls` lines; answers `wall_s cpu_s` per call of that kernel."""
-    if threads == 1 and framework == "jax":
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
-                                   " intra_op_parallelism_threads=1").strip()
+    if threads == 1:
+        # XLA's and oneDNN's pools do not all follow their thread settings.
+        _pin_to_one_core()
     if framework == "jax":
+        if threads == 1:
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                       " intra_op_parallelism_threads=1").strip()
         import jax
 
         kernels, version = jax_kernels(_inputs()), f"jax {jax.__version__} ({jax.default_backend()})"
+    elif framework == "tensorflow":
+        import tensorflow as tf
+
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        kernels, version = tensorflow_kernels(_inputs()), f"tensorflow {tf.__version__} (graph, no XLA)"
     else:
         import torch
 
@@ -168,12 +242,13 @@ def worker(framework, threads):
         print((time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls, flush=True)
 
 
-def measure(names, rounds, calls, threads=None):
+def measure(names, rounds, calls, threads=None, frameworks=FRAMEWORKS):
     """Interleaved timing: ({framework: {kernel: (median wall s, median cpu s)}}, versions)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     workers = {fw: subprocess.Popen([sys.executable, __file__, "--worker", fw,
-                                     "--threads", str(threads or 0)], text=True,
+                                     "--threads", str(threads or 0)], text=True, env=env,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-               for fw in ("jax", "torch")}
+               for fw in frameworks}
     versions = [w.stdout.readline().strip() for w in workers.values()]
     times = {fw: {k: ([], []) for k in names} for fw in workers}
     for _ in range(rounds):
@@ -191,29 +266,39 @@ def measure(names, rounds, calls, threads=None):
             for fw, ks in times.items()}, versions
 
 
+def report(result, names):
+    """The markdown table: wall and CPU ms per framework, and wall over torch's."""
+    frameworks = list(result)
+    others = [fw for fw in frameworks if fw != "torch" and "torch" in result]
+    header = [f"{fw} wall ms" for fw in frameworks] + [f"{fw} cpu ms" for fw in frameworks]
+    header += [f"{fw}/torch (wall)" for fw in others]
+    lines = ["| kernel | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for name in names:
+        cells = [f"{result[fw][name][0] * 1e3:.2f}" for fw in frameworks]
+        cells += [f"{result[fw][name][1] * 1e3:.2f}" for fw in frameworks]
+        cells += [f"{result[fw][name][0] / result['torch'][name][0]:.2f}" for fw in others]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=5, help="calls per timing")
     parser.add_argument("--only", nargs="*", default=KERNELS, choices=KERNELS,
                         help="kernel names to run")
+    parser.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS), choices=FRAMEWORKS)
     parser.add_argument("--threads", type=int, default=0,
-                        help="1: both frameworks single-threaded (XLA without its Eigen pool, "
-                        "torch.set_num_threads(1)); 0 (default): their defaults")
-    parser.add_argument("--worker", choices=("jax", "torch"), help=argparse.SUPPRESS)
+                        help="1: every worker pinned to one core and single-threaded (XLA "
+                        "without its Eigen pool, one TensorFlow and torch thread); 0 (default): "
+                        "their defaults")
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.threads)
-    result, versions = measure(args.only, args.rounds, args.calls, args.threads)
+    result, versions = measure(args.only, args.rounds, args.calls, args.threads, args.frameworks)
     print(f"{', '.join(versions)}; median of {args.rounds} interleaved rounds of {args.calls} calls")
-    print("| kernel | jax wall ms | torch wall ms | jax cpu ms | torch cpu ms | jax/torch (cpu) |")
-    print("|---|---|---|---|---|---|")
-    for name in args.only:
-        jw, jc = result["jax"][name]
-        tw, tc = result["torch"][name]
-        print(f"| {name} | {jw * 1e3:.2f} | {tw * 1e3:.2f} | {jc * 1e3:.2f} | {tc * 1e3:.2f} | "
-              f"{jc / tc:.2f} |")
-    return 0
+    print(report(result, args.only))
 
 
 if __name__ == "__main__":

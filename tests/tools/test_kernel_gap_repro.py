@@ -1,4 +1,7 @@
-"""tools/kernel_gap_repro.py compares like with like: each jax kernel equals its torch twin."""
+"""tools/kernel_gap_repro.py compares like with like: each jax and TensorFlow kernel equals
+its torch twin."""
+
+import importlib.util
 
 import jax
 import numpy as np
@@ -15,13 +18,17 @@ def leaves(value):
     return [np.asarray(value.detach() if hasattr(value, "detach") else value, dtype="float64")]
 
 
-def test_jax_and_torch_kernels_compute_the_same_values():
+@pytest.mark.parametrize("framework", ["jax", "tensorflow"])
+def test_kernels_compute_the_same_values_as_torch(framework):
+    if framework == "tensorflow":
+        pytest.importorskip("tensorflow")
     repro = load_tool("kernel_gap_repro")
     inputs = repro._inputs()
-    jax_kernels, torch_kernels = repro.jax_kernels(inputs), repro.torch_kernels(inputs)
-    assert list(jax_kernels) == list(torch_kernels) == repro.KERNELS
+    kernels = getattr(repro, f"{framework}_kernels")(inputs)
+    torch_kernels = repro.torch_kernels(inputs)
+    assert list(kernels) == list(torch_kernels) == repro.KERNELS
     for name in repro.KERNELS:
-        got, expected = leaves(jax_kernels[name]()), leaves(torch_kernels[name]())
+        got, expected = leaves(kernels[name]()), leaves(torch_kernels[name]())
         assert len(got) == len(expected), name
         if name == "dropout_mask":  # different generators: compare the keep rate
             for g, e in zip(got, expected):
@@ -37,8 +44,13 @@ def test_jax_and_torch_kernels_compute_the_same_values():
 
 def test_interleaved_workers_report_every_kernel(capsys):
     repro = load_tool("kernel_gap_repro")
-    result, versions = repro.measure(["dense_256", "gelu"], rounds=1, calls=1, threads=1)
-    assert versions[0].startswith("jax") and versions[1].startswith("torch")
-    for framework in ("jax", "torch"):
+    has_tf = importlib.util.find_spec("tensorflow") is not None
+    frameworks = ("jax", "tensorflow", "torch") if has_tf else ("jax", "torch")
+    result, versions = repro.measure(["dense_256", "gelu"], rounds=1, calls=1, threads=1,
+                                     frameworks=frameworks)
+    assert [v.split()[0] for v in versions] == list(frameworks)
+    for framework in frameworks:
         for wall, cpu in result[framework].values():
             assert wall > 0 and cpu >= 0
+    table = repro.report(result, ["dense_256", "gelu"]).splitlines()
+    assert table[0].endswith(f"| {frameworks[-2]}/torch (wall) |") and len(table) == 4
