@@ -6,17 +6,21 @@ swapped; the pair is written as one n-best record and scored by the
 `keras-electra score` command with an Electric scorer preset. The result is
 the share of pairs whose original sentence scores strictly higher.
 
-Two references put that rate in context: `--bigram-corpus` ranks the same
+Three references put that rate in context: `--bigram-corpus` ranks the same
 pairs with a bigram model counted on the pretraining text (what local word
-order alone gives), and `--discriminator` with an ELECTRA discriminator
+order alone gives), `--discriminator` with an ELECTRA discriminator
 preset and its replaced token detection head (the sentence score is
-`sum log(1 - p_replaced)` over its wordpieces, [CLS] and [SEP] left out).
+`sum log(1 - p_replaced)` over its wordpieces, [CLS] and [SEP] left out), and
+`--masked-lm` with a masked-LM (generator) preset and the pseudo-log-likelihood
+that Electric's score stands in for (Salazar et al., 2020: each wordpiece masked
+in turn, `sum log p(original | rest)`).
 
 Example:
 ```
 PYTHONPATH=. python tools/electric_swap_ranking.py --preset run/electric_scorer \\
     --sentences /tmp/natural/heldout.txt --pairs 500 \\
-    --bigram-corpus /tmp/natural/pretrain.txt --discriminator run/discriminator
+    --bigram-corpus /tmp/natural/pretrain.txt --discriminator run/discriminator \
+    --masked-lm run/generator
 ```
 """
 
@@ -133,6 +137,56 @@ def discriminator_ranking_rate(preset, pairs):
     return sum(a > b for a, b in zip(originals, swapped)) / len(pairs)
 
 
+def masked_lm_scores(preset, sentences, batch_size=256):
+    """Pseudo-log-likelihood of each sentence under an `ElectraMaskedLM` preset.
+
+    Each wordpiece of `[CLS] sentence [SEP]` (truncated to the preprocessor's
+    sequence length) is replaced by [MASK] in its own copy, and the log
+    probability of the original wordpiece there is summed.
+    """
+    import keras
+    import numpy as np
+
+    from keras_electra.tasks import ElectraMaskedLM
+
+    masked_lm = ElectraMaskedLM.from_preset(preset)
+    tokenizer = masked_lm.preprocessor.tokenizer
+    length = masked_lm.preprocessor.sequence_length
+    rows, owners = [], []  # (ids, masked position) and its sentence
+    for index, sentence in enumerate(sentences):
+        pieces = [int(t) for t in np.asarray(tokenizer(sentence))][: length - 2]
+        ids = [tokenizer.cls_token_id, *pieces, tokenizer.sep_token_id]
+        for position in range(1, len(ids) - 1):
+            rows.append((ids, position))
+            owners.append(index)
+    scores = np.zeros(len(sentences))
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start:start + batch_size]
+        width = max(len(ids) for ids, _ in chunk)
+        token_ids = np.full((len(chunk), width), tokenizer.pad_token_id, "int32")
+        padding_mask = np.zeros((len(chunk), width), "int32")
+        positions = np.array([[p] for _, p in chunk], "int32")
+        originals = np.array([ids[p] for ids, p in chunk])
+        for r, (ids, p) in enumerate(chunk):
+            token_ids[r, : len(ids)] = ids
+            token_ids[r, p] = tokenizer.mask_token_id
+            padding_mask[r, : len(ids)] = 1
+        logits = masked_lm({"token_ids": token_ids, "padding_mask": padding_mask,
+                            "mask_positions": positions}, training=False)
+        log_probs = keras.ops.convert_to_numpy(
+            keras.ops.log_softmax(keras.ops.cast(logits[:, 0], "float32"), axis=-1))
+        np.add.at(scores, owners[start:start + batch_size],
+                  log_probs[np.arange(len(chunk)), originals])
+    return scores.tolist()
+
+
+def masked_lm_ranking_rate(preset, pairs):
+    """Share of pairs whose original has the higher pseudo-log-likelihood (ties lose)."""
+    originals = masked_lm_scores(preset, [a for a, _ in pairs])
+    swapped = masked_lm_scores(preset, [b for _, b in pairs])
+    return sum(a > b for a, b in zip(originals, swapped)) / len(pairs)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", help="ElectricScorer preset directory")
@@ -141,9 +195,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bigram-corpus", help="also rank with a bigram model of this text file")
     parser.add_argument("--discriminator", help="also rank with this ELECTRA discriminator preset")
+    parser.add_argument("--masked-lm", help="also rank with this masked-LM (generator) preset's "
+                        "pseudo-log-likelihood")
     args = parser.parse_args(argv)
-    if not (args.preset or args.bigram_corpus or args.discriminator):
-        parser.error("give --preset, --bigram-corpus or --discriminator")
+    if not (args.preset or args.bigram_corpus or args.discriminator or args.masked_lm):
+        parser.error("give --preset, --bigram-corpus, --discriminator or --masked-lm")
     with open(args.sentences, encoding="utf-8") as f:
         sentences = [line.strip() for line in f if line.strip()]
     pairs = swap_pairs(sentences, args.pairs, args.seed)
@@ -154,6 +210,8 @@ def main(argv=None):
         rates["bigram counts"] = bigram_ranking_rate(args.bigram_corpus, pairs)
     if args.discriminator:
         rates["ELECTRA discriminator"] = discriminator_ranking_rate(args.discriminator, pairs)
+    if args.masked_lm:
+        rates["masked-LM pseudo-log-likelihood"] = masked_lm_ranking_rate(args.masked_lm, pairs)
     for name, rate in rates.items():
         print(f"{name}: originals above their two-word swaps in {rate:.1%} of {len(pairs)} pairs")
     return rates

@@ -1,4 +1,4 @@
-"""tools/electric_swap_ranking.py: the swap pairs and the two reference rankers."""
+"""tools/electric_swap_ranking.py: the swap pairs and the three reference rankers."""
 
 import math
 
@@ -44,4 +44,34 @@ def test_discriminator_score_is_the_sum_of_log_not_replaced():
         expected = sum(math.log1p(-p) for _, p in replaced_token_probabilities(sentence, preset))
         assert score == pytest.approx(expected, abs=1e-4)
     rate = tool.discriminator_ranking_rate(preset, [tuple(sentences)])
+    assert rate == float(scores[0] > scores[1])
+
+
+@pytest.mark.skipif(keras.config.backend() != "torch", reason="backend-independent tool; run once")
+def test_masked_lm_score_sums_fill_mask_probabilities_of_the_original_wordpieces():
+    import numpy as np
+
+    from keras_electra.models.demo_presets import demo_preset
+    from keras_electra.tasks import ElectraMaskedLM
+
+    tool = load_tool("electric_swap_ranking")
+    preset = demo_preset("generator")
+    masked_lm = ElectraMaskedLM.from_preset(preset)
+    tokenizer = masked_lm.preprocessor.tokenizer
+    vocabulary_size = masked_lm.backbone.vocabulary_size
+    sentences = ["the movie was witty and warm .", "warm the movie was and witty ."]
+    scores = tool.masked_lm_scores(preset, sentences, batch_size=5)  # batches cross sentences
+    for sentence, score in zip(sentences, scores):
+        pieces = [int(t) for t in np.asarray(tokenizer(sentence))]
+        expected = 0.0
+        for position, original in enumerate(pieces):
+            masked = list(pieces)
+            masked[position] = tokenizer.mask_token_id
+            ids = np.array([[tokenizer.cls_token_id, *masked, tokenizer.sep_token_id]], "int32")
+            [[candidates]] = masked_lm.fill_mask(
+                {"token_ids": ids, "padding_mask": np.ones_like(ids)}, top_k=vocabulary_size)
+            probability = dict(candidates)[tokenizer.id_to_token(original)]
+            expected += math.log(probability)
+        assert score == pytest.approx(expected, abs=1e-4)
+    rate = tool.masked_lm_ranking_rate(preset, [tuple(sentences)])
     assert rate == float(scores[0] > scores[1])
