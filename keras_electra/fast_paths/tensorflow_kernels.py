@@ -1,4 +1,5 @@
-"""Fused TensorFlow forms of the projection layers, for the tensorflow backend only.
+"""Fused TensorFlow forms of the projection and LayerNorm layers, for the tensorflow
+backend only.
 
 Keras' `Dense`/`EinsumDense` on TensorFlow multiply a 3-D input with a
 batched matmul (`BatchMatMulV2`, or `Einsum`) and then add the bias with
@@ -8,8 +9,14 @@ compute the same product as a 2-D `MatMul` with `BiasAdd`: on a CPU graph
 without XLA the tiny model's forward pass went from 2.85 to 2.45 ms. Under
 XLA both forms compile to the same code.
 
-`project` returns None where it would not be exact (other equations, mixed
-dtypes, a bias over other axes), and the caller then uses `layer.call`. Only
+Keras' `LayerNormalization` on TensorFlow is a chain of separate ops (two
+means, a rsqrt, scale and shift), 3.3 ms for a [2048, 256] input on 2 CPU
+cores against 0.35 ms for torch's fused kernel. `layer_norm` runs it as
+one `FusedBatchNormV3` over the rows, as tf.keras 2's LayerNormalization did.
+
+The kernels return None where they would not be exact (other equations, mixed
+dtypes, a bias over other axes, other axes or dtypes for LayerNorm, an
+epsilon that cuDNN would raise), and the caller then uses `layer.call`. Only
 `direct_calls.call_directly` uses this module, and only when
 `keras.config.backend() == "tensorflow"`.
 """
@@ -20,6 +27,10 @@ import keras
 import tensorflow as tf
 
 from keras_electra.fast_paths.matrix_projection import projection
+from keras_electra.fast_paths.matrix_projection import variable_value
+
+# cuDNN's batch norm raises a smaller epsilon to this (tf.keras 2 fell back too).
+_CUDNN_MIN_EPSILON = 1.001e-5
 
 
 def _leading_shape(x, trailing):
@@ -50,6 +61,41 @@ def project(layer, x):
     return tf.reshape(y, tf.stack(leading + outer) if _has_tensor(leading) else leading + outer)
 
 
+def layer_norm(layer, x):
+    """`LayerNormalization.call(x)` as one `FusedBatchNormV3`; None if not exact.
+
+    The input is viewed as `[1, rows, features, 1]` in NCHW, so the batch norm's
+    per-channel statistics are each row's mean and (biased) variance; `gamma`
+    and `beta` then scale and shift. float32 only; a GPU is avoided below
+    cuDNN's smallest epsilon (ELECTRA's is 1e-12).
+    """
+    axis = layer.axis
+    axis = axis if isinstance(axis, int) else (axis[0] if len(axis) == 1 else None)
+    rank = x.shape.rank
+    if layer.rms_scaling or rank is None or axis not in (-1, rank - 1) or x.dtype != tf.float32:
+        return None
+    features = x.shape[-1]
+    if features is None or (layer.epsilon < _CUDNN_MIN_EPSILON and _has_gpu()):
+        return None
+    rows = tf.reshape(x, [1, -1, features, 1])
+    count = tf.shape(rows)[1:2]
+    y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+        rows, scale=tf.ones(count), offset=tf.zeros(count), epsilon=layer.epsilon,
+        data_format="NCHW",
+    )
+    y = tf.reshape(y, tf.shape(x))
+    y.set_shape(x.shape)
+    if layer.scale:
+        y = y * variable_value(layer.gamma)
+    if layer.center:
+        y = y + variable_value(layer.beta)
+    return y
+
+
+def _has_gpu():
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
 def _has_tensor(dims):
     return any(isinstance(d, tf.Tensor) for d in dims)
 
@@ -57,4 +103,5 @@ def _has_tensor(dims):
 KERNELS = {
     keras.layers.Dense: project,
     keras.layers.EinsumDense: project,
+    keras.layers.LayerNormalization: layer_norm,
 }

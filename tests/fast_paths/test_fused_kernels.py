@@ -155,7 +155,7 @@ def test_contracted_axes(equation, expected):
     assert contracted_axes(equation) == expected
 
 
-@torch_only
+@fused
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False)])
 def test_layer_norm(center, scale):
     layer = keras.layers.LayerNormalization(epsilon=1e-12, center=center, scale=scale)
@@ -179,7 +179,7 @@ def test_layer_norm_in_bfloat16_normalizes_in_float32():
     np.testing.assert_array_equal(numpy(actual), numpy(expected))
 
 
-@torch_only
+@fused
 def test_layer_norm_declines_other_axes_and_rms_scaling():
     first_axis = keras.layers.LayerNormalization(axis=1)
     first_axis.build((2, 5, 8))
@@ -188,6 +188,29 @@ def test_layer_norm_declines_other_axes_and_rms_scaling():
         rms = keras.layers.LayerNormalization(rms_scaling=True)
     rms.build((2, 5, 8))
     assert kernels().layer_norm(rms, tensor(2, 5, 8)) is None
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="a tensorflow kernel")
+def test_tensorflow_layer_norm_at_electra_epsilon_on_small_variance_and_in_a_graph(monkeypatch):
+    import tensorflow as tf
+
+    tf_kernels = kernels()
+    layer = keras.layers.LayerNormalization(epsilon=1e-12)
+    layer.build((None, None, 8))
+    layer.gamma.assign(np.linspace(0.5, 1.5, 8))
+    x = tensor(3, 4, 8) * 1e-4  # variance 1e-8: a raised epsilon would show
+    np.testing.assert_allclose(numpy(tf_kernels.layer_norm(layer, x)), numpy(layer(x)),
+                               atol=1e-5, rtol=1e-5)
+    graph = tf.function(lambda t: tf_kernels.layer_norm(layer, t), jit_compile=False)
+    traced = graph.get_concrete_function(tf.TensorSpec((None, None, 8), tf.float32))
+    assert traced.structured_outputs.shape.as_list() == [None, None, 8]
+    np.testing.assert_allclose(numpy(graph(x)), numpy(layer(x)), atol=1e-5, rtol=1e-5)
+    # Declined: half precision, and a GPU below cuDNN's smallest epsilon.
+    assert tf_kernels.layer_norm(layer, tf.cast(x, tf.bfloat16)) is None
+    monkeypatch.setattr(tf_kernels, "_has_gpu", lambda: True)
+    assert tf_kernels.layer_norm(layer, x) is None
+    layer.epsilon = 1e-3
+    assert tf_kernels.layer_norm(layer, x) is not None
 
 
 @torch_only
