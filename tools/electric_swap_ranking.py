@@ -19,7 +19,7 @@ Example:
 ```
 PYTHONPATH=. python tools/electric_swap_ranking.py --preset run/electric_scorer \\
     --sentences /tmp/natural/heldout.txt --pairs 500 \\
-    --bigram-corpus /tmp/natural/pretrain.txt --discriminator run/discriminator \
+    --bigram-corpus /tmp/natural/pretrain.txt --discriminator run/discriminator \\
     --masked-lm run/generator
 ```
 """
