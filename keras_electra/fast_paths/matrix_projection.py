@@ -1,6 +1,8 @@
-"""Dense and EinsumDense layers as one matrix product: their weights and equations.
+"""What the backends' fused kernels read off a layer: Dense and EinsumDense as one
+matrix product (weights and equations), and whether a LayerNormalization is a plain
+last-axis norm.
 
-Shared by the backends' fused kernels (`torch_kernels`, `tensorflow_kernels`).
+Shared by `torch_kernels` and `tensorflow_kernels`.
 """
 
 import functools
@@ -12,6 +14,14 @@ def variable_value(variable):
     """The tensor of a Keras variable as its layer's `call` reads it
     (cast under an autocast scope); other tensors pass through."""
     return variable.value if isinstance(variable, keras.Variable) else variable
+
+
+def normalizes_last_axis(layer, rank):
+    """Whether `LayerNormalization` `layer` centres and scales only the last axis
+    of a rank-`rank` input (no RMS scaling): the form the fused kernels compute."""
+    axis = layer.axis
+    axis = axis if isinstance(axis, int) else (axis[0] if len(axis) == 1 else None)
+    return not layer.rms_scaling and rank is not None and axis in (-1, rank - 1)
 
 
 def kernel_value(layer):

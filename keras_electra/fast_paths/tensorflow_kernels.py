@@ -26,6 +26,7 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_electra.fast_paths.matrix_projection import normalizes_last_axis
 from keras_electra.fast_paths.matrix_projection import projection
 from keras_electra.fast_paths.matrix_projection import variable_value
 
@@ -69,10 +70,7 @@ def layer_norm(layer, x):
     and `beta` then scale and shift. float32 only; a GPU is avoided below
     cuDNN's smallest epsilon (ELECTRA's is 1e-12).
     """
-    axis = layer.axis
-    axis = axis if isinstance(axis, int) else (axis[0] if len(axis) == 1 else None)
-    rank = x.shape.rank
-    if layer.rms_scaling or rank is None or axis not in (-1, rank - 1) or x.dtype != tf.float32:
+    if not normalizes_last_axis(layer, x.shape.rank) or x.dtype != tf.float32:
         return None
     features = x.shape[-1]
     if features is None or (layer.epsilon < _CUDNN_MIN_EPSILON and _has_gpu()):

@@ -20,6 +20,7 @@ import keras
 import torch
 import torch.nn.functional as F
 
+from keras_electra.fast_paths.matrix_projection import normalizes_last_axis
 from keras_electra.fast_paths.matrix_projection import projection
 from keras_electra.fast_paths.matrix_projection import variable_value
 
@@ -54,9 +55,7 @@ def layer_norm(layer, x):
 
     As Keras, half-precision inputs are normalized in float32.
     """
-    axis = layer.axis
-    axis = axis if isinstance(axis, int) else (axis[0] if len(axis) == 1 else None)
-    if layer.rms_scaling or axis is None or axis not in (-1, x.dim() - 1):
+    if not normalizes_last_axis(layer, x.dim()):
         return None
     dtype = x.dtype
     compute = x if dtype in (torch.float32, torch.float64) else x.float()
