@@ -152,7 +152,15 @@ class ElectraPacker(MultiSegmentPacker):
         rows = _python_id_rows(inputs)
         length = sequence_length or self.sequence_length
         if rows is None or self.truncate != "longest_first" or length is None:
-            return super().call(inputs, sequence_length, add_start_value, add_end_value)
+            outputs = super().call(inputs, sequence_length, add_start_value, add_end_value)
+            if self.truncate != "longest_first" or not (
+                    isinstance(inputs, tuple) and len(inputs) == 2):
+                return outputs
+            # The original packs a pair with an empty second segment as the
+            # first alone: pick those rows from a single-segment packing.
+            single = super().call(inputs[0], sequence_length, add_start_value, add_end_value)
+            closing = len(self.end_value) if add_end_value else 0
+            return _with_empty_pairs_as_single(outputs, single, closing)
         segments, batched = rows
         return _packed_outputs(self._pack_rows(
             segments, int(length), add_start_value, add_end_value), batched)
@@ -181,11 +189,12 @@ class ElectraPacker(MultiSegmentPacker):
         token_ids = np.full((len(segments[0]), length), pad, "int32")
         segment_ids = np.zeros((len(segments[0]), length), "int32")
         for index, row in enumerate(zip(*segments)):
-            if len(row) == 1:
-                parts = [list(row[0][:budget])]
+            if len(row) == 1 or not len(row[1]):
+                # The original's `if tokens_b:`: no second [SEP] for an empty b.
+                parts = [list(row[0][:budget + (len(segments) - 1) * len(self.sep_value)])]
             else:
                 keep = longest_first_lengths(len(row[0]), len(row[1]), budget)
-                parts = [list(row[0][:keep[0]]), list(row[1][:keep[1]])]
+                parts = [list(row[0][:keep[0]])] + ([list(row[1][:keep[1]])] if keep[1] else [])
             tokens, ids = list(start), [0] * len(start)
             for segment, part in enumerate(parts):
                 tail = end if segment == len(parts) - 1 else self.sep_value
@@ -262,6 +271,22 @@ def _packed_outputs(arrays, batched):
     if not batched:
         arrays = tuple(a[0] for a in arrays)
     return convert_preprocessing_outputs(arrays)
+
+
+def _with_empty_pairs_as_single(pair, single, closing):
+    """`pair`'s packed rows, with `single`'s where the second segment was empty.
+
+    A row's second segment was empty where segment 1 holds only its closing
+    `[SEP]` (`closing` tokens). Outputs of `tf.data` stay TensorFlow tensors.
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.is_tensor(pair[0]):
+        empty = tf.reduce_sum(tf.cast(pair[1] == 1, "int32"), axis=-1) == closing
+        return tuple(tf.where(empty[..., None], s, p) for s, p in zip(single, pair))
+    arrays = [np.asarray(x) for x in (*pair, *single)]
+    empty = (arrays[1] == 1).sum(axis=-1) == closing
+    picked = tuple(np.where(empty[..., None], s, p) for s, p in zip(arrays[2:], arrays[:2]))
+    return _packed_outputs(picked, batched=True)
 
 
 def _take_first(ragged, keep):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from keras_electra.tasks import ElectraTextClassifierPreprocessor
 from keras_electra.models import ElectraTokenizer
-from keras_electra.preprocessing.packer import ElectraPacker
+from keras_electra.preprocessing.packer import ElectraPacker, longest_first_lengths
 from tests.conftest import requires_tf
 from tests.fuzz.fuzz_helpers import file_contents
 from tests.fuzz.fuzz_helpers import fuzz_profiles
@@ -104,7 +104,16 @@ def test_fuzz_tokenizer_huge_strings(profile):
     check()
 
 
-def check_packed(outputs, sequence_length, num_segments, batched):
+def second_segment_kept(text_a, text_b, sequence_length):
+    """Whether longest-first packing keeps text_b: the original drops a b that
+    is empty, or that truncation empties (`if tokens_b:`)."""
+    len_a, len_b = (len(np.asarray(TOKENIZER(t))) for t in (text_a, text_b))
+    return len_b > 0 and longest_first_lengths(len_a, len_b, sequence_length - 3)[1] > 0
+
+
+def check_packed(outputs, sequence_length, num_segments, batched, single_rows=()):
+    """Checks the packed layout; rows in `single_rows` hold one segment (an
+    empty second text under "longest_first", as the original packs it)."""
     token_ids = np.asarray(outputs["token_ids"])
     segment_ids = np.asarray(outputs["segment_ids"])
     padding_mask = np.asarray(outputs["padding_mask"]).astype(bool)
@@ -115,7 +124,8 @@ def check_packed(outputs, sequence_length, num_segments, batched):
     assert token_ids.shape == segment_ids.shape == padding_mask.shape
     assert token_ids.shape[1] == sequence_length
     assert ((token_ids >= 0) & (token_ids < len(VOCAB))).all()
-    for ids, segments, mask in zip(token_ids, segment_ids, padding_mask):
+    for row, (ids, segments, mask) in enumerate(zip(token_ids, segment_ids, padding_mask)):
+        row_segments = 1 if row in single_rows else num_segments
         length = int(mask.sum())
         # The mask is a prefix; padding is [PAD] in segment 0.
         assert mask[:length].all() and not mask[length:].any()
@@ -125,10 +135,10 @@ def check_packed(outputs, sequence_length, num_segments, batched):
         if length == 0:
             continue
         assert real[0] == CLS
-        assert list(real).count(SEP) == num_segments and real[-1] == SEP
+        assert list(real).count(SEP) == row_segments and real[-1] == SEP
         first_sep = list(real).index(SEP)
         assert (segments[: first_sep + 1] == 0).all()
-        assert (segments[first_sep + 1 : length] == (1 if num_segments == 2 else 0)).all()
+        assert (segments[first_sep + 1 : length] == (1 if row_segments == 2 else 0)).all()
 
 
 @fuzz_profiles
@@ -166,7 +176,13 @@ def test_fuzz_preprocessor(profile):
 
         outputs, error = works_or_clear_error(preprocess)
         if error is None:
-            check_packed(outputs, sequence_length, num_segments, batch_size is not None)
+            single_rows = ()
+            if num_segments == 2 and truncate == "longest_first":
+                rows = zip(*(s if batch_size is not None else [s] for s in segments))
+                single_rows = {i for i, (a, b) in enumerate(rows)
+                               if not second_segment_kept(a, b, sequence_length)}
+            check_packed(outputs, sequence_length, num_segments, batch_size is not None,
+                         single_rows)
 
     check()
 
@@ -184,12 +200,14 @@ def test_fuzz_packer_longest_first(profile):
         packer = ElectraPacker(sequence_length, start_value=CLS, end_value=SEP, pad_value=PAD)
         token_ids, segment_ids = packer(tuple([row] for row in pair))
         padding_mask = np.asarray(token_ids) != PAD
+        a, b = pair
+        kept_b = bool(b) and longest_first_lengths(len(a), len(b), sequence_length - 3)[1] > 0
         check_packed(
             {"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
-            sequence_length, 2, batched=True,
+            sequence_length, 2, batched=True, single_rows=() if kept_b else (0,),
         )
-        a, b = pair
-        budget = sequence_length - 3
+        # An empty b leaves a the single-segment budget; one cut to nothing does not.
+        budget = sequence_length - (2 if not b else 3)
         kept = np.asarray(token_ids)[0, : int(padding_mask.sum())].tolist()
         first = kept.index(SEP)
         keep_a, keep_b = kept[1:first], kept[first + 1 : -1]

@@ -93,8 +93,12 @@ def test_tf_data_matches_python():
 
 
 def reference_pack(a, b, length, start=True, end=True):
-    """The original's `_truncate_seq_pair` and `[CLS] a [SEP] b [SEP]` layout, padded with 0."""
-    a, b = list(a), None if b is None else list(b)
+    """The original's `featurize`: `_truncate_seq_pair` and `[CLS] a [SEP] b [SEP]`, padded with 0.
+
+    As the original, a pair whose `b` is empty (before or after truncation) is
+    packed as `a` alone (`if tokens_b:`).
+    """
+    a, b = list(a), None if not b else list(b)
     special = int(start) + int(end) + (0 if b is None else 1)
     if b is None:
         a = a[:length - special]
@@ -102,12 +106,12 @@ def reference_pack(a, b, length, start=True, end=True):
         truncate_seq_pair(a, b, length - special)
     tokens = ([2] if start else []) + a
     segments = [0] * len(tokens)
-    if b is not None:
+    if b:
         tokens += [3] + b
         segments += [0] + [1] * len(b)
     if end:
         tokens += [3]
-        segments += [0 if b is None else 1]  # [SEP] closing the last segment
+        segments += [1 if b else 0]  # [SEP] closing the last segment
     pad = length - len(tokens)
     return tokens + [0] * pad, segments + [0] * pad
 
@@ -159,3 +163,53 @@ def test_packer_is_built_without_being_called():
     assert p.built
     p.pack_host(([[5, 6]], [[7]]))
     assert p.built
+
+
+def empty_second_rows(rng, count=40):
+    """Pairs where about a third of the second segments are empty."""
+    rows_a = [list(rng.integers(5, 50, rng.integers(0, 15))) for _ in range(count)]
+    rows_b = [list(rng.integers(5, 50, rng.integers(0, 15))) if rng.random() > 0.35 else []
+              for _ in range(count)]
+    return rows_a, rows_b
+
+
+@pytest.mark.parametrize("length", [5, 8, 12])
+def test_empty_second_segment_is_packed_as_the_original(length):
+    # `featurize` in the original's classification_tasks.py: no second [SEP],
+    # and the first segment keeps the single-segment budget (length - 2).
+    rows_a, rows_b = empty_second_rows(np.random.default_rng(length))
+    token_ids, segment_ids = packer(length=length)((rows_a, rows_b))
+    expected = [reference_pack(a, b, length) for a, b in zip(rows_a, rows_b)]
+    assert np.asarray(token_ids).tolist() == [e[0] for e in expected]
+    assert np.asarray(segment_ids).tolist() == [e[1] for e in expected]
+    assert np.asarray(packer(length=10)(([5, 6, 7], []))[0]).tolist() == [2, 5, 6, 7, 3, 0, 0, 0, 0, 0]
+
+
+def test_second_segment_truncated_away_is_dropped_as_the_original():
+    # Length 4 leaves one token for the pair: the original pops b to nothing
+    # and then skips it (`if tokens_b:`), keeping a's pair-budget truncation.
+    token_ids, segment_ids = packer(length=4)(([[5, 6, 7]], [[8, 9]]))
+    assert np.asarray(token_ids).tolist() == [reference_pack([5, 6, 7], [8, 9], 4)[0]]
+    assert np.asarray(segment_ids).tolist() == [[0, 0, 0, 0]]
+
+
+@requires_tf
+@pytest.mark.parametrize("batched", [True, False])
+def test_tf_data_packs_empty_second_segments_as_the_original(batched):
+    import tensorflow as tf
+
+    rows_a, rows_b = empty_second_rows(np.random.default_rng(7))
+    p = packer(length=10)
+    expected = [reference_pack(a, b, 10) for a, b in zip(rows_a, rows_b)]
+    if batched:
+        ragged = (tf.ragged.constant(rows_a, dtype="int32"), tf.ragged.constant(rows_b, dtype="int32"))
+        ds = tf.data.Dataset.from_tensors(ragged).map(lambda a, b: p((a, b)))
+        (token_ids, segment_ids), = list(ds.as_numpy_iterator())
+    else:
+        ds = tf.data.Dataset.from_generator(
+            lambda: zip(rows_a, rows_b), output_signature=(
+                tf.TensorSpec([None], "int32"), tf.TensorSpec([None], "int32")))
+        outputs = list(ds.map(lambda a, b: p((a, b))).as_numpy_iterator())
+        token_ids, segment_ids = [o[0] for o in outputs], [o[1] for o in outputs]
+    assert np.asarray(token_ids).tolist() == [e[0] for e in expected]
+    assert np.asarray(segment_ids).tolist() == [e[1] for e in expected]

@@ -51,3 +51,28 @@ def test_tf_data_batched_and_unbatched_match_python():
     unbatched = tf.data.Dataset.from_tensor_slices(((first, second), [0, 1])).map(p)
     rows = [x for x, _ in unbatched.as_numpy_iterator()]
     assert [r["token_ids"].tolist() for r in rows] == expected["token_ids"]
+
+
+def test_empty_second_text_is_packed_as_the_first_alone():
+    # The original's `featurize` skips an empty (or whitespace-only) text_b:
+    # no second [SEP], as for a single sentence (transformers adds one).
+    x = np_dict(make(10)(x=(["the quick fox", "a cat"], ["", "  "])))
+    single = np_dict(make(10)(["the quick fox", "a cat"]))
+    assert x == single
+    assert x["token_ids"][0] == [2, 5, 6, 8, 3, 0, 0, 0, 0, 0]
+
+
+@requires_tf
+def test_tf_data_packs_an_empty_second_text_as_python():
+    import tensorflow as tf
+
+    p = make(10)
+    first, second = ["the quick fox", "a cat", "the dog"], ["", "the mat", " "]
+    expected = np_dict(p(x=(first, second)))
+    assert expected["token_ids"][2] == [2, 5, 12, 3, 0, 0, 0, 0, 0, 0]
+    batched = tf.data.Dataset.from_tensor_slices(((first, second), [0, 1, 0])).batch(3).map(p)
+    (x, _), = list(batched.as_numpy_iterator())
+    assert {k: v.tolist() for k, v in x.items()} == expected
+    unbatched = tf.data.Dataset.from_tensor_slices(((first, second), [0, 1, 0])).map(p)
+    rows = [x for x, _ in unbatched.as_numpy_iterator()]
+    assert [r["segment_ids"].tolist() for r in rows] == expected["segment_ids"]
