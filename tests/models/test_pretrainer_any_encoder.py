@@ -59,8 +59,12 @@ def numpy(x):
 
 
 def sgd_step(model, data=None):
-    """One plain SGD step (no momentum): a variable without gradient stays put."""
-    model.compile(optimizer=keras.optimizers.SGD(0.5))
+    """One plain SGD step (no momentum): a variable without gradient stays put.
+
+    Not compiled: these tests check which variables a step moves, and one
+    eager step is quicker than compiling it (test_a_fit_step compiles).
+    """
+    model.compile(optimizer=keras.optimizers.SGD(0.5), jit_compile=False, run_eagerly=True)
     model.fit(data or batch(), batch_size=8, epochs=1, verbose=0)
 
 
