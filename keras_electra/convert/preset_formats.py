@@ -32,6 +32,8 @@ TRANSFORMERS = PresetFormat(
     matches=_is_transformers,
     check_config=transformers.check_config,
     load_backbone=transformers.load_backbone,
+    load_task=transformers.task_from_checkpoint,
+    read_pooler_head=transformers.read_pooler_head,
 )
 KERAS_HUB = PresetFormat(
     name="keras_hub",

@@ -204,6 +204,50 @@ def load_task(preset, load_weights=True, num_choices=2, sequence_length=None, **
     return task
 
 
+def task_from_checkpoint(cls, preset, load_weights=True, **kwargs):
+    """`cls.from_preset` on a transformers checkpoint directory.
+
+    A task checkpoint (`ElectraFor*Classification`, ...) of a matching
+    class loads whole, head included (`load_task`). Any other checkpoint
+    gets a new `cls` head on its converted backbone, with the task's
+    preprocessor when the directory holds `vocab.txt`; keras-hub's own
+    loaders know no ELECTRA transformers checkpoint.
+
+    Raises:
+        ConversionError: for a task checkpoint of another task class.
+
+    Example:
+    ```python
+    from keras_electra.tasks import ElectraTextClassifier
+
+    model = task_from_checkpoint(ElectraTextClassifier, "./bert-base-uncased",
+                                 num_classes=2)
+    ```
+    """
+    from keras_electra.convert.task_heads import task_architecture
+
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    if task_architecture(config) is not None:
+        task = load_task(directory, load_weights=load_weights)
+        if not isinstance(task, cls):
+            raise ConversionError(
+                f"{os.path.join(directory, CONFIG_FILE)} holds a "
+                f"{task_architecture(config)}, which loads as a {type(task).__name__}, "
+                f"not a {cls.__name__}."
+            )
+        return task
+    kwargs = dict(kwargs)
+    if "backbone" not in kwargs:
+        kwargs["backbone"] = load_backbone(directory, load_weights=load_weights)
+    if "preprocessor" not in kwargs:
+        tokenizer = load_tokenizer(directory)
+        options = {k: kwargs[k] for k in ("num_choices",) if k in kwargs}
+        kwargs["preprocessor"] = None if tokenizer is None else cls.default_preprocessor(
+            tokenizer, max_sequence_length=kwargs["backbone"].max_sequence_length, **options)
+    return cls(**kwargs)
+
+
 def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=None):
     """Converts a transformers checkpoint into a Keras preset directory.
 
@@ -270,6 +314,30 @@ def convert_checkpoint(preset, out, role=None, num_choices=2, sequence_length=No
         else:
             logger.info("No %s in %s: preset has no tokenizer", VOCABULARY_FILE, directory)
     return model
+
+
+def read_pooler_head(preset):
+    """BERT's trained pooler of a transformers backbone checkpoint, or None.
+
+    The `(kernel, bias)` in Keras layout that `convert_checkpoint` keeps as
+    `pooler_head.safetensors`, so a task's `from_preset` on the checkpoint
+    directory starts from it as it would from the converted preset. None for
+    pretraining and task checkpoints, and for checkpoints without a pooler.
+
+    Example:
+    ```python
+    kernel, bias = read_pooler_head("./bert-base-uncased")
+    ```
+    """
+    from keras_electra.convert.task_heads import task_architecture
+
+    directory = resolve_directory(preset)
+    config = read_config(directory)
+    if pretraining_architecture(config) is not None or task_architecture(config) is not None:
+        return None
+    source = f"The checkpoint in {directory}"
+    _, heads, _ = split_weights(config, read_weights(directory), source=source)
+    return _bert_pooler(heads)
 
 
 def _bert_pooler(heads):

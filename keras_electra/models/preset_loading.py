@@ -47,12 +47,20 @@ class PresetFormat:
             naming `path` and the field when the config is invalid.
         load_backbone: `load_backbone(directory, load_weights=True, **kwargs)`:
             the converted `ElectraBackbone`.
+        load_task: optional `load_task(cls, directory, load_weights=True,
+            **kwargs)`: the task model `cls.from_preset` gives; without it,
+            keras-hub's `Task.from_preset` loads the task.
+        read_pooler_head: optional `read_pooler_head(directory)`: the
+            checkpoint's trained BERT pooler `(kernel, bias)` in Keras layout,
+            or None, as `read_pooler_head` reads it from a Keras preset.
     """
 
     name: str
     matches: object
     check_config: object
     load_backbone: object
+    load_task: object = None
+    read_pooler_head: object = None
 
 
 _PRESET_FORMATS = {}

@@ -25,8 +25,10 @@ def load_task(cls, preset, load_weights=True, **kwargs):
     """
     directory, _ = preset_loading.preset_directory(preset)
     config = preset_loading.load_preset_config(directory, backbone_cls=cls.backbone_cls)
-    if preset_loading.find_preset_format(config) is not None:
-        # transformers or keras-hub checkpoints: keras-hub's own loaders.
+    preset_format = preset_loading.find_preset_format(config)
+    if preset_format is not None and preset_format.load_task is not None:
+        return preset_format.load_task(cls, directory, load_weights=load_weights, **kwargs)
+    if preset_format is not None:  # e.g. keras-hub presets: keras-hub's own loaders
         return Task.from_preset.__func__(
             cls, directory, load_weights=load_weights, **kwargs
         )
@@ -59,13 +61,17 @@ def pooler_head(cls, preset, kwargs, new_head_argument="num_classes"):
     Only a backbone preset (or a task preset whose head is being replaced,
     `new_head_argument` passed) gives one, when it holds
     `pooler_head.safetensors` and no `backbone` argument replaces its backbone.
+    A checkpoint loaded by conversion (e.g. a transformers BERT directory)
+    gives the pooler its format reads, as `convert_checkpoint` would keep it.
     """
     if "backbone" in kwargs:
         return None
     directory, _ = preset_loading.preset_directory(preset)
     config = preset_loading.load_preset_config(directory, backbone_cls=cls.backbone_cls)
-    if preset_loading.find_preset_format(config) is not None:
-        return None
+    preset_format = preset_loading.find_preset_format(config)
+    if preset_format is not None:
+        reader = preset_format.read_pooler_head
+        return None if reader is None else reader(directory)
     if read_task_config(cls, directory) is not None and new_head_argument not in kwargs:
         return None
     return preset_loading.read_pooler_head(directory, config["config"]["hidden_dim"])

@@ -64,6 +64,58 @@ def test_pooler_head_matches_bert_for_sequence_classification(tmp_path):
                                atol=1e-4)
 
 
+def test_transformers_directory_loaded_directly_keeps_the_pooler(tmp_path):
+    # The same model as converting first: head "pooler" with BERT's trained
+    # pooler, equal to BertForSequenceClassification.
+    model = bert_classifier()
+    model.bert.save_pretrained(str(tmp_path / "bert"))
+    kernel, bias = hf.read_pooler_head(str(tmp_path / "bert"))
+    np.testing.assert_array_equal(kernel, model.bert.pooler.dense.weight.detach().numpy().T)
+    np.testing.assert_array_equal(bias, model.bert.pooler.dense.bias.detach().numpy())
+    task = ElectraTextClassifier.from_preset(str(tmp_path / "bert"), num_classes=3,
+                                             preprocessor=None)
+    assert task.head == "pooler"
+    copy_classifier(task, model)
+    x = h.inputs()
+    np.testing.assert_allclose(np.asarray(task.predict(x, verbose=0)), reference_logits(model, x),
+                               atol=1e-4)
+    original = ElectraTextClassifier.from_preset(str(tmp_path / "bert"), num_classes=3,
+                                                 head="original", preprocessor=None)
+    assert original.pooler_dense is None
+
+
+def test_electra_directory_loaded_directly_gets_a_new_head(tmp_path):
+    torch.manual_seed(0)
+    electra = transformers.ElectraModel(h.electra_config()).eval()
+    electra.save_pretrained(str(tmp_path / "electra"))
+    assert hf.read_pooler_head(str(tmp_path / "electra")) is None
+    task = ElectraTextClassifier.from_preset(str(tmp_path / "electra"), num_classes=2,
+                                             preprocessor=None)
+    assert task.head == "original" and task.pooler_dense is None
+    x = h.inputs()
+    with torch.no_grad():
+        expected = electra(**h.torch_inputs(x)).last_hidden_state.numpy()
+    got = task.backbone.predict(x, verbose=0)["sequence_output"]
+    np.testing.assert_allclose(np.asarray(got), expected, atol=1e-4)
+
+
+def test_a_task_checkpoint_loads_whole_or_names_the_mismatch(tmp_path):
+    from keras_electra.convert.weights import ConversionError
+    from keras_electra.tasks import ElectraTokenClassifier
+
+    torch.manual_seed(0)
+    model = transformers.ElectraForSequenceClassification(h.electra_config(num_labels=3)).eval()
+    model.save_pretrained(str(tmp_path / "classifier"))
+    assert hf.read_pooler_head(str(tmp_path / "classifier")) is None
+    task = ElectraTextClassifier.from_preset(str(tmp_path / "classifier"))
+    x = h.inputs()
+    with torch.no_grad():
+        expected = model(**h.torch_inputs(x)).logits.numpy()
+    np.testing.assert_allclose(np.asarray(task.predict(x, verbose=0)), expected, atol=1e-4)
+    with pytest.raises(ConversionError, match="not a ElectraTokenClassifier"):
+        ElectraTokenClassifier.from_preset(str(tmp_path / "classifier"))
+
+
 def test_explicit_head_skips_the_pooler(tmp_path):
     preset = converted(tmp_path, bert_classifier())
     task = ElectraTextClassifier.from_preset(preset, num_classes=2, head="original",
