@@ -208,10 +208,12 @@ def task_from_checkpoint(cls, preset, load_weights=True, **kwargs):
     """`cls.from_preset` on a transformers checkpoint directory.
 
     A task checkpoint (`ElectraFor*Classification`, ...) of a matching
-    class loads whole, head included (`load_task`). Any other checkpoint
-    gets a new `cls` head on its converted backbone, with the task's
-    preprocessor when the directory holds `vocab.txt`; keras-hub's own
-    loaders know no ELECTRA transformers checkpoint.
+    class loads whole, head included (`load_task`), unless head arguments
+    (e.g. `num_classes`) are passed, which start a new head as keras-hub's
+    `from_preset` does. Any other checkpoint gets a new `cls` head on its
+    converted backbone, with the task's preprocessor when the directory
+    holds `vocab.txt`; keras-hub's own loaders know no ELECTRA transformers
+    checkpoint.
 
     Raises:
         ConversionError: for a task checkpoint of another task class.
@@ -228,14 +230,18 @@ def task_from_checkpoint(cls, preset, load_weights=True, **kwargs):
 
     directory = resolve_directory(preset)
     config = read_config(directory)
-    if task_architecture(config) is not None:
-        task = load_task(directory, load_weights=load_weights)
+    whole_task_arguments = {"preprocessor", "num_choices"}
+    if task_architecture(config) is not None and set(kwargs) <= whole_task_arguments:
+        options = {k: kwargs[k] for k in ("num_choices",) if k in kwargs}
+        task = load_task(directory, load_weights=load_weights, **options)
         if not isinstance(task, cls):
             raise ConversionError(
                 f"{os.path.join(directory, CONFIG_FILE)} holds a "
                 f"{task_architecture(config)}, which loads as a {type(task).__name__}, "
                 f"not a {cls.__name__}."
             )
+        if "preprocessor" in kwargs:
+            task.preprocessor = kwargs["preprocessor"]
         return task
     kwargs = dict(kwargs)
     if "backbone" not in kwargs:

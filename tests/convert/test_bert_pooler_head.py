@@ -114,6 +114,13 @@ def test_a_task_checkpoint_loads_whole_or_names_the_mismatch(tmp_path):
     np.testing.assert_allclose(np.asarray(task.predict(x, verbose=0)), expected, atol=1e-4)
     with pytest.raises(ConversionError, match="not a ElectraTokenClassifier"):
         ElectraTokenClassifier.from_preset(str(tmp_path / "classifier"))
+    # A head argument starts a new head on the checkpoint's backbone.
+    fresh = ElectraTextClassifier.from_preset(str(tmp_path / "classifier"), num_classes=5,
+                                              preprocessor=None)
+    assert fresh.num_classes == 5 and fresh.head == "original"
+    np.testing.assert_allclose(
+        np.asarray(fresh.backbone.predict(x, verbose=0)["sequence_output"]),
+        np.asarray(task.backbone.predict(x, verbose=0)["sequence_output"]), atol=1e-6)
 
 
 def test_explicit_head_skips_the_pooler(tmp_path):
