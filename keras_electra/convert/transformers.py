@@ -20,6 +20,7 @@ from keras_electra.convert.transformers_io import read_config
 from keras_electra.convert.transformers_io import read_weights
 from keras_electra.convert.transformers_io import resolve_directory
 from keras_electra.convert.transformers_names import PRETRAINING_HEADS
+from keras_electra.convert.transformers_names import MODEL_TYPE_HEADS
 from keras_electra.convert.transformers_names import pretraining_architecture
 from keras_electra.convert.transformers_weights import extract_head_weights  # noqa: F401 (public)
 from keras_electra.convert.transformers_weights import heads_to_canonical
@@ -230,9 +231,8 @@ def task_from_checkpoint(cls, preset, load_weights=True, **kwargs):
 
     directory = resolve_directory(preset)
     config = read_config(directory)
-    whole_task_arguments = {"preprocessor", "num_choices"}
-    if task_architecture(config) is not None and set(kwargs) <= whole_task_arguments:
-        options = {k: kwargs[k] for k in ("num_choices",) if k in kwargs}
+    options = {k: kwargs[k] for k in ("num_choices",) if k in kwargs}
+    if task_architecture(config) is not None and set(kwargs) <= {"preprocessor", "num_choices"}:
         task = load_task(directory, load_weights=load_weights, **options)
         if not isinstance(task, cls):
             raise ConversionError(
@@ -248,7 +248,6 @@ def task_from_checkpoint(cls, preset, load_weights=True, **kwargs):
         kwargs["backbone"] = load_backbone(directory, load_weights=load_weights)
     if "preprocessor" not in kwargs:
         tokenizer = load_tokenizer(directory)
-        options = {k: kwargs[k] for k in ("num_choices",) if k in kwargs}
         kwargs["preprocessor"] = None if tokenizer is None else cls.default_preprocessor(
             tokenizer, max_sequence_length=kwargs["backbone"].max_sequence_length, **options)
     return cls(**kwargs)
@@ -339,6 +338,8 @@ def read_pooler_head(preset):
 
     directory = resolve_directory(preset)
     config = read_config(directory)
+    if "pooler" not in MODEL_TYPE_HEADS[config["model_type"]]:
+        return None  # e.g. ELECTRA: no pooler, so no weights to read
     if pretraining_architecture(config) is not None or task_architecture(config) is not None:
         return None
     source = f"The checkpoint in {directory}"
