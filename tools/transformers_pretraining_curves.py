@@ -12,13 +12,19 @@ temperature; `gen_weight * mlm + disc_weight * disc`; AdamW without bias
 correction, decay off for LayerNorm and biases, global-norm clipping, linear
 warmup times linear decay). With `--keras` it first runs keras-electra on the
 same settings and prints both curves side by side (per interval: disc_auc,
-masked-LM accuracy, disc recall).
+masked-LM accuracy, disc recall). `--objective mlm` runs the MLM baseline
+instead (`ElectraForMaskedLM` at the discriminator's size, masked-LM loss
+alone) and prints the unigram entropy of the tokens: the loss of a model that
+has learned word frequency and no context (guides/pretraining.md, "the unigram
+plateau").
 
 Example:
 ```
 python tools/natural_text_corpus.py --out /tmp/natural
 PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py \\
     --data /tmp/natural/pretrain.txt --recipe demo --keras --out /tmp/side_by_side.json
+PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py \
+    --data /tmp/natural/pretrain.txt --recipe tiny --objective mlm --steps 3000 --keras
 ```
 """
 
@@ -121,9 +127,42 @@ def build_models(recipe, vocabulary_size):
     return discriminator, generator
 
 
+def build_mlm_model(recipe, vocabulary_size):
+    """The MLM baseline: `ElectraForMaskedLM` at the discriminator's size."""
+    import torch
+    from transformers import ElectraConfig
+    from transformers import ElectraForMaskedLM
+
+    size = recipe.model
+    model = ElectraForMaskedLM(ElectraConfig(
+        vocab_size=vocabulary_size, embedding_size=size.embedding_dim,
+        hidden_size=size.hidden_dim, num_hidden_layers=size.num_layers,
+        num_attention_heads=size.num_heads, intermediate_size=size.intermediate_dim,
+        max_position_embeddings=max(size.max_sequence_length, recipe.sequence_length),
+    ))
+    if hasattr(model.electra, "embeddings_project"):
+        torch.nn.init.xavier_uniform_(model.electra.embeddings_project.weight)
+        torch.nn.init.zeros_(model.electra.embeddings_project.bias)
+    return model
+
+
+def entropy_of_counts(counts):
+    """Entropy in nats of the distribution with these counts."""
+    import numpy as np
+
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
 def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
-                     vocabulary_size=4000, verbose=True):
-    """Pretrains `recipe` with transformers; returns `{"rows": [...], ...}`."""
+                     vocabulary_size=4000, verbose=True, objective="electra"):
+    """Pretrains `recipe` with transformers; returns `{"rows": [...], ...}`.
+
+    `objective` is `"electra"` (generator and discriminator) or `"mlm"` (the
+    MLM baseline alone). `unigram_entropy` is the entropy of the maskable
+    tokens seen (a plug-in estimate, low on short runs): the masked-LM loss of a
+    model that predicts word frequency only.
+    """
     import numpy as np
     import torch
     from sklearn.metrics import roc_auc_score
@@ -136,11 +175,17 @@ def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
     vocabulary = read_vocabulary(vocab_path)
     ids_of = {t: vocabulary.index(t) for t in ("[PAD]", "[CLS]", "[SEP]", "[MASK]")}
     special = [ids_of["[CLS]"], ids_of["[SEP]"], ids_of["[MASK]"]]
-    discriminator, generator = build_models(recipe, len(vocabulary))
-    discriminator.train()
-    generator.train()
+    if objective == "mlm":
+        models = (("mlm.", build_mlm_model(recipe, len(vocabulary))),)
+        generator = models[0][1]
+    elif objective == "electra":
+        discriminator, generator = build_models(recipe, len(vocabulary))
+        models = (("disc.", discriminator), ("gen.", generator))
+    else:
+        raise SystemExit(f"--objective {objective!r}: transformers runs 'electra' or 'mlm'")
     parameters = {}
-    for prefix, model in (("disc.", discriminator), ("gen.", generator)):
+    for prefix, model in models:
+        model.train()
         for name, p in model.named_parameters():
             if all(p is not q for q in parameters.values()):
                 parameters[prefix + name] = p
@@ -152,9 +197,11 @@ def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
     steps = recipe.num_train_steps
     per = steps // intervals
     rows, cpu_times = [], []
+    token_counts = np.zeros(len(vocabulary))
     batches = iter(dataset.as_numpy_iterator())
     for interval in range(intervals):
         labels_all, probs_all, correct, slots, recalled, replaced = [], [], 0.0, 0.0, 0.0, 0.0
+        nll_sum = 0.0
         start, cpu = time.time(), time.process_time()
         for i in range(per):
             step = interval * per + i
@@ -174,6 +221,18 @@ def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
             log_probs = torch.log_softmax(lm_logits.float(), -1)
             nll = -torch.gather(log_probs, -1, targets[..., None])[..., 0]
             mlm_loss = (nll * weights_t).sum() / (weights_t.sum() + 1e-6)
+            live = weights_t > 0
+            np.add.at(token_counts, ids[(pad > 0) & ~np.isin(ids, special)], 1)
+            with torch.no_grad():
+                correct += float(((lm_logits.argmax(-1) == targets).float() * weights_t).sum())
+                slots += float(weights_t.sum())
+                nll_sum += float((nll * weights_t).sum())
+            if objective == "mlm":
+                for _, p in parameters:
+                    p.grad = None
+                mlm_loss.backward()
+                optimizer_step(parameters, state, learning_rate_at(step, recipe), recipe)
+                continue
             with torch.no_grad():
                 uniform = torch.rand_like(log_probs).clamp(1e-9, 1.0)
                 gumbel = -torch.log(-torch.log(uniform))
@@ -181,7 +240,6 @@ def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
             fake = masked_t.clone()
             written = torch.zeros_like(fake)
             rows_index = torch.arange(fake.shape[0])[:, None].expand_as(positions_t)
-            live = weights_t > 0
             fake[rows_index[live], positions_t[live]] = sampled[live]
             written[rows_index[live], positions_t[live]] = 1
             # Unwritten positions keep their original token (no [MASK] left).
@@ -202,27 +260,38 @@ def run_transformers(data, recipe, intervals=10, seed=0, workdir="/tmp/curves",
                 keep = pad_t > 0
                 labels_all.append(labels[keep].numpy())
                 probs_all.append(torch.sigmoid(disc_logits)[keep].numpy())
-                correct += float(((lm_logits.argmax(-1) == targets).float() * weights_t).sum())
-                slots += float(weights_t.sum())
                 recalled += float(((disc_logits > 0).float() * labels).sum())
                 replaced += float(labels.sum())
-        labels_np, probs_np = np.concatenate(labels_all), np.concatenate(probs_all)
-        auc = roc_auc_score(labels_np, probs_np) if 0 < labels_np.sum() < len(labels_np) else 0.5
         cpu_step = (time.process_time() - cpu) / per
         cpu_times.append(cpu_step)
-        row = {"step": (interval + 1) * per, "disc_auc": round(float(auc), 4),
-               "disc_recall": round(recalled / max(replaced, 1.0), 4),
-               "masked_lm_accuracy": round(correct / max(slots, 1.0), 4),
-               "seconds_per_step": round((time.time() - start) / per, 4),
-               "cpu_seconds_per_step": round(cpu_step, 4)}
+        row = {"step": (interval + 1) * per}
+        if labels_all:
+            labels_np, probs_np = np.concatenate(labels_all), np.concatenate(probs_all)
+            auc = roc_auc_score(labels_np, probs_np) if 0 < labels_np.sum() < len(labels_np) else 0.5
+            row.update(disc_auc=round(float(auc), 4),
+                       disc_recall=round(recalled / max(replaced, 1.0), 4))
+        row.update(masked_lm_accuracy=round(correct / max(slots, 1.0), 4),
+                   masked_lm_loss=round(nll_sum / max(slots, 1.0), 4),
+                   seconds_per_step=round((time.time() - start) / per, 4),
+                   cpu_seconds_per_step=round(cpu_step, 4))
         rows.append(row)
         if verbose:
             print("transformers", json.dumps(row), flush=True)
     steady = cpu_times[1:] or cpu_times
-    return {"rows": rows, "cpu_seconds_per_step": round(sorted(steady)[len(steady) // 2], 4)}
+    return {"rows": rows, "cpu_seconds_per_step": round(sorted(steady)[len(steady) // 2], 4),
+            "unigram_entropy": round(entropy_of_counts(token_counts), 4)}
 
 
 def print_side_by_side(keras_rows, transformers_rows):
+    if "disc_auc" not in transformers_rows[0]:
+        print("| step | keras MLM acc | transformers MLM acc | keras MLM loss | "
+              "transformers MLM loss |")
+        print("|---|---|---|---|---|")
+        for k, t in zip(keras_rows, transformers_rows):
+            print(f"| {k['step']} | {k['masked_lm_accuracy']:.3f} | "
+                  f"{t['masked_lm_accuracy']:.3f} | {k['masked_lm_loss']:.3f} | "
+                  f"{t['masked_lm_loss']:.3f} |")
+        return
     print("| step | keras-electra disc_auc | transformers disc_auc | keras MLM acc | "
           "transformers MLM acc | keras recall | transformers recall |")
     print("|---|---|---|---|---|---|---|")
@@ -236,6 +305,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", nargs="+", required=True, help="text files")
     parser.add_argument("--recipe", default="demo")
+    parser.add_argument("--objective", default="electra", choices=("electra", "mlm"),
+                        help="'mlm': the MLM baseline (masked-LM loss alone)")
     parser.add_argument("--steps", type=int, dest="num_train_steps")
     parser.add_argument("--vocab-size", type=int, default=4000)
     parser.add_argument("--intervals", type=int, default=10)
@@ -263,10 +334,14 @@ def main(argv=None):
         with open(args.keras_results, encoding="utf-8") as f:
             result["keras"] = json.load(f)
     elif args.keras:
-        result["keras"] = pretraining_curves.run(args.data, recipe, "electra", args.intervals,
-                                                 args.seed, args.workdir, args.vocab_size)
+        result["keras"] = pretraining_curves.run(args.data, recipe, args.objective,
+                                                 args.intervals, args.seed, args.workdir,
+                                                 args.vocab_size)
     result["transformers"] = run_transformers(args.data, recipe, args.intervals, args.seed,
-                                              args.workdir, args.vocab_size)
+                                              args.workdir, args.vocab_size,
+                                              objective=args.objective)
+    print(f"unigram entropy of the tokens seen: {result['transformers']['unigram_entropy']:.3f} "
+          "nats (the masked-LM loss of word frequency alone)")
     if "keras" in result:
         print_side_by_side(result["keras"]["rows"], result["transformers"]["rows"])
     if args.out:
