@@ -4,7 +4,8 @@
 `tools/reproduce_small_scale.py` call. It writes into `out`:
 
 - `run_config.json`: the resolved `PretrainingSettings` (used again on resume);
-- `vocab.txt`: the vocabulary (trained on the corpus when none is given);
+- `vocab.txt`: the vocabulary (trained on the corpus when none is given, the
+  checkpoint's with `init_from`);
 - `checkpoints/`: atomic checkpoints (`training/checkpointing.py`);
 - `logs/`: TensorBoard logs; `log.csv`: metrics per logging interval;
 - `discriminator/`, `generator/` (electra) or `electric_scorer/` (electric):
@@ -37,7 +38,7 @@ from keras_electra.training.recipes import PRETRAINING_RECIPES
 # Settings that must not change when a run is resumed.
 _FIXED_ON_RESUME = ("data", "vocab", "model", "objective", "batch_size", "seq_len", "seed",
                     "lowercase", "mixed_precision", "recipe", "recipe_overrides",
-                    "corpus_max_files")
+                    "corpus_max_files", "init_from")
 # Without --model: "demo" (learns visibly on a CPU); "electric_demo" for Electric.
 DEFAULT_MODEL = DEFAULT_PRETRAINING_RECIPE
 # A run's `model` may name any recipe (a size, or "demo").
@@ -83,6 +84,14 @@ class PretrainingSettings:
         checkpoint_every: int. Steps between checkpoints, also the logging
             interval (a tenth of the run, at most 1000).
         mixed_precision: str. `"bfloat16"` or `"float16"`, or None.
+        init_from: str. Continued pretraining: a checkpoint the discriminator
+            starts from, anything `ElectraBackbone.from_preset` loads (a
+            keras-electra or keras-hub preset, a transformers ELECTRA or BERT
+            directory). Its size, vocabulary and casing are used (`model` may
+            only name the recipe; `vocab` must be unset); the generator (or
+            Electric's towers) starts fresh at the recipe's fraction of its size.
+            The demo recipes' learning rates are sized for random weights:
+            give a smaller `learning_rate` (1e-4 in guides/pretraining.md).
 
     Example:
     ```python
@@ -109,6 +118,7 @@ class PretrainingSettings:
     seed: int | None = None
     checkpoint_every: int | None = None
     mixed_precision: str | None = None
+    init_from: str | None = None
 
     def __post_init__(self):
         if self.data is not None and not isinstance(self.data, tuple):
@@ -228,6 +238,8 @@ def resolve_settings(settings, out, resume=False):
             f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
             if getattr(settings, f.name) is not None})
     objective = settings.objective or DEFAULT_OBJECTIVE
+    if settings.init_from is not None:
+        settings = _resolve_init_from(settings)
     model = default_pretraining_recipe(objective) if settings.model is None else settings.model
     if isinstance(model, str) and model not in RECIPE_NAMES and not os.path.isfile(model):
         raise ElectraError(f"--model must be one of {RECIPE_NAMES} or a JSON config file; "
@@ -265,6 +277,33 @@ def resolve_settings(settings, out, resume=False):
     return settings
 
 
+def initial_tokenizer(init_from):
+    """The `ElectraTokenizer` of the checkpoint a run starts from."""
+    from keras_electra.models import ElectraTokenizer
+
+    return ElectraTokenizer.from_preset(init_from)
+
+
+def _resolve_init_from(settings):
+    """Checks the settings of a run that starts from a checkpoint; sets its casing."""
+    if settings.vocab is not None:
+        raise ElectraError(f"--init-from {settings.init_from} brings its own vocabulary; "
+                           "leave out --vocab.")
+    if settings.model is not None and settings.model not in RECIPE_NAMES:
+        raise ElectraError(f"--init-from {settings.init_from} sets the model size; --model may only "
+                           f"name a recipe ({', '.join(RECIPE_NAMES)}).")
+    lowercase = initial_tokenizer(settings.init_from).lowercase
+    if settings.lowercase is not None and settings.lowercase != lowercase:
+        casing = "uncased" if lowercase else "cased"
+        raise ElectraError(f"--init-from {settings.init_from}: its tokenizer is {casing}; "
+                           f"{'leave out --cased' if lowercase else 'it needs --cased'}.")
+    if settings.learning_rate is None:
+        print("note: --init-from with the recipe's learning rate, sized for random weights; a "
+              "trained checkpoint usually wants a smaller --learning-rate (1e-4 in "
+              "guides/pretraining.md)", file=sys.stderr)
+    return dataclasses.replace(settings, lowercase=lowercase)
+
+
 def resolve_corpus(settings, out, reuse_vocab=False):
     """Checks the data and vocabulary without writing anything.
 
@@ -296,6 +335,8 @@ def resolve_corpus(settings, out, reuse_vocab=False):
             raise ElectraError(f"The corpus holds no text: {', '.join(data)}")
     if settings.vocab:
         read_vocabulary(settings.vocab)  # checks the file and its special tokens
+    elif settings.init_from:
+        pass  # the checkpoint's vocabulary
     elif kind == "tfrecord" and not (reuse_vocab and os.path.exists(os.path.join(out, "vocab.txt"))):
         raise ElectraError("TFRecord shards hold token ids: pass the --vocab they were built with.")
     return kind, paths
@@ -330,7 +371,13 @@ def prepare_corpus(settings, out, reuse_vocab=False):
         if os.path.abspath(settings.vocab) != os.path.abspath(vocab_out):
             with atomic_file(vocab_out, "wb") as f, open(settings.vocab, "rb") as source:
                 shutil.copyfileobj(source, f)
-    elif not (reuse_vocab and os.path.exists(vocab_out)):
+    elif reuse_vocab and os.path.exists(vocab_out):
+        pass
+    elif settings.init_from:
+        tokens = initial_tokenizer(settings.init_from).get_vocabulary()
+        with atomic_file(vocab_out) as f:
+            f.write("\n".join(tokens) + "\n")
+    else:
         print(f"training a {settings.vocab_size}-token WordPiece vocabulary on the corpus")
         tokens = train_vocabulary(paths, settings.vocab_size, lowercase=settings.lowercase)
         # Whole or absent: a resumed run reuses this file.
@@ -363,6 +410,19 @@ def build_pretrainer(settings, vocabulary):
     from keras_electra.models import ElectraPretrainer
 
     recipe = _recipe(settings)
+    kwargs = dict(
+        objective=settings.objective,
+        mask_token_id=vocabulary.index("[MASK]"),
+        cls_token_id=vocabulary.index("[CLS]"),
+        sep_token_id=vocabulary.index("[SEP]"),
+        pad_token_id=vocabulary.index("[PAD]"),
+        seed=settings.seed,
+        **recipe.pretrainer_kwargs(),
+    )
+    if settings.init_from:
+        return ElectraPretrainer.from_discriminator(
+            _initial_discriminator(settings, vocabulary), recipe.generator_hidden_fraction,
+            recipe.generator_layer_fraction, **kwargs)
     if isinstance(settings.model, str) and settings.model in RECIPE_NAMES:
         config = recipe.model.backbone_kwargs()
         hidden_fraction = recipe.generator_hidden_fraction
@@ -377,14 +437,23 @@ def build_pretrainer(settings, vocabulary):
         config,
         generator_hidden_fraction=hidden_fraction,
         generator_layer_fraction=layer_fraction,
-        objective=settings.objective,
-        mask_token_id=vocabulary.index("[MASK]"),
-        cls_token_id=vocabulary.index("[CLS]"),
-        sep_token_id=vocabulary.index("[SEP]"),
-        pad_token_id=vocabulary.index("[PAD]"),
-        seed=settings.seed,
-        **recipe.pretrainer_kwargs(),
+        **kwargs,
     )
+
+
+def _initial_discriminator(settings, vocabulary, load_weights=True):
+    """The checkpoint's backbone, checked against the run's vocabulary and length."""
+    from keras_electra.models import ElectraBackbone
+
+    backbone = ElectraBackbone.from_preset(settings.init_from, load_weights=load_weights)
+    if backbone.vocabulary_size != len(vocabulary):
+        raise ElectraError(f"--init-from {settings.init_from}: its embedding table has "
+                           f"{backbone.vocabulary_size} rows but its vocabulary "
+                           f"{len(vocabulary)} tokens.")
+    if backbone.max_sequence_length < settings.seq_len:
+        raise ElectraError(f"--init-from {settings.init_from} has {backbone.max_sequence_length} "
+                           f"positions; --seq-len {settings.seq_len} needs more.")
+    return backbone
 
 
 def create_optimizer(settings):
@@ -489,10 +558,13 @@ def run_pretraining(settings, out, resume=False, overwrite=False, verbose=1,
     check_output_folder(out, resume=resume, overwrite=overwrite)
     settings = resolve_settings(settings, out, resume=resume)
     _, data_paths = resolve_corpus(settings, out, reuse_vocab=resume)  # checks; writes nothing
+    if settings.init_from:
+        _initial_discriminator(settings, initial_tokenizer(settings.init_from).get_vocabulary(),
+                               load_weights=False)  # checks; writes nothing
     checkpoint_dir = os.path.join(out, "checkpoints")
     if overwrite and os.path.lexists(out):
         # Inputs inside --out would be deleted with it.
-        inputs = (data_paths if settings.data else []) + [settings.vocab]
+        inputs = (data_paths if settings.data else []) + [settings.vocab, settings.init_from]
         if isinstance(settings.model, str) and settings.model not in RECIPE_NAMES:
             inputs.append(settings.model)
         check_not_input(out, inputs)
@@ -542,8 +614,9 @@ def run_pretraining(settings, out, resume=False, overwrite=False, verbose=1,
     start = time.time()
     history = None
     if initial_step < total:
-        print(f"pretraining {settings.model if isinstance(settings.model, str) else 'model'} "
-              f"({settings.objective}) on {len(paths)} {kind} file(s): steps "
+        start_from = f" from {settings.init_from}" if settings.init_from else ""
+        print(f"pretraining {settings.model if isinstance(settings.model, str) else 'model'}"
+              f"{start_from} ({settings.objective}) on {len(paths)} {kind} file(s): steps "
               f"{initial_step}->{total}, batch {settings.batch_size}, seq {settings.seq_len}, "
               f"backend {keras.config.backend()}")
         dataset = build_dataset(kind, paths, settings, vocab_path, skip_batches=initial_step)

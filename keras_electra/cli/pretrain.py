@@ -55,6 +55,11 @@ def add_parser(subparsers):
                                         f"{DEFAULT_PRETRAINING_RECIPE}: the tiny size with a "
                                         "recipe that learns visibly on a CPU; electric_demo "
                                         "with --objective electric)")
+    parser.add_argument("--init-from", metavar="CHECKPOINT",
+                        help="continued pretraining: start the discriminator from a checkpoint "
+                             "(a keras-electra preset, a transformers ELECTRA or BERT directory) "
+                             "and use its vocabulary; the generator starts fresh; pass a smaller "
+                             "--learning-rate (e.g. 1e-4)")
     parser.add_argument("--objective", choices=OBJECTIVES,
                         help="pretraining objective (default electra)")
     parser.add_argument("--embedding-sharing", choices=EMBEDDING_SHARING,
@@ -93,7 +98,7 @@ def run(args):
         model=args.model, objective=args.objective, steps=args.steps, batch_size=args.batch_size,
         seq_len=args.seq_len, learning_rate=args.learning_rate, seed=args.seed,
         checkpoint_every=args.checkpoint_every, mixed_precision=args.mixed_precision,
-        recipe_overrides=(None if args.embedding_sharing is None
+        init_from=args.init_from, recipe_overrides=(None if args.embedding_sharing is None
                           else {"embedding_sharing": args.embedding_sharing}),
     )
     try:

@@ -34,12 +34,14 @@ TRANSFORMERS = PresetFormat(
     load_backbone=transformers.load_backbone,
     load_task=transformers.task_from_checkpoint,
     read_pooler_head=transformers.read_pooler_head,
+    load_tokenizer=transformers.load_tokenizer,
 )
 KERAS_HUB = PresetFormat(
     name="keras_hub",
     matches=_is_keras_hub,
     check_config=_check_keras_hub,
     load_backbone=keras_hub.load_backbone,
+    load_tokenizer=keras_hub.load_tokenizer,
 )
 
 register_preset_format(TRANSFORMERS)

@@ -53,6 +53,9 @@ class PresetFormat:
         read_pooler_head: optional `read_pooler_head(directory)`: the
             checkpoint's trained BERT pooler `(kernel, bias)` in Keras layout,
             or None, as `read_pooler_head` reads it from a Keras preset.
+        load_tokenizer: optional `load_tokenizer(directory)`: the
+            checkpoint's `ElectraTokenizer`, or None when it has no
+            vocabulary; without it, keras-hub's `Tokenizer.from_preset` loads it.
     """
 
     name: str
@@ -61,6 +64,7 @@ class PresetFormat:
     load_backbone: object
     load_task: object = None
     read_pooler_head: object = None
+    load_tokenizer: object = None
 
 
 _PRESET_FORMATS = {}
@@ -185,6 +189,30 @@ def load_backbone(cls, preset, load_weights=True, **kwargs):
     if load_weights:
         load_backbone_weights(backbone, directory)
     return backbone
+
+
+def load_tokenizer(cls, preset, **kwargs):
+    """Loads an `ElectraTokenizer` from any supported preset.
+
+    A converted format with a `load_tokenizer` hook (a transformers directory
+    with `vocab.txt`) gives its tokenizer; anything else loads with
+    keras-hub's `Tokenizer.from_preset`.
+    """
+    from keras_hub.tokenizers import Tokenizer
+
+    directory, _ = preset_directory(preset)
+    path = os.path.join(directory, CONFIG_FILE)
+    config = read_json(path) if os.path.isfile(path) else None
+    preset_format = find_preset_format(config) if isinstance(config, dict) else None
+    if preset_format is None or preset_format.load_tokenizer is None:
+        return Tokenizer.from_preset.__func__(cls, directory, **kwargs)
+    tokenizer = preset_format.load_tokenizer(directory)
+    if tokenizer is None:
+        raise PresetError(
+            f"The {preset_format.name} checkpoint in {directory} has no vocabulary "
+            "to build a tokenizer from."
+        )
+    return tokenizer
 
 
 def build_from_preset(build, path):

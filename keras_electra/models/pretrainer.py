@@ -14,6 +14,7 @@ from keras_electra.layers.masking import DynamicMasking
 from keras_electra.layers.masking import sample_from_logits
 from keras_electra.layers.masking import scatter_positions
 from keras_electra.models.backbone import ElectraBackbone
+from keras_electra.models.backbone_config import CONFIG_FIELDS
 from keras_electra.models.encoder_adapter import EncoderAdapter
 from keras_electra.models.objectives import OBJECTIVES  # noqa: F401 (the table, re-exported)
 from keras_electra.models.objectives import MaskedBatch
@@ -514,13 +515,54 @@ class ElectraPretrainer(DenseSparseGradients, UniqueTorchParameters, keras.Model
             discriminator_config = discriminator_config.backbone_kwargs()
         config = dict(discriminator_config)
         config.setdefault("embedding_dim", config["hidden_dim"])
+        return cls.from_discriminator(
+            ElectraBackbone(**config, name="discriminator"),
+            generator_hidden_fraction, generator_layer_fraction, **kwargs,
+        )
+
+    @classmethod
+    def from_discriminator(
+        cls,
+        discriminator,
+        generator_hidden_fraction=0.25,
+        generator_layer_fraction=1.0,
+        **kwargs,
+    ):
+        """Builds a fresh generator for a given discriminator `ElectraBackbone`.
+
+        For continued pretraining: the discriminator may be a trained one
+        (`ElectraBackbone.from_preset` of an ELECTRA or BERT checkpoint). The
+        generator is sized from it as in `from_size` and starts from random
+        weights (tied: around the discriminator's embeddings).
+
+        Args:
+            discriminator: `ElectraBackbone`.
+            generator_hidden_fraction: float. Generator width fraction.
+            generator_layer_fraction: float. Generator depth fraction.
+            **kwargs: other `ElectraPretrainer` arguments.
+
+        Example:
+        ```python
+        from keras_electra.models import ElectraBackbone, ElectraPretrainer
+
+        discriminator = ElectraBackbone(
+            vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=32,
+            intermediate_dim=64, max_sequence_length=16)
+        pretrainer = ElectraPretrainer.from_discriminator(
+            discriminator, mask_token_id=4, cls_token_id=2, sep_token_id=3)
+        pretrainer.generator.hidden_dim  # 8
+        ```
+        """
+        from keras_electra.models.sizes import ModelSize
+
+        config = {k: v for k, v in discriminator.get_config().items()
+                  if (k in CONFIG_FIELDS and k != "attention_direction") or k == "dtype"}
         size_keys = [f for f in ModelSize.__dataclass_fields__]
         size = ModelSize(**{k: config[k] for k in size_keys if k in config})
         generator_config = dict(config)
         generator_config.update(
             size.generator(generator_hidden_fraction, generator_layer_fraction).backbone_kwargs()
         )
-        discriminator = ElectraBackbone(**config, name="discriminator")
         generator = None
         directions = get_objective(kwargs.get("objective", "electra")).tower_directions
         if kwargs.get("embedding_sharing") == "shared_encoder":

@@ -58,6 +58,22 @@ class ElectraTokenizer(WordPieceTokenizer):
 
     backbone_cls = ElectraBackbone
 
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """The tokenizer of a preset, as keras-hub's, or of a converted checkpoint.
+
+        A transformers checkpoint directory (or `hf://` handle) gives the
+        tokenizer of its `vocab.txt` and `tokenizer_config.json`.
+
+        Example:
+        ```python
+        tokenizer = ElectraTokenizer.from_preset("./my_electra_preset")
+        ```
+        """
+        from keras_electra.models import preset_loading
+
+        return preset_loading.load_tokenizer(cls, preset, **kwargs)
+
     def __init__(self, vocabulary=None, lowercase=True, strip_accents=None, **kwargs):
         self._add_special_token("[CLS]", "cls_token")
         self._add_special_token("[SEP]", "sep_token")
