@@ -98,7 +98,8 @@ def run(args):
         model=args.model, objective=args.objective, steps=args.steps, batch_size=args.batch_size,
         seq_len=args.seq_len, learning_rate=args.learning_rate, seed=args.seed,
         checkpoint_every=args.checkpoint_every, mixed_precision=args.mixed_precision,
-        init_from=args.init_from, recipe_overrides=(None if args.embedding_sharing is None
+        init_from=args.init_from,
+        recipe_overrides=(None if args.embedding_sharing is None
                           else {"embedding_sharing": args.embedding_sharing}),
     )
     try:

@@ -80,7 +80,8 @@ def run(args):
     filled = ", ".join(f"{t} {p:.2f}" for t, p in candidates)
     print(f"generator: {MASKED!r} -> {filled}  (top 3; a 200-step generator knows word "
           "frequencies, little context)")
-    print("electric: no scorer shipped (Electric does not learn at the demo's scale)")
+    print("electric: no scorer shipped (from random weights Electric does not learn at the "
+          "demo's scale; continued from BERT it does: guides/pretraining.md)")
 
     if args.out:
         with atomic_directory(args.out) as tmp:  # replaces --out only once complete

@@ -205,7 +205,7 @@ def load_tokenizer(cls, preset, **kwargs):
     config = read_json(path) if os.path.isfile(path) else None
     preset_format = find_preset_format(config) if isinstance(config, dict) else None
     if preset_format is None or preset_format.load_tokenizer is None:
-        return Tokenizer.from_preset.__func__(cls, directory, **kwargs)
+        return Tokenizer.from_preset.__func__(cls, preset, **kwargs)
     tokenizer = preset_format.load_tokenizer(directory)
     if tokenizer is None:
         raise PresetError(

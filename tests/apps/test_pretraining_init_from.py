@@ -16,6 +16,7 @@ from keras_electra.errors import ElectraError  # noqa: E402
 from keras_electra.errors import PresetError  # noqa: E402
 from keras_electra.models import ElectraBackbone  # noqa: E402
 from keras_electra.models import ElectraTokenizer  # noqa: E402
+from tests.conftest import requires_tf  # noqa: E402
 from tests.convert import convert_helpers as h  # noqa: E402
 
 WORDS = ("the a cat dog sat ran on in mat park and saw red big small house old tree "
@@ -60,6 +61,7 @@ def test_tokenizer_of_a_transformers_directory(tmp_path):
         ElectraTokenizer.from_preset(str(tmp_path / "cased"))
 
 
+@requires_tf
 def test_run_starts_from_the_checkpoint_with_its_vocabulary(tmp_path):
     source = str(tmp_path / "bert")
     reference = bert_checkpoint(source)
@@ -86,6 +88,7 @@ def test_run_starts_from_the_checkpoint_with_its_vocabulary(tmp_path):
     assert generator.vocabulary_size == h.VOCAB_SIZE
 
 
+@requires_tf
 def test_checks_before_anything_is_written(tmp_path, capsys):
     source = str(tmp_path / "bert")
     bert_checkpoint(source)
@@ -106,3 +109,20 @@ def test_checks_before_anything_is_written(tmp_path, capsys):
     with pytest.raises(ElectraError, match=f"has {h.MAX_LEN} positions"):
         run_pretraining(settings, out, verbose=0)
     assert not os.path.exists(out)
+
+
+@requires_tf
+def test_cli_flag_reaches_the_run_and_bad_input_names_it(tmp_path, capsys):
+    from keras_electra.cli.main import main
+
+    source = str(tmp_path / "bert")
+    bert_checkpoint(source)
+    out = str(tmp_path / "run")
+    base = ["pretrain", "--init-from", source, "--data", corpus(tmp_path), "--out", out,
+            "--batch-size", "2", "--seq-len", "16", "--learning-rate", "1e-4", "--quiet"]
+    assert main(base + ["--vocab", source + "/vocab.txt"]) == 2  # a usage error
+    assert "brings its own vocabulary" in capsys.readouterr().err
+    assert not os.path.exists(out)
+    assert main(base + ["--steps", "0"]) == 0
+    with open(os.path.join(out, "run_config.json")) as f:
+        assert '"init_from": "' + source + '"' in f.read()
