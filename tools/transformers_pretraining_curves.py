@@ -23,7 +23,7 @@ Example:
 python tools/natural_text_corpus.py --out /tmp/natural
 PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py \\
     --data /tmp/natural/pretrain.txt --recipe demo --keras --out /tmp/side_by_side.json
-PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py \
+PYTHONPATH=. KERAS_BACKEND=torch python tools/transformers_pretraining_curves.py \\
     --data /tmp/natural/pretrain.txt --recipe tiny --objective mlm --steps 3000 --keras
 ```
 """
@@ -96,30 +96,43 @@ def learning_rate_at(step, recipe):
     return decayed * warmup
 
 
-def build_models(recipe, vocabulary_size):
-    import torch
+def electra_config(size, recipe, vocabulary_size):
+    """transformers' `ElectraConfig` of a `ModelSize` under `recipe`."""
     from transformers import ElectraConfig
+
+    return ElectraConfig(
+        vocab_size=vocabulary_size, embedding_size=size.embedding_dim,
+        hidden_size=size.hidden_dim, num_hidden_layers=size.num_layers,
+        num_attention_heads=size.num_heads, intermediate_size=size.intermediate_dim,
+        max_position_embeddings=max(size.max_sequence_length, recipe.sequence_length),
+    )
+
+
+def glorot_uniform(layers):
+    """TF's default kernel initializer, which the original's `embeddings_project`
+    and RTD output layer have (transformers: normal(0.02)); biases zero."""
+    import torch
+
+    for layer in layers:
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+
+
+def embedding_projections(*models):
+    """The `embeddings_project` layers of the models that have one."""
+    return [m.electra.embeddings_project for m in models
+            if hasattr(m.electra, "embeddings_project")]
+
+
+def build_models(recipe, vocabulary_size):
     from transformers import ElectraForMaskedLM
     from transformers import ElectraForPreTraining
 
-    def config(size):
-        return ElectraConfig(
-            vocab_size=vocabulary_size, embedding_size=size.embedding_dim,
-            hidden_size=size.hidden_dim, num_hidden_layers=size.num_layers,
-            num_attention_heads=size.num_heads, intermediate_size=size.intermediate_dim,
-            max_position_embeddings=max(size.max_sequence_length, recipe.sequence_length),
-        )
-
-    discriminator = ElectraForPreTraining(config(recipe.model))
-    generator = ElectraForMaskedLM(config(recipe.generator_model))
-    # The original's `embeddings_project` and RTD output layer have TF's
-    # default glorot-uniform kernels (transformers: normal(0.02)).
-    glorot = [discriminator.discriminator_predictions.dense_prediction]
-    glorot += [m.electra.embeddings_project for m in (discriminator, generator)
-               if hasattr(m.electra, "embeddings_project")]
-    for layer in glorot:
-        torch.nn.init.xavier_uniform_(layer.weight)
-        torch.nn.init.zeros_(layer.bias)
+    discriminator = ElectraForPreTraining(electra_config(recipe.model, recipe, vocabulary_size))
+    generator = ElectraForMaskedLM(
+        electra_config(recipe.generator_model, recipe, vocabulary_size))
+    glorot_uniform([discriminator.discriminator_predictions.dense_prediction]
+                   + embedding_projections(discriminator, generator))
     # The original ties the generator's embeddings (and its MLM output) to the
     # discriminator's.
     generator.electra.embeddings = discriminator.electra.embeddings
@@ -129,20 +142,10 @@ def build_models(recipe, vocabulary_size):
 
 def build_mlm_model(recipe, vocabulary_size):
     """The MLM baseline: `ElectraForMaskedLM` at the discriminator's size."""
-    import torch
-    from transformers import ElectraConfig
     from transformers import ElectraForMaskedLM
 
-    size = recipe.model
-    model = ElectraForMaskedLM(ElectraConfig(
-        vocab_size=vocabulary_size, embedding_size=size.embedding_dim,
-        hidden_size=size.hidden_dim, num_hidden_layers=size.num_layers,
-        num_attention_heads=size.num_heads, intermediate_size=size.intermediate_dim,
-        max_position_embeddings=max(size.max_sequence_length, recipe.sequence_length),
-    ))
-    if hasattr(model.electra, "embeddings_project"):
-        torch.nn.init.xavier_uniform_(model.electra.embeddings_project.weight)
-        torch.nn.init.zeros_(model.electra.embeddings_project.bias)
+    model = ElectraForMaskedLM(electra_config(recipe.model, recipe, vocabulary_size))
+    glorot_uniform(embedding_projections(model))
     return model
 
 

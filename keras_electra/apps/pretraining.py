@@ -559,8 +559,10 @@ def run_pretraining(settings, out, resume=False, overwrite=False, verbose=1,
     settings = resolve_settings(settings, out, resume=resume)
     _, data_paths = resolve_corpus(settings, out, reuse_vocab=resume)  # checks; writes nothing
     if settings.init_from:
+        # Checks only (writes nothing); the weights load in `build_pretrainer`,
+        # after the seed, precision policy and distribution scope are set.
         _initial_discriminator(settings, initial_tokenizer(settings.init_from).get_vocabulary(),
-                               load_weights=False)  # checks; writes nothing
+                               load_weights=False)
     checkpoint_dir = os.path.join(out, "checkpoints")
     if overwrite and os.path.lexists(out):
         # Inputs inside --out would be deleted with it.
