@@ -45,7 +45,9 @@ def call_directly(layer, *args, **kwargs):
     `apply_dropout`. On torch, `Dense`, `EinsumDense` and
     `LayerNormalization` run as fused torch kernels (`torch_kernels`); on
     TensorFlow, `Dense` and `EinsumDense` run as `MatMul` + `BiasAdd`, which
-    grappler fuses (`tensorflow_kernels`). Only these exact classes, not
+    grappler fuses (`tensorflow_kernels`); on jax, those with Keras' exact
+    GELU compute it with `erf` rather than `erfc` (`jax_kernels`). Only these
+    exact classes, not
     subclasses, whose `call` may differ. Anything else runs `layer.call`.
     """
     kind = type(layer)
@@ -70,6 +72,10 @@ def _fused_kernels():
         return KERNELS
     if backend == "tensorflow":
         from keras_electra.fast_paths.tensorflow_kernels import KERNELS
+
+        return KERNELS
+    if backend == "jax":
+        from keras_electra.fast_paths.jax_kernels import KERNELS
 
         return KERNELS
     return None

@@ -1,4 +1,4 @@
-"""Fused kernels (torch_kernels, tensorflow_kernels) equal the Keras layers' own call."""
+"""Fused kernels (torch_kernels, tensorflow_kernels, jax_kernels) equal the Keras layers' own call."""
 
 import keras
 import numpy as np
@@ -12,6 +12,7 @@ fused = pytest.mark.skipif(
     BACKEND not in ("torch", "tensorflow"), reason="fused kernels exist for torch and tensorflow"
 )
 torch_only = pytest.mark.skipif(BACKEND != "torch", reason="a torch kernel")
+jax_only = pytest.mark.skipif(BACKEND != "jax", reason="a jax kernel")
 
 
 def kernels():
@@ -49,6 +50,17 @@ def value_and_gradients(fn, x, variables):
         for v in variables:
             v.value.grad = None
         return y, grads
+    if BACKEND == "jax":
+        import jax
+
+        def total(x, values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                y = fn(x)
+            return loss(y), y
+
+        grad = jax.grad(total, argnums=(0, 1), has_aux=True)
+        (x_grad, variable_grads), y = grad(x, [v.value for v in variables])
+        return y, [x_grad] + list(variable_grads)
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
@@ -257,7 +269,49 @@ def test_call_directly_uses_the_kernel_for_exact_classes(monkeypatch):
     assert calls == ["subclass"]  # a subclass's own call is respected
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="jax has no fused kernels")
+@jax_only
+@pytest.mark.parametrize(
+    "layer",
+    [
+        keras.layers.Dense(6, activation="gelu"),
+        keras.layers.Dense(6, activation="gelu", use_bias=False),
+        keras.layers.EinsumDense("abc,cde->abde", (5, 3, 2), bias_axes="de", activation="gelu"),
+    ],
+    ids=["dense", "dense_without_bias", "einsum_dense"],
+)
+def test_jax_projection_with_gelu_equals_keras(layer):
+    from keras_electra.fast_paths import jax_kernels
+
+    layer.build((2, 5, 4))
+    if layer.bias is not None:
+        layer.bias.assign(np.random.default_rng(2).normal(size=layer.bias.shape))
+    assert_same_values_and_gradients(layer, jax_kernels.project, tensor(2, 5, 4) * 3)
+
+
+@jax_only
+def test_jax_gelu_is_the_exact_gelu():
+    from scipy.special import erf
+
+    from keras_electra.fast_paths import jax_kernels
+
+    x = np.linspace(-12, 12, 2001).astype("float32")
+    expected = 0.5 * x.astype("float64") * (1 + erf(x.astype("float64") / np.sqrt(2)))
+    actual = np.asarray(jax_kernels.gelu(keras.ops.convert_to_tensor(x)))
+    assert actual.dtype == np.float32
+    np.testing.assert_allclose(actual, expected, atol=1e-6, rtol=1e-6)
+
+
+@jax_only
+@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
+def test_jax_projection_declines_other_activations(activation):
+    from keras_electra.fast_paths import jax_kernels
+
+    layer = keras.layers.Dense(6, activation=activation)
+    layer.build((None, 4))
+    assert jax_kernels.project(layer, tensor(3, 4)) is None
+
+
+@jax_only
 def test_call_directly_runs_layer_call_on_jax(monkeypatch):
     layer = keras.layers.Dense(3)
     layer.build((None, 4))
