@@ -47,8 +47,8 @@ def call_directly(layer, *args, **kwargs):
     TensorFlow, `Dense` and `EinsumDense` run as `MatMul` + `BiasAdd`, which
     grappler fuses (`tensorflow_kernels`); on jax, those with Keras' exact
     GELU compute it with `erf` rather than `erfc` (`jax_kernels`). Only these
-    exact classes, not
-    subclasses, whose `call` may differ. Anything else runs `layer.call`.
+    exact classes, not subclasses, whose `call` may differ. Anything else runs
+    `layer.call`.
     """
     kind = type(layer)
     if kind is keras.layers.Dropout and len(args) == 1:
