@@ -242,8 +242,14 @@ def worker(framework, threads):
         print((time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls, flush=True)
 
 
-def measure(names, rounds, calls, threads=None, frameworks=FRAMEWORKS):
-    """Interleaved timing: ({framework: {kernel: (median wall s, median cpu s)}}, versions)."""
+def measure(names, rounds, calls, threads=None, frameworks=FRAMEWORKS, settle=0.5):
+    """Interleaved timing: ({framework: {kernel: (median wall s, median cpu s)}}, versions).
+
+    Before each timing the parent waits `settle` seconds: the worker pools of the
+    framework timed just before keep spinning for a while after their last call,
+    and would take a core from the next one's short kernels (jax's [2048, 256] x
+    [256, 256] product read 2.57 ms without the wait, 1.60 ms with 0.5 s).
+    """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     workers = {fw: subprocess.Popen([sys.executable, __file__, "--worker", fw,
                                      "--threads", str(threads or 0)], text=True, env=env,
@@ -254,6 +260,7 @@ def measure(names, rounds, calls, threads=None, frameworks=FRAMEWORKS):
     for _ in range(rounds):
         for name in names:
             for fw, w in workers.items():
+                time.sleep(settle)
                 w.stdin.write(f"{name} {calls}\n")
                 w.stdin.flush()
                 wall, cpu = map(float, w.stdout.readline().split())
@@ -292,12 +299,17 @@ def main(argv=None):
                         help="1: every worker pinned to one core and single-threaded (XLA "
                         "without its Eigen pool, one TensorFlow and torch thread); 0 (default): "
                         "their defaults")
+    parser.add_argument("--settle", type=float, default=0.5,
+                        help="seconds to wait before each timing, so that the previous "
+                        "framework's spinning threads go idle (default 0.5)")
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.threads)
-    result, versions = measure(args.only, args.rounds, args.calls, args.threads, args.frameworks)
-    print(f"{', '.join(versions)}; median of {args.rounds} interleaved rounds of {args.calls} calls")
+    result, versions = measure(args.only, args.rounds, args.calls, args.threads, args.frameworks,
+                               args.settle)
+    print(f"{', '.join(versions)}; median of {args.rounds} interleaved rounds of {args.calls} calls, "
+          f"{args.settle} s apart")
     print(report(result, args.only))
 
 

@@ -47,7 +47,7 @@ def test_interleaved_workers_report_every_kernel(capsys):
     has_tf = importlib.util.find_spec("tensorflow") is not None
     frameworks = ("jax", "tensorflow", "torch") if has_tf else ("jax", "torch")
     result, versions = repro.measure(["dense_256", "gelu"], rounds=1, calls=1, threads=1,
-                                     frameworks=frameworks)
+                                     frameworks=frameworks, settle=0.0)
     assert [v.split()[0] for v in versions] == list(frameworks)
     for framework in frameworks:
         for wall, cpu in result[framework].values():
