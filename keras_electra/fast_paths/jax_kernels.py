@@ -5,7 +5,7 @@ Keras' exact GELU on jax is `jax.nn.gelu(x, approximate=False)`, computed as
 `erf`, so this module computes the same function as `x * (1 + erf(x / sqrt(2))) / 2`,
 the formula of torch's and TensorFlow's exact GELU (equal within float32
 rounding). On a 2-core CPU the ELECTRA-Small fine-tuning step (batch 32, seq 64)
-went from 1,084 to 1,043 ms (median of 8 interleaved rounds in one process).
+went from 1,093 to 1,058 ms (median of 8 interleaved rounds in one process).
 
 `project` computes a `Dense`/`EinsumDense` layer's `call` with that GELU and
 returns None where it would not be exact or where the activation is not Keras'
