@@ -201,9 +201,8 @@ def load_tokenizer(cls, preset, **kwargs):
     from keras_hub.tokenizers import Tokenizer
 
     directory, _ = preset_directory(preset)
-    path = os.path.join(directory, CONFIG_FILE)
-    config = read_json(path) if os.path.isfile(path) else None
-    preset_format = find_preset_format(config) if isinstance(config, dict) else None
+    config = load_preset_config(directory, backbone_cls=cls.backbone_cls)
+    preset_format = find_preset_format(config)
     if preset_format is None or preset_format.load_tokenizer is None:
         return Tokenizer.from_preset.__func__(cls, preset, **kwargs)
     tokenizer = preset_format.load_tokenizer(directory)
